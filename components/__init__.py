@@ -1,0 +1,1 @@
+"""Pulumi component resources for Meta Llama on Azure AI Studio."""

@@ -1,0 +1,1 @@
+"""The llama-on-azure Pulumi program and the tools around it."""

@@ -1,0 +1,143 @@
+"""The Pulumi program: stack configuration -> components -> exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import authorization, storage
+from pulumi_azure_native import machinelearningservices as ml
+
+from components import catalog, naming
+from components.hub import AiHub, AiHubArgs
+from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
+from components.project import AiProject, AiProjectArgs
+from components.serverless_endpoint import ServerlessEndpointArgs, ServerlessLlamaEndpoint
+from infra.config import NAMESPACE, ConfigError, StackConfig, decode_config_values, parse_stack_config
+
+STUDIO_URL = "https://ai.azure.com/build/overview?wsid={}"
+
+
+def read_namespace(namespace: str) -> dict[str, str]:
+    """Every `namespace:key` the engine passed, prefix removed (pulumi.Config has no way to list keys)."""
+    values = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    prefix = f"{namespace}:"
+    return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+
+def load_config() -> StackConfig:
+    """Validate the stack's configuration before anything is registered; a mistake is a RunError."""
+    stack = pulumi.get_stack()
+    try:
+        config = parse_stack_config(decode_config_values(read_namespace(NAMESPACE)), stack)
+    except ConfigError as exc:
+        raise pulumi.RunError(str(exc)) from None
+    provider_location = read_namespace("azure-native").get("location")
+    if provider_location and catalog.normalize_region(provider_location) != config.region:
+        raise pulumi.RunError(
+            f"azure-native:location is {provider_location!r} but {NAMESPACE}:region is {config.region!r}: "
+            "set both to the same region (every resource here is placed in the hub's region)"
+        )
+    return config
+
+
+def build(config: StackConfig) -> dict[str, Any]:
+    """Create the hub, the project and the endpoints; return the stack exports."""
+    env, prefix = config.environment or pulumi.get_stack(), config.prefix
+    tags = {"environment": env, "managed-by": "pulumi", "project": NAMESPACE, **config.tags}
+    client = authorization.get_client_config_output()
+    group_name = config.hub.resource_group or naming.resource_group(prefix, env)
+    # Globally unique names carry a hash of the subscription and group: stable across runs,
+    # different for every team that deploys the same stack names.
+    suffix = config.name_suffix or client.subscription_id.apply(
+        lambda sub: naming.unique_suffix(sub, group_name, prefix, env)
+    )
+    stateful = pulumi.ResourceOptions(protect=config.protect)
+
+    hub = AiHub(
+        "hub",
+        AiHubArgs(
+            location=config.region,
+            environment=env,
+            prefix=prefix,
+            name_suffix=suffix,
+            tenant_id=client.tenant_id,
+            resource_group_name=config.hub.resource_group,
+            public_network_access=ml.PublicNetworkAccessType(config.hub.public_network_access),
+            isolation_mode=ml.IsolationMode(config.hub.isolation_mode),
+            container_registry=config.hub.container_registry,
+            storage_sku=storage.SkuName(config.hub.storage_sku),
+            log_retention_days=config.hub.log_retention_days,
+            tags=tags,
+        ),
+        opts=stateful,
+    )
+    project = AiProject(
+        "project",
+        AiProjectArgs(
+            hub_id=hub.hub_id,
+            resource_group_name=hub.resource_group_name,
+            location=config.region,
+            environment=env,
+            prefix=prefix,
+            tags=tags,
+        ),
+        opts=stateful,
+    )
+
+    endpoints: dict[str, Any] = {}
+    keys: dict[str, Any] = {}
+    for deployment in config.deployments:
+        model = catalog.MODELS[deployment.model]
+        # Each serverless deployment has its own subscription (one deployment per model per
+        # project), so independent endpoints never wait for each other.
+        subscription = ModelSubscription(
+            f"{deployment.name}-sub",
+            ModelSubscriptionArgs(
+                model=model,
+                project_name=project.project_name,
+                resource_group_name=project.resource_group_name,
+            ),
+        )
+        endpoint = ServerlessLlamaEndpoint(
+            deployment.name,
+            ServerlessEndpointArgs(
+                endpoint_name=deployment.name,
+                model=model,
+                subscription=subscription,
+                project_name=project.project_name,
+                resource_group_name=project.resource_group_name,
+                location=config.region,
+                content_safety=deployment.content_safety_enabled,
+                tags=tags,
+            ),
+        )
+        endpoints[deployment.name] = {
+            "kind": deployment.kind,
+            "model": model.name,
+            "api": model.api.value,
+            "url": endpoint.inference_uri.apply(lambda uri, route=model.api.route: _route_url(uri, route)),
+        }
+        keys[deployment.name] = endpoint.primary_key
+
+    return {
+        "region": config.region,
+        "resourceGroupName": hub.resource_group_name,
+        "hubId": hub.hub_id,
+        "hubName": hub.hub_name,
+        "projectId": project.project_id,
+        "projectName": project.project_name,
+        "studioUrl": project.project_id.apply(STUDIO_URL.format),
+        "endpoints": endpoints,
+        "endpointKeys": pulumi.Output.secret(keys),
+    }
+
+
+def _route_url(uri: str | None, route: str) -> str | None:
+    """The URL a client POSTs to: the endpoint's inference URI (never built by hand) plus the API route."""
+    return uri.rstrip("/") + route if uri else None
+
+
+def main() -> None:
+    for name, value in build(load_config()).items():
+        pulumi.export(name, value)

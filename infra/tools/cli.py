@@ -1,0 +1,58 @@
+"""The `llama-on-azure` command line."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
+from infra.tools.plan import PlanError, find_project_root, load_stack_file, render_json, render_text
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _plan(args: argparse.Namespace) -> int:
+    if not GUID.fullmatch(args.subscription_id):
+        print(f"error: --subscription-id {args.subscription_id!r} is not a GUID", file=sys.stderr)
+        return 2
+    try:
+        root = find_project_root(Path.cwd())
+        config = load_stack_file(root, args.stack)
+    except PlanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    result = run_program(
+        args.stack, config, preview=True, mock=LlamaMocks(preview=True, subscription_id=args.subscription_id)
+    )
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+        return 1
+    print(render_json(result) if args.format == "json" else render_text(result, args.subscription_id), end="")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="llama-on-azure", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser(
+        "plan",
+        help="offline plan of a stack: run the program under Pulumi's mock engine, print what it would create",
+    )
+    plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    plan.add_argument(
+        "--subscription-id",
+        default=PLACEHOLDER_SUBSCRIPTION,
+        help="compute globally unique names for this Azure subscription (default: a placeholder)",
+    )
+    plan.add_argument("--format", choices=("text", "json"), default="text")
+    plan.set_defaults(func=_plan)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

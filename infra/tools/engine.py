@@ -1,0 +1,274 @@
+"""Run the real program under Pulumi's mock engine and record what it registers."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import runpy
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.output import Unknown
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import NAMESPACE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROGRAM_DIR = PROJECT_ROOT / "infra"
+PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+PLACEHOLDER_TENANT = "00000000-0000-0000-0000-000000000001"
+UNKNOWN = "(known after apply)"
+SECRET = "[secret]"
+
+# The input that carries each type's physical name (the provider echoes it as the `name` output),
+# and the ARM resource type behind each token, for realistic ids.
+_ML = "azure-native:machinelearningservices"
+NAME_INPUTS = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:operationalinsights:Workspace": "workspaceName",
+    "azure-native:applicationinsights:Component": "resourceName",
+    "azure-native:containerregistry:Registry": "registryName",
+    f"{_ML}:Workspace": "workspaceName",
+    f"{_ML}:OnlineEndpoint": "endpointName",
+    f"{_ML}:OnlineDeployment": "deploymentName",
+}
+ARM_TYPES = {
+    "azure-native:resources:ResourceGroup": "",
+    "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts",
+    "azure-native:keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "azure-native:operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
+    "azure-native:applicationinsights:Component": "Microsoft.Insights/components",
+    "azure-native:containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
+    f"{_ML}:Workspace": "Microsoft.MachineLearningServices/workspaces",
+}
+
+
+@dataclass
+class Registration:
+    """One RegisterResource request, as the engine receives it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """What one run of the program did: registrations, invokes, exports, or the error that stopped it."""
+
+    stack: str
+    preview: bool
+    registrations: list[Registration] = field(default_factory=list)
+    invokes: list[dict[str, Any]] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def by_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registration:
+        found = [r for r in self.by_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} registrations of {type_} {name or ''}")
+        return found[0]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> RunResult:
+        data = json.loads(text)
+        data["registrations"] = [Registration(**r) for r in data["registrations"]]
+        return cls(**data)
+
+
+def _plain(value: Any) -> Any:
+    """Engine values -> JSON: secrets as {"secret": value}, unknowns as the UNKNOWN marker."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return {"secret": _plain(value.get("value"))}
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire has only doubles; 30 was written, 30 is shown
+    return value
+
+
+def _physical_name(type_: str, inputs: dict[str, Any]) -> Any:
+    return inputs.get(NAME_INPUTS.get(type_, "name"))
+
+
+def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) -> str:
+    group = f"/subscriptions/{subscription}/resourceGroups/{inputs.get('resourceGroupName', name)}"
+    if type_ in ARM_TYPES:
+        return f"{group}/providers/{ARM_TYPES[type_]}/{name}" if ARM_TYPES[type_] else group
+    # Children of a workspace: .../workspaces/<ws>/<collection>/<name>
+    collection = type_.rsplit(":", 1)[1]
+    collection = collection[0].lower() + collection[1:] + "s"
+    workspace = inputs.get("workspaceName", "workspace")
+    return f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}/{collection}/{name}"
+
+
+class LlamaMocks(pulumi.runtime.Mocks):
+    """Answers like Azure would, with placeholders; in preview, computed values stay unknown."""
+
+    def __init__(self, preview: bool, subscription_id: str = PLACEHOLDER_SUBSCRIPTION) -> None:
+        self.preview = preview
+        self.subscription_id = subscription_id
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        name = _physical_name(args.typ, inputs) or args.name
+        state = {**inputs, "name": name}
+        if self.preview:
+            # A resource to be created has no id and no computed values yet: they stay unknown.
+            if args.typ == "azure-native:machinelearningservices:ServerlessEndpoint":
+                state["properties"] = {**inputs.get("properties", {}), "inferenceEndpoint": rpc.UNKNOWN}
+            return None, state
+        resource_id = _arm_id(self.subscription_id, args.typ, inputs, name)
+        if args.typ == "azure-native:machinelearningservices:ServerlessEndpoint":
+            region = inputs.get("location", "region")
+            state["properties"] = {
+                **inputs.get("properties", {}),
+                "inferenceEndpoint": {"uri": f"https://{name}.{region}.models.ai.azure.com/"},
+                "provisioningState": "Succeeded",
+            }
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "subscriptionId": self.subscription_id,
+                "tenantId": PLACEHOLDER_TENANT,
+                "clientId": "00000000-0000-0000-0000-000000000002",
+                "objectId": "00000000-0000-0000-0000-000000000003",
+            }
+        if args.token == "azure-native:machinelearningservices:listServerlessEndpointKeys":
+            # Derived from the request so that a test can tell which endpoint a key belongs to.
+            return {
+                "primaryKey": f"pk-{args.args.get('name')}",
+                "secondaryKey": f"sk-{args.args.get('name')}",
+            }
+        return {}
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The mock engine's monitor, keeping the engine's own requests (parents, dependencies, options)."""
+
+    def __init__(self, mock: pulumi.runtime.Mocks) -> None:
+        super().__init__(mock)
+        self.result: RunResult | None = None
+        self._stack_urn = ""
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._stack_urn = response.urn
+            return response
+        if self.result is not None:
+            state = self.resources.get(response.urn)
+            self.result.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent="" if request.parent == self._stack_urn else request.parent,
+                    custom=bool(request.custom),
+                    inputs=_plain(rpc.deserialize_properties(request.object, keep_unknowns=True)),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    protect=bool(request.protect),
+                    outputs=_plain(state.state) if state else {},
+                )
+            )
+        return response
+
+    def Invoke(self, request):
+        if self.result is not None:
+            self.result.invokes.append({"token": request.tok, "args": _plain(rpc.deserialize_properties(request.args))})
+        return super().Invoke(request)
+
+    def RegisterResourceOutputs(self, request):
+        if self.result is not None and request.urn == self._stack_urn:
+            self.result.exports = _plain(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+        return super().RegisterResourceOutputs(request)
+
+
+def stack_config_values(values: dict[str, Any]) -> dict[str, str]:
+    """YAML config -> what the CLI hands the program: strings, structured values as JSON."""
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            out[key] = SECRET  # ciphertext cannot be decrypted offline
+        elif isinstance(value, str):
+            out[key] = value
+        else:
+            out[key] = json.dumps(value)
+    return out
+
+
+def run_program(
+    stack: str,
+    config: dict[str, Any],
+    *,
+    preview: bool = True,
+    mock: pulumi.runtime.Mocks | None = None,
+) -> RunResult:
+    """Run `infra/__main__.py` as the language host would, once per process (the runtime is global)."""
+    mock = mock or LlamaMocks(preview=preview)
+    monitor = RecordingMonitor(mock)
+    settings.reset_options(project=NAMESPACE, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(stack_config_values(config), [])
+    pulumi.runtime.set_mocks(mock, project=NAMESPACE, stack=stack, preview=preview, monitor=monitor)
+    # set_mocks installs a finished stack of its own; the program gets a fresh one, as under the CLI.
+    settings.set_root_resource(None)
+    result = RunResult(stack=stack, preview=preview)
+    monitor.result = result
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(PROGRAM_DIR), run_name="__main__")))
+    except pulumi.RunError as exc:
+        result.error = str(exc)
+    return result
+
+
+def _child(conn, stack, config, preview, mock) -> None:
+    try:
+        conn.send(run_program(stack, config, preview=preview, mock=mock).to_json())
+    except BaseException:
+        conn.send(json.dumps({"crash": traceback.format_exc()}))
+    finally:
+        conn.close()
+
+
+def run_isolated(
+    stack: str, config: dict[str, Any], *, preview: bool = True, mock: pulumi.runtime.Mocks | None = None
+) -> RunResult:
+    """run_program in a forked child: a fresh runtime per stack, without paying for imports again."""
+    ctx = multiprocessing.get_context("fork")
+    parent_end, child_end = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child_end, stack, config, preview, mock))
+    proc.start()
+    child_end.close()
+    payload = parent_end.recv()
+    proc.join()
+    data = json.loads(payload)
+    if "crash" in data:
+        raise RuntimeError(f"the program crashed under the mock engine:\n{data['crash']}")
+    return RunResult.from_json(payload)

@@ -1,0 +1,204 @@
+"""Offline plan: what `pulumi up` would create for a stack, from the program's registrations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.config import NAMESPACE
+from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
+
+_ML = "azure-native:machinelearningservices"
+
+# The settings a reviewer looks for, per type (camelCase input paths, as the engine sees them).
+KEY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "azure-native:resources:ResourceGroup": (),
+    "azure-native:storage:StorageAccount": (
+        "sku.name",
+        "kind",
+        "enableHttpsTrafficOnly",
+        "minimumTlsVersion",
+        "allowBlobPublicAccess",
+    ),
+    "azure-native:keyvault:Vault": (
+        "properties.enableRbacAuthorization",
+        "properties.enableSoftDelete",
+        "properties.enablePurgeProtection",
+    ),
+    "azure-native:operationalinsights:Workspace": ("sku.name", "retentionInDays"),
+    "azure-native:applicationinsights:Component": ("ingestionMode",),
+    "azure-native:containerregistry:Registry": ("sku.name", "adminUserEnabled"),
+    f"{_ML}:Workspace": ("kind", "identity.type", "publicNetworkAccess", "managedNetwork.isolationMode"),
+    f"{_ML}:MarketplaceSubscription": ("properties.modelId",),
+    f"{_ML}:ServerlessEndpoint": (
+        "properties.modelSettings.modelId",
+        "properties.authMode",
+        "properties.contentSafety.contentSafetyStatus",
+        "sku.name",
+    ),
+}
+
+
+class PlanError(Exception):
+    """The plan could not be made (missing stack file, bad YAML): a message for the user."""
+
+
+def find_project_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    raise PlanError(f"no Pulumi.yaml in {start} or above: run from the llama-on-azure repository")
+
+
+def load_stack_file(root: Path, stack: str) -> dict[str, Any]:
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml"))
+        raise PlanError(f"no stack file {path.name} in {root}; stacks here: {', '.join(known) or 'none'}")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{path.name} is not valid YAML: {exc}") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise PlanError(f"{path.name} has no 'config:' map")
+    return config
+
+
+def _lookup(values: dict[str, Any], path: str) -> Any:
+    value: Any = values
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"secret"}:
+        return SECRET
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def resource_summary(reg: Registration) -> dict[str, Any]:
+    """The physical name, region and key settings of one registration."""
+    settings: dict[str, Any] = {}
+    name = reg.outputs.get("name") if reg.custom else None
+    if name is not None:
+        settings["name"] = name
+    if reg.custom and "location" in reg.inputs:
+        settings["location"] = reg.inputs["location"]
+    for path in KEY_SETTINGS.get(reg.type, ()):
+        if (value := _lookup(reg.inputs, path)) is not None:
+            settings[path] = value
+    return settings
+
+
+def creation_depth(result: RunResult) -> dict[str, int]:
+    """Longest chain of create operations ending at each resource (1 for no dependency)."""
+    by_urn = {r.urn: r for r in result.registrations}
+    depth: dict[str, int] = {}
+
+    def visit(urn: str) -> int:
+        if urn not in depth:
+            deps = [d for d in by_urn[urn].dependencies if d in by_urn]
+            depth[urn] = 1 + max((visit(d) for d in deps), default=0)
+        return depth[urn]
+
+    for urn in by_urn:
+        visit(urn)
+    return depth
+
+
+def _tree_lines(result: RunResult) -> list[str]:
+    children: dict[str, list[Registration]] = {}
+    for reg in result.registrations:
+        children.setdefault(reg.parent, []).append(reg)
+    lines: list[str] = []
+    order = creation_depth(result)
+
+    def first_create(reg: Registration) -> int:
+        # A component sorts by its earliest child, so the tree reads in the order Azure would see it.
+        own = [order[reg.urn]] if reg.custom else []
+        return min(own + [first_create(c) for c in children.get(reg.urn, [])], default=0)
+
+    def walk(parent: str, depth: int) -> None:
+        for reg in sorted(children.get(parent, []), key=lambda r: (first_create(r), r.name)):
+            flags = " [protected]" if reg.protect else ""
+            settings = resource_summary(reg)
+            detail = "  " + ", ".join(f"{k}={_show(v)}" for k, v in settings.items()) if settings else ""
+            lines.append(f"{'    ' * depth}+ {reg.type}  {reg.name}{flags}{detail}")
+            walk(reg.urn, depth + 1)
+
+    walk("", 1)
+    return lines
+
+
+def _export_lines(value: Any, depth: int) -> list[str]:
+    pad = "    " * depth
+    lines: list[str] = []
+    for key, item in value.items():
+        if isinstance(item, dict) and set(item) == {"secret"}:
+            lines.append(f"{pad}{key}: {SECRET}")
+        elif isinstance(item, dict):
+            lines.append(f"{pad}{key}:")
+            lines.extend(_export_lines(item, depth + 1))
+        else:
+            lines.append(f"{pad}{key}: {_show(item)}")
+    return lines
+
+
+def masked(value: Any) -> Any:
+    """Exports with every secret replaced by the SECRET marker."""
+    if isinstance(value, dict):
+        if set(value) == {"secret"}:
+            return SECRET
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+def render_text(result: RunResult, subscription_id: str) -> str:
+    components = sum(1 for r in result.registrations if not r.custom)
+    azure = len(result.registrations) - components
+    lines = [
+        f"Offline plan of stack '{result.stack}' (project {NAMESPACE})",
+        "Pulumi's mock engine ran the program: nothing was sent to Azure, and values that Azure",
+        f"assigns show as {UNKNOWN}.",
+    ]
+    if subscription_id == PLACEHOLDER_SUBSCRIPTION:
+        lines.append(
+            "Globally unique names carry a hash of the subscription; they are computed here for a placeholder "
+            "subscription (pass --subscription-id to see yours)."
+        )
+    lines += ["", f"+ pulumi:pulumi:Stack  {NAMESPACE}-{result.stack}", *_tree_lines(result), ""]
+    lines.append(
+        f"Resources: {len(result.registrations)} to create ({azure} Azure resources in {components} components)"
+    )
+    lines += ["", "Outputs:", *_export_lines(result.exports, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: RunResult) -> str:
+    return json.dumps(
+        {
+            "stack": result.stack,
+            "resources": [
+                {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "protect": r.protect}
+                | {"settings": masked(resource_summary(r))}
+                for r in result.registrations
+            ],
+            "outputs": masked(result.exports),
+        },
+        indent=2,
+    )
