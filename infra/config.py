@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -14,7 +13,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -86,22 +84,6 @@ class Deployment(_Section):
     content_safety: bool | None = None
     """Serverless only; None means the default, on."""
 
-    @model_validator(mode="after")
-    def _kind_rules(self) -> Deployment:
-        if self.kind == "managed":
-            raise ValueError(
-                "kind 'managed' (managed compute: VM SKU and instance count) is not available yet; "
-                "use kind 'serverless' for the pay-as-you-go Llama 3 models"
-            )
-        model = catalog.MODELS[self.model]
-        if self.kind == "serverless" and not model.serverless:
-            offered = [m.name for m in catalog.MODELS.values() if m.serverless]
-            raise ValueError(
-                f"model {self.model!r} is not offered as a serverless API (pay-as-you-go); "
-                f"serverless models: {', '.join(offered)}"
-            )
-        return self
-
     @property
     def content_safety_enabled(self) -> bool:
         return self.content_safety is not False
@@ -146,24 +128,44 @@ class StackConfig(_Section):
     ) = None
     """Overrides the hash in globally unique names (e.g. after a destroy left a key vault soft-deleted)."""
 
-    @model_validator(mode="after")
-    def _cross_rules(self) -> StackConfig:
-        names = Counter(d.name.lower() for d in self.deployments)
-        if dupes := [n for n, c in names.items() if c > 1]:
-            raise ValueError(f"deployment names must be unique; repeated: {', '.join(dupes)}")
-        serverless = [d for d in self.deployments if d.kind == "serverless"]
-        models = Counter(d.model for d in serverless)
-        if dupes := [m for m, c in models.items() if c > 1]:
-            raise ValueError(
-                f"one serverless deployment per model per project: {', '.join(dupes)} is deployed more than once"
+
+def _rule_errors(config: StackConfig) -> list[str]:
+    """Rules across keys, each reported at the key a user has to change."""
+    key = f"{NAMESPACE}:deployments"
+    errors: list[str] = []
+    seen_names: set[str] = set()
+    seen_models: set[str] = set()
+    for i, d in enumerate(config.deployments):
+        model = catalog.MODELS[d.model]
+        if d.kind == "managed":
+            errors.append(
+                f"{key}[{i}].kind: 'managed' (managed compute: VM SKU and instance count) is not available yet; "
+                "use 'serverless' for the pay-as-you-go Llama 3 models"
             )
-        if serverless and self.region not in self.serverless_regions:
-            raise ValueError(
-                f"region {self.region!r} does not offer pay-as-you-go Llama for serverless deployments "
-                f"({', '.join(d.name for d in serverless)}); allowed: {', '.join(self.serverless_regions)} "
-                f"(widen with {NAMESPACE}:serverlessRegions if Microsoft offers more)"
+        elif not model.serverless:
+            offered = [m.name for m in catalog.MODELS.values() if m.serverless]
+            errors.append(
+                f"{key}[{i}].model: {d.model!r} is not offered as a serverless API (pay-as-you-go); "
+                f"serverless models: {', '.join(offered)}"
             )
-        return self
+        if d.name.lower() in seen_names:
+            errors.append(f"{key}[{i}].name: {d.name!r} is used twice; endpoint names must be unique")
+        seen_names.add(d.name.lower())
+        if d.kind == "serverless":
+            if d.model in seen_models:
+                errors.append(
+                    f"{key}[{i}].model: {d.model!r} already has a serverless deployment; "
+                    "Azure allows one serverless deployment per model per project"
+                )
+            seen_models.add(d.model)
+    serverless = [d.name for d in config.deployments if d.kind == "serverless"]
+    if serverless and config.region not in config.serverless_regions:
+        errors.append(
+            f"{NAMESPACE}:region: {config.region!r} does not offer pay-as-you-go Llama to the serverless "
+            f"deployments ({', '.join(serverless)}); allowed: {', '.join(config.serverless_regions)} "
+            f"(widen with {NAMESPACE}:serverlessRegions where Microsoft offers more)"
+        )
+    return errors
 
 
 def _key_for(loc: tuple[Any, ...]) -> str:
@@ -184,9 +186,19 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{key}: required key is missing"
     if kind == "literal_error":
         return f"{key}: {value!r} is not allowed; {error['msg'].removeprefix('Input should be ')}"
+    if kind == "too_short":
+        return f"{key}: is empty; list at least one entry"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{key}: {value!r} is not allowed; true or false"
+    if kind in ("int_type", "int_parsing", "string_type"):
+        return f"{key}: {value!r} is not allowed; {error['msg'].removeprefix('Input should be ')}"
     if kind == "value_error":
         return f"{key}: {error['msg'].removeprefix('Value error, ')}"
     return f"{key}: {value!r}: {error['msg']}"
+
+
+def _report(stack: str, lines: list[str]) -> str:
+    return f"stack {stack!r} has an invalid configuration:\n  " + "\n  ".join(lines)
 
 
 def parse_stack_config(raw: dict[str, Any], stack: str) -> StackConfig:
@@ -200,7 +212,9 @@ def parse_stack_config(raw: dict[str, Any], stack: str) -> StackConfig:
         config = StackConfig.model_validate(raw)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors(include_url=False)]
-        raise ConfigError(f"stack {stack!r} has an invalid configuration:\n  " + "\n  ".join(lines)) from None
+        raise ConfigError(_report(stack, lines)) from None
+    if lines := _rule_errors(config):
+        raise ConfigError(_report(stack, lines))
     if config.environment is None:
         if not ENVIRONMENT.fullmatch(stack):
             raise ConfigError(

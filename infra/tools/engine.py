@@ -57,6 +57,8 @@ class Registration:
     type: str
     name: str
     urn: str
+    id: str
+    """Empty while unknown (in a preview, a resource to be created has no id yet)."""
     parent: str
     custom: bool
     inputs: dict[str, Any]
@@ -189,6 +191,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     type=request.type,
                     name=request.name,
                     urn=response.urn,
+                    id=response.id,
                     parent="" if request.parent == self._stack_urn else request.parent,
                     custom=bool(request.custom),
                     inputs=_plain(rpc.deserialize_properties(request.object, keep_unknowns=True)),

@@ -1,0 +1,54 @@
+"""Shared fixtures: run the real program under Pulumi's mock engine, one forked process per stack."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.tools.engine import LlamaMocks, RunResult, run_isolated
+
+ROOT = Path(__file__).resolve().parents[1]
+ML = "azure-native:machinelearningservices"
+
+
+def shipped_config(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def stack_config(**keys: Any) -> dict[str, Any]:
+    """A crafted stack: the dev stack's config with `llama-on-azure:<key>` entries replaced (None removes)."""
+    config = copy.deepcopy(shipped_config("dev"))
+    for key, value in keys.items():
+        full = key if ":" in key else f"llama-on-azure:{key}"
+        if value is None:
+            config.pop(full, None)
+        else:
+            config[full] = value
+    return config
+
+
+def serverless(name: str, model: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "serverless", "model": model, **extra}
+
+
+_cache: dict[tuple[str, str, bool, str], RunResult] = {}
+
+
+def run(stack: str, config: dict[str, Any], *, preview: bool = False, subscription: str | None = None) -> RunResult:
+    """Run the program once per distinct input (runs are deterministic, so results are shared)."""
+    key = (stack, yaml.safe_dump(config, sort_keys=True), preview, subscription or "")
+    if key not in _cache:
+        mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
+        _cache[key] = run_isolated(stack, config, preview=preview, mock=mock)
+    return _cache[key]
+
+
+@pytest.fixture(params=["dev", "prod"])
+def shipped(request) -> RunResult:
+    result = run(request.param, shipped_config(request.param))
+    assert result.error is None, result.error
+    return result
