@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from math import ceil
-from typing import Literal
 
 # Sources, as named in ../shared/reference/azure-facts.md:
 #   [SEED] Microsoft's how-to "Deploy Meta Llama models with Azure AI Studio" (shared/source)
@@ -39,6 +38,8 @@ class LlamaModel:
     api: Api
     serverless: bool
     """Offered as a pay-as-you-go serverless API through Azure Marketplace."""
+    pinned_version: int | None = None
+    """Registry version a managed deployment uses unless the stack sets `modelVersion`; None: the stack must."""
 
     @property
     def min_gpu_memory_gb(self) -> int:
@@ -51,18 +52,25 @@ class LlamaModel:
         """The registry model id without a version, as a Marketplace subscription wants it [REST]."""
         return f"{MODEL_REGISTRY}/{self.name}"
 
+    def version_id(self, version: int) -> str:
+        """The registry model id of one version, as a managed online deployment wants it [REST]."""
+        return f"{self.asset_id}/versions/{version}"
 
-def _m(name: str, family: str, params: float, api: Api, serverless: bool) -> LlamaModel:
-    return LlamaModel(name, family, params, api, serverless)
+
+def _m(name: str, family: str, params: float, api: Api, serverless: bool, pinned: int | None = None) -> LlamaModel:
+    return LlamaModel(name, family, params, api, serverless, pinned)
 
 
 # Instruct/chat models take the chat API, base models the completions API [SEED, DOCS]. The seed
 # offers Llama 3 pay-as-you-go; Llama 2 is its managed-compute example, so it is managed only here.
+# Pinned versions are the ones seen in Microsoft's material (Meta-Llama-3-8B-Instruct 9 in
+# azureml-examples; Llama-2-7b-chat 24, UNCONFIRMED); for the others a managed deployment must set
+# `modelVersion`, so that a guess never reaches Azure.
 MODELS: dict[str, LlamaModel] = {
     m.name: m
     for m in (
         _m("Meta-Llama-3-8B", "Llama 3", 8, Api.COMPLETIONS, True),
-        _m("Meta-Llama-3-8B-Instruct", "Llama 3", 8, Api.CHAT, True),
+        _m("Meta-Llama-3-8B-Instruct", "Llama 3", 8, Api.CHAT, True, pinned=9),
         _m("Meta-Llama-3-70B", "Llama 3", 70, Api.COMPLETIONS, True),
         _m("Meta-Llama-3-70B-Instruct", "Llama 3", 70, Api.CHAT, True),
         _m("Meta-Llama-3.1-8B-Instruct", "Llama 3.1", 8, Api.CHAT, True),
@@ -71,7 +79,7 @@ MODELS: dict[str, LlamaModel] = {
         _m("Llama-2-7b", "Llama 2", 7, Api.COMPLETIONS, False),
         _m("Llama-2-13b", "Llama 2", 13, Api.COMPLETIONS, False),
         _m("Llama-2-70b", "Llama 2", 70, Api.COMPLETIONS, False),
-        _m("Llama-2-7b-chat", "Llama 2", 7, Api.CHAT, False),
+        _m("Llama-2-7b-chat", "Llama 2", 7, Api.CHAT, False, pinned=24),
         _m("Llama-2-13b-chat", "Llama 2", 13, Api.CHAT, False),
         _m("Llama-2-70b-chat", "Llama 2", 70, Api.CHAT, False),
     )
@@ -99,6 +107,10 @@ class VmSku:
     def upgrade_reserve(self) -> bool:
         # Managed compute keeps 20% extra quota for upgrades, except on A100, H100 and ND SKUs [DOCS].
         return self.gpu not in ("A100", "H100") and not self.name.startswith("Standard_ND")
+
+    def quota_vcpus(self, instances: int) -> int:
+        """vCPU quota a deployment of `instances` instances takes, reserve included."""
+        return ceil(self.vcpus * instances * (1.2 if self.upgrade_reserve else 1))
 
 
 def _v(name: str, vcpus: int, gpus: int, gpu: str, mem: int, family: str) -> VmSku:
@@ -188,6 +200,5 @@ def normalize_region(value: str) -> str | None:
 SERVERLESS_TOKENS_PER_MINUTE = 200_000
 SERVERLESS_REQUESTS_PER_MINUTE = 1_000
 MAX_INSTANCES_PER_DEPLOYMENT = 50
+MAX_DEPLOYMENTS_PER_ENDPOINT = 20
 MAX_REQUEST_TIMEOUT_SECONDS = 180
-
-AuthMode = Literal["Key", "AAD", "KeyAndAAD"]

@@ -75,18 +75,68 @@ class _Section(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, strict=True)
 
 
+def _model_version(value: Any) -> int:
+    # A registry version is a positive integer; YAML gives `24`, a quoted "24" is accepted too.
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        raise ValueError(f"{value!r} is not a model version; use the number that ends the model id (/versions/N)")
+    if int(value) < 1:
+        raise ValueError(f"{value!r} is not a model version; versions start at 1")
+    return int(value)
+
+
+ModelVersion = Annotated[int, BeforeValidator(_model_version)]
+Switch = Literal["Enabled", "Disabled"]
+
+# Keys that only make sense for one kind; given for the other, they are a mistake to report.
+SERVERLESS_ONLY = ("content_safety",)
+MANAGED_ONLY = (
+    "model_version",
+    "vm_sku",
+    "instance_count",
+    "endpoint",
+    "traffic",
+    "request_timeout_seconds",
+    "max_concurrent_requests_per_instance",
+    "probe_initial_delay_seconds",
+    "data_collection",
+    "egress_public_network_access",
+    "public_network_access",
+    "auth_mode",
+)
+
+
 class Deployment(_Section):
     """One entry of `llama-on-azure:deployments`."""
 
     name: EndpointName
+    """Serverless: the endpoint's name. Managed: the deployment's name (and the endpoint's, unless `endpoint`)."""
     kind: Literal["serverless", "managed"]
     model: ModelName
     content_safety: bool | None = None
     """Serverless only; None means the default, on."""
 
+    # Managed compute.
+    model_version: ModelVersion | None = None
+    vm_sku: str | None = None
+    instance_count: int | None = None
+    endpoint: EndpointName | None = None
+    """A shared online endpoint; deployments naming the same one share its URI and keys."""
+    traffic: int | None = Field(default=None, ge=0, le=100)
+    request_timeout_seconds: int = Field(default=catalog.MAX_REQUEST_TIMEOUT_SECONDS, ge=1, le=180)
+    max_concurrent_requests_per_instance: int = Field(default=1, ge=1, le=1000)
+    probe_initial_delay_seconds: int = Field(default=600, ge=10, le=3600)
+    data_collection: bool = False
+    egress_public_network_access: Switch = "Enabled"
+    public_network_access: Switch = "Enabled"
+    auth_mode: Literal["Key", "AMLToken", "AADToken"] = "Key"
+
     @property
     def content_safety_enabled(self) -> bool:
         return self.content_safety is not False
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.endpoint or self.name
 
 
 class Hub(_Section):
@@ -128,6 +178,100 @@ class StackConfig(_Section):
     ) = None
     """Overrides the hash in globally unique names (e.g. after a destroy left a key vault soft-deleted)."""
 
+    def managed_endpoints(self) -> dict[str, list[tuple[int, Deployment]]]:
+        """Online endpoint name -> its managed deployments (with their index in `deployments`)."""
+        groups: dict[str, list[tuple[int, Deployment]]] = {}
+        for i, d in enumerate(self.deployments):
+            if d.kind == "managed":
+                groups.setdefault(d.endpoint_name, []).append((i, d))
+        return groups
+
+    def traffic(self, endpoint: str) -> dict[str, int]:
+        """The split of one online endpoint: a lone deployment gets 100%, unset shares 0%."""
+        members = [d for _, d in self.managed_endpoints()[endpoint]]
+        if len(members) == 1 and members[0].traffic is None:
+            return {members[0].name: 100}
+        return {d.name: d.traffic or 0 for d in members}
+
+    def quota(self) -> dict[str, int]:
+        """vCPUs per VM quota family that the managed deployments need in the region (with the upgrade reserve)."""
+        need: dict[str, int] = {}
+        for d in self.deployments:
+            if d.kind == "managed" and d.vm_sku in catalog.VM_SKUS:
+                sku = catalog.VM_SKUS[d.vm_sku]
+                need[sku.quota_family] = need.get(sku.quota_family, 0) + sku.quota_vcpus(d.instance_count or 1)
+        return need
+
+
+def _managed_errors(key: str, d: Deployment) -> list[str]:
+    """VM SKU, GPU memory, instance count and version of one managed deployment."""
+    model = catalog.MODELS[d.model]
+    gpu_skus = [s.name for s in catalog.VM_SKUS.values() if s.gpus]
+    errors: list[str] = []
+    sku = catalog.VM_SKUS.get(d.vm_sku or "")
+    if d.vm_sku is None:
+        errors.append(f"{key}.vmSku: required for kind 'managed'; GPU SKUs: {', '.join(gpu_skus)}")
+    elif sku is None:
+        errors.append(f"{key}.vmSku: {d.vm_sku!r} is not in the VM catalog; GPU SKUs: {', '.join(gpu_skus)}")
+    elif not sku.gpus:
+        errors.append(f"{key}.vmSku: {d.vm_sku!r} has no GPU, a Llama model needs one; GPU SKUs: {', '.join(gpu_skus)}")
+    elif model.min_gpu_memory_gb > sku.total_gpu_memory_gb:
+        fitting = [
+            s.name for s in catalog.VM_SKUS.values() if s.gpus and s.total_gpu_memory_gb >= model.min_gpu_memory_gb
+        ]
+        errors.append(
+            f"{key}.vmSku: {d.model} needs about {model.min_gpu_memory_gb} GB of GPU memory and {d.vm_sku!r} has "
+            f"{sku.total_gpu_memory_gb} GB ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb} GB); "
+            f"SKUs that fit: {', '.join(fitting) or 'none in the catalog'}"
+        )
+    count = d.instance_count if d.instance_count is not None else 1
+    if not 1 <= count <= catalog.MAX_INSTANCES_PER_DEPLOYMENT:
+        errors.append(
+            f"{key}.instanceCount: {count} is not allowed; 1 to {catalog.MAX_INSTANCES_PER_DEPLOYMENT} "
+            "instances per deployment"
+        )
+    if d.model_version is None and model.pinned_version is None:
+        errors.append(
+            f"{key}.modelVersion: required for {d.model}, which has no pinned version in the catalog; "
+            "use the number that ends the model card's Model ID (/versions/N)"
+        )
+    return errors
+
+
+def _traffic_errors(config: StackConfig) -> list[str]:
+    """Per endpoint: traffic sums to 100, and the endpoint-level settings agree."""
+    errors: list[str] = []
+    for endpoint, members in config.managed_endpoints().items():
+        where = ", ".join(f"deployments[{i}]" for i, _ in members)
+        key = f"{NAMESPACE}:deployments[{members[0][0]}]"
+        if len(members) > catalog.MAX_DEPLOYMENTS_PER_ENDPOINT:
+            errors.append(f"{key}.endpoint: {endpoint!r} has {len(members)} deployments; at most 20 per endpoint")
+        given = [d.traffic for _, d in members if d.traffic is not None]
+        if len(members) > 1 and not given:
+            errors.append(
+                f"{key}.traffic: endpoint {endpoint!r} has {len(members)} deployments ({where}); "
+                "set traffic on them, percentages that sum to 100"
+            )
+        elif given and sum(given) != 100:
+            shares = ", ".join(f"{d.name}={d.traffic or 0}" for _, d in members)
+            errors.append(
+                f"{key}.traffic: endpoint {endpoint!r} traffic sums to {sum(given)} ({shares}); it must sum to 100"
+            )
+        for field in ("auth_mode", "public_network_access"):
+            values = {getattr(d, field) for _, d in members}
+            if len(values) > 1:
+                errors.append(
+                    f"{key}.{to_camel(field)}: deployments of endpoint {endpoint!r} disagree "
+                    f"({', '.join(sorted(values))}); it is a setting of the endpoint, give them the same value"
+                )
+        apis = {catalog.MODELS[d.model].api for _, d in members}
+        if len(apis) > 1:
+            errors.append(
+                f"{key}.endpoint: endpoint {endpoint!r} would mix chat and completion models behind one URL; "
+                "give them separate endpoints"
+            )
+    return errors
+
 
 def _rule_errors(config: StackConfig) -> list[str]:
     """Rules across keys, each reported at the key a user has to change."""
@@ -137,11 +281,13 @@ def _rule_errors(config: StackConfig) -> list[str]:
     seen_models: set[str] = set()
     for i, d in enumerate(config.deployments):
         model = catalog.MODELS[d.model]
+        wrong_kind = MANAGED_ONLY if d.kind == "serverless" else SERVERLESS_ONLY
+        for field in wrong_kind:
+            if field in d.model_fields_set:
+                other = "managed" if d.kind == "serverless" else "serverless"
+                errors.append(f"{key}[{i}].{to_camel(field)}: only for kind '{other}', this deployment is '{d.kind}'")
         if d.kind == "managed":
-            errors.append(
-                f"{key}[{i}].kind: 'managed' (managed compute: VM SKU and instance count) is not available yet; "
-                "use 'serverless' for the pay-as-you-go Llama 3 models"
-            )
+            errors += _managed_errors(f"{key}[{i}]", d)
         elif not model.serverless:
             offered = [m.name for m in catalog.MODELS.values() if m.serverless]
             errors.append(
@@ -158,7 +304,12 @@ def _rule_errors(config: StackConfig) -> list[str]:
                     "Azure allows one serverless deployment per model per project"
                 )
             seen_models.add(d.model)
+    errors += _traffic_errors(config)
     serverless = [d.name for d in config.deployments if d.kind == "serverless"]
+    managed_endpoints = {n.lower() for n in config.managed_endpoints()}
+    for i, d in enumerate(config.deployments):
+        if d.kind == "serverless" and d.name.lower() in managed_endpoints:
+            errors.append(f"{key}[{i}].name: {d.name!r} is also the name of a managed online endpoint; names are URLs")
     if serverless and config.region not in config.serverless_regions:
         errors.append(
             f"{NAMESPACE}:region: {config.region!r} does not offer pay-as-you-go Llama to the serverless "
@@ -223,6 +374,17 @@ def parse_stack_config(raw: dict[str, Any], stack: str) -> StackConfig:
             )
         config = config.model_copy(update={"environment": stack})
     return config
+
+
+def namespace_keys(values: dict[str, str], namespace: str) -> dict[str, str]:
+    """`namespace:key` entries of the engine's config, prefix removed."""
+    prefix = f"{namespace}:"
+    return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+
+def config_from_values(values: dict[str, str], stack: str) -> StackConfig:
+    """The stack's config from the values the engine hands over (all namespaces); raise ConfigError."""
+    return parse_stack_config(decode_config_values(namespace_keys(values, NAMESPACE)), stack)
 
 
 def decode_config_values(values: dict[str, str]) -> dict[str, Any]:

@@ -10,29 +10,28 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from components import catalog, naming
 from components.hub import AiHub, AiHubArgs
+from components.managed_endpoint import ManagedDeploymentSpec, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
 from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
 from components.project import AiProject, AiProjectArgs
 from components.serverless_endpoint import ServerlessEndpointArgs, ServerlessLlamaEndpoint
-from infra.config import NAMESPACE, ConfigError, StackConfig, decode_config_values, parse_stack_config
+from infra.config import NAMESPACE, ConfigError, StackConfig, config_from_values, namespace_keys
 
 STUDIO_URL = "https://ai.azure.com/build/overview?wsid={}"
 
 
-def read_namespace(namespace: str) -> dict[str, str]:
-    """Every `namespace:key` the engine passed, prefix removed (pulumi.Config has no way to list keys)."""
-    values = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    prefix = f"{namespace}:"
-    return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+def engine_config() -> dict[str, str]:
+    """Every config value the engine passed (pulumi.Config has no way to list keys)."""
+    return {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
 
 
 def load_config() -> StackConfig:
     """Validate the stack's configuration before anything is registered; a mistake is a RunError."""
-    stack = pulumi.get_stack()
+    values = engine_config()
     try:
-        config = parse_stack_config(decode_config_values(read_namespace(NAMESPACE)), stack)
+        config = config_from_values(values, pulumi.get_stack())
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
-    provider_location = read_namespace("azure-native").get("location")
+    provider_location = namespace_keys(values, "azure-native").get("location")
     if provider_location and catalog.normalize_region(provider_location) != config.region:
         raise pulumi.RunError(
             f"azure-native:location is {provider_location!r} but {NAMESPACE}:region is {config.region!r}: "
@@ -88,15 +87,15 @@ def build(config: StackConfig) -> dict[str, Any]:
     endpoints: dict[str, Any] = {}
     keys: dict[str, Any] = {}
     for deployment in config.deployments:
+        if deployment.kind != "serverless":
+            continue
         model = catalog.MODELS[deployment.model]
         # Each serverless deployment has its own subscription (one deployment per model per
         # project), so independent endpoints never wait for each other.
         subscription = ModelSubscription(
             f"{deployment.name}-sub",
             ModelSubscriptionArgs(
-                model=model,
-                project_name=project.project_name,
-                resource_group_name=project.resource_group_name,
+                model=model, project_name=project.project_name, resource_group_name=project.resource_group_name
             ),
         )
         endpoint = ServerlessLlamaEndpoint(
@@ -119,6 +118,60 @@ def build(config: StackConfig) -> dict[str, Any]:
             "url": endpoint.inference_uri.apply(lambda uri, route=model.api.route: _route_url(uri, route)),
         }
         keys[deployment.name] = endpoint.primary_key
+
+    for endpoint_name, members in config.managed_endpoints().items():
+        split = config.traffic(endpoint_name)
+        specs = [
+            ManagedDeploymentSpec(
+                name=d.name,
+                model=catalog.MODELS[d.model],
+                model_version=d.model_version or catalog.MODELS[d.model].pinned_version,
+                vm_sku=catalog.VM_SKUS[d.vm_sku],
+                instance_count=d.instance_count or 1,
+                traffic=split[d.name],
+                request_timeout_seconds=d.request_timeout_seconds,
+                max_concurrent_requests_per_instance=d.max_concurrent_requests_per_instance,
+                probe_initial_delay_seconds=d.probe_initial_delay_seconds,
+                data_collection=d.data_collection,
+                egress_public_network_access=ml.EgressPublicNetworkAccessType(d.egress_public_network_access),
+            )
+            for _, d in members
+        ]
+        first = members[0][1]
+        online = ManagedOnlineEndpoint(
+            endpoint_name,
+            ManagedOnlineEndpointArgs(
+                endpoint_name=endpoint_name,
+                deployments=specs,
+                project_name=project.project_name,
+                resource_group_name=project.resource_group_name,
+                location=config.region,
+                auth_mode=ml.EndpointAuthMode(first.auth_mode),
+                public_network_access=ml.PublicNetworkAccessType(first.public_network_access),
+                tags=tags,
+            ),
+        )
+        # The model most traffic goes to names the endpoint; all of them share one API (validated).
+        lead = max(specs, key=lambda s: s.traffic)
+        endpoints[endpoint_name] = {
+            "kind": "managed",
+            "model": lead.model.name,
+            "api": lead.model.api.value,
+            # Managed online endpoints take requests on their scoring URI, whatever the model.
+            "url": online.scoring_uri,
+            "deployments": {
+                s.name: {
+                    "model": s.model.name,
+                    "modelVersion": s.model_version,
+                    "vmSku": s.vm_sku.name,
+                    "instanceCount": s.instance_count,
+                    "traffic": s.traffic,
+                }
+                for s in specs
+            },
+        }
+        if online.primary_key is not None:
+            keys[endpoint_name] = online.primary_key
 
     return {
         "region": config.region,

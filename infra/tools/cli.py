@@ -7,7 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
+from infra.config import config_from_values
+from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program, stack_config_values
 from infra.tools.plan import PlanError, find_project_root, load_stack_file, render_json, render_text
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -29,7 +30,12 @@ def _plan(args: argparse.Namespace) -> int:
     if result.error:
         print(f"error: {result.error}", file=sys.stderr)
         return 1
-    print(render_json(result) if args.format == "json" else render_text(result, args.subscription_id), end="")
+    # The program accepted this configuration, so parsing it again cannot fail.
+    stack_config = config_from_values(stack_config_values(config), args.stack)
+    if args.format == "json":
+        print(render_json(result, stack_config))
+    else:
+        print(render_text(result, args.subscription_id, stack_config), end="")
     return 0
 
 

@@ -143,6 +143,10 @@ class LlamaMocks(pulumi.runtime.Mocks):
             # A resource to be created has no id and no computed values yet: they stay unknown.
             if args.typ == "azure-native:machinelearningservices:ServerlessEndpoint":
                 state["properties"] = {**inputs.get("properties", {}), "inferenceEndpoint": rpc.UNKNOWN}
+            if args.typ == "azure-native:machinelearningservices:OnlineEndpoint":
+                state["properties"] = {**inputs.get("properties", {}), "scoringUri": rpc.UNKNOWN}
+            if args.typ == "pulumi-python:dynamic:Resource":
+                state["applied"] = rpc.UNKNOWN
             return None, state
         resource_id = _arm_id(self.subscription_id, args.typ, inputs, name)
         if args.typ == "azure-native:machinelearningservices:ServerlessEndpoint":
@@ -152,6 +156,17 @@ class LlamaMocks(pulumi.runtime.Mocks):
                 "inferenceEndpoint": {"uri": f"https://{name}.{region}.models.ai.azure.com/"},
                 "provisioningState": "Succeeded",
             }
+        if args.typ == "azure-native:machinelearningservices:OnlineEndpoint":
+            region = inputs.get("location", "region")
+            state["properties"] = {
+                **inputs.get("properties", {}),
+                "scoringUri": f"https://{name}.{region}.inference.ml.azure.com/score",
+                "provisioningState": "Succeeded",
+            }
+        if args.typ == "pulumi-python:dynamic:Resource":
+            # What the traffic provider returns after ARM applied the split.
+            state["applied"] = inputs.get("traffic")
+            resource_id = f"{inputs.get('endpointId')}/traffic"
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -168,6 +183,9 @@ class LlamaMocks(pulumi.runtime.Mocks):
                 "primaryKey": f"pk-{args.args.get('name')}",
                 "secondaryKey": f"sk-{args.args.get('name')}",
             }
+        if args.token == "azure-native:machinelearningservices:listOnlineEndpointKeys":
+            name = args.args.get("endpointName")
+            return {"primaryKey": f"pk-{name}", "secondaryKey": f"sk-{name}"}
         return {}
 
 

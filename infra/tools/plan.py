@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from infra.config import NAMESPACE
+from components import catalog
+from infra.config import NAMESPACE, StackConfig
 from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
 
 _ML = "azure-native:machinelearningservices"
@@ -39,6 +40,18 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "properties.contentSafety.contentSafetyStatus",
         "sku.name",
     ),
+    f"{_ML}:OnlineEndpoint": ("properties.authMode", "properties.publicNetworkAccess", "identity.type"),
+    f"{_ML}:OnlineDeployment": (
+        "properties.model",
+        "properties.instanceType",
+        "sku.capacity",
+        "properties.requestSettings.requestTimeout",
+        "properties.requestSettings.maxConcurrentRequestsPerInstance",
+        "properties.livenessProbe.initialDelay",
+        "properties.egressPublicNetworkAccess",
+        "properties.dataCollector",
+    ),
+    "pulumi-python:dynamic:Resource": ("traffic",),
 }
 
 
@@ -92,7 +105,7 @@ def _show(value: Any) -> str:
 def resource_summary(reg: Registration) -> dict[str, Any]:
     """The physical name, region and key settings of one registration."""
     settings: dict[str, Any] = {}
-    name = reg.outputs.get("name") if reg.custom else None
+    name = reg.outputs.get("name") if reg.type.startswith("azure-native:") else None
     if name is not None:
         settings["name"] = name
     if reg.custom and "location" in reg.inputs:
@@ -168,7 +181,38 @@ def masked(value: Any) -> Any:
     return value
 
 
-def render_text(result: RunResult, subscription_id: str) -> str:
+def quota_rows(config: StackConfig) -> list[dict[str, Any]]:
+    """vCPUs per VM family that the managed deployments need, with the deployments behind each figure."""
+    rows: dict[str, dict[str, Any]] = {}
+    for d in config.deployments:
+        if d.kind != "managed":
+            continue
+        sku = catalog.VM_SKUS[d.vm_sku]
+        count = d.instance_count or 1
+        row = rows.setdefault(
+            sku.quota_family, {"region": config.region, "family": sku.quota_family, "vcpus": 0, "deployments": []}
+        )
+        row["vcpus"] += sku.quota_vcpus(count)
+        reserve = ", +20% upgrade reserve" if sku.upgrade_reserve else ""
+        row["deployments"].append(f"{d.name}: {count} x {sku.name} ({sku.vcpus} vCPUs{reserve})")
+    return list(rows.values())
+
+
+def _quota_lines(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    region = rows[0]["region"]
+    lines = [
+        "",
+        f"vCPU quota the managed deployments need in {region} (compare: az vm list-usage --location {region}):",
+    ]
+    for row in rows:
+        lines.append(f"    {row['family']}: {row['vcpus']} vCPUs")
+        lines += [f"        {item}" for item in row["deployments"]]
+    return lines
+
+
+def render_text(result: RunResult, subscription_id: str, config: StackConfig) -> str:
     components = sum(1 for r in result.registrations if not r.custom)
     azure = len(result.registrations) - components
     lines = [
@@ -185,11 +229,12 @@ def render_text(result: RunResult, subscription_id: str) -> str:
     lines.append(
         f"Resources: {len(result.registrations)} to create ({azure} Azure resources in {components} components)"
     )
+    lines += _quota_lines(quota_rows(config))
     lines += ["", "Outputs:", *_export_lines(result.exports, 1)]
     return "\n".join(lines) + "\n"
 
 
-def render_json(result: RunResult) -> str:
+def render_json(result: RunResult, config: StackConfig) -> str:
     return json.dumps(
         {
             "stack": result.stack,
@@ -199,6 +244,7 @@ def render_json(result: RunResult) -> str:
                 for r in result.registrations
             ],
             "outputs": masked(result.exports),
+            "quota": quota_rows(config),
         },
         indent=2,
     )

@@ -1,0 +1,216 @@
+"""Managed compute under the mock engine: online endpoint, deployments, traffic, keys, quota."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.config import config_from_values
+from infra.tools.engine import stack_config_values
+from tests.conftest import ML, ROOT, run, serverless, shipped_config, stack_config
+from tests.rest_oracle import check_resource
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
+def managed(name: str, model: str = "Llama-2-7b-chat", **extra):
+    return {"name": name, "kind": "managed", "model": model, "vmSku": "Standard_NC24ads_A100_v4", **extra}
+
+
+SHARED = [
+    managed("blue", endpoint="llama2", traffic=70, instanceCount=2),
+    managed("green", endpoint="llama2", traffic=30, vmSku="Standard_NC4as_T4_v3", modelVersion=25),
+]
+
+
+def test_prod_deploys_llama2_on_the_configured_vm_sku_and_instance_count():
+    result = run("prod", shipped_config("prod"))
+    endpoint = result.one(f"{ML}:OnlineEndpoint")
+    deployment = result.one(f"{ML}:OnlineDeployment")
+    assert endpoint.inputs["endpointName"] == "llama2chat"
+    assert endpoint.inputs["properties"]["authMode"] == "Key"
+    assert endpoint.inputs["identity"] == {"type": "SystemAssigned"}
+    assert "traffic" not in endpoint.inputs["properties"], "traffic is set after the deployments exist"
+    props = deployment.inputs["properties"]
+    assert props["endpointComputeType"] == "Managed"
+    assert props["model"] == "azureml://registries/azureml-meta/models/Llama-2-7b-chat/versions/24"
+    assert props["instanceType"] == "Standard_NC24ads_A100_v4"
+    assert deployment.inputs["sku"] == {"name": "Default", "capacity": 3}
+    assert deployment.inputs["endpointName"] == "llama2chat"
+    assert deployment.property_dependencies["endpointName"] == [endpoint.urn]
+
+
+def test_llm_defaults_replace_the_sdk_cpu_defaults():
+    deployment = run("prod", shipped_config("prod")).one(f"{ML}:OnlineDeployment").inputs["properties"]
+    assert deployment["requestSettings"] == {
+        "requestTimeout": "PT180S",
+        "maxQueueWait": "PT180S",
+        "maxConcurrentRequestsPerInstance": 1,
+    }
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert deployment[probe]["initialDelay"] == "PT600S"
+        assert deployment[probe]["failureThreshold"] == 30
+    assert deployment["egressPublicNetworkAccess"] == "Enabled"
+    assert deployment["scaleSettings"] == {"scaleType": "Default"}
+    assert "dataCollector" not in deployment
+
+
+def test_operator_settings_reach_the_deployment():
+    config = stack_config(
+        deployments=[
+            managed(
+                "llama2",
+                requestTimeoutSeconds=90,
+                maxConcurrentRequestsPerInstance=4,
+                probeInitialDelaySeconds=900,
+                dataCollection=True,
+                egressPublicNetworkAccess="Disabled",
+                publicNetworkAccess="Disabled",
+            )
+        ]
+    )
+    result = run("dev", config)
+    props = result.one(f"{ML}:OnlineDeployment").inputs["properties"]
+    assert props["requestSettings"] == {
+        "requestTimeout": "PT90S",
+        "maxQueueWait": "PT90S",
+        "maxConcurrentRequestsPerInstance": 4,
+    }
+    assert props["livenessProbe"]["initialDelay"] == "PT900S"
+    assert props["egressPublicNetworkAccess"] == "Disabled"
+    assert props["dataCollector"]["collections"] == {
+        "model_inputs": {"dataCollectionMode": "Enabled", "samplingRate": 1},
+        "model_outputs": {"dataCollectionMode": "Enabled", "samplingRate": 1},
+    }
+    assert result.one(f"{ML}:OnlineEndpoint").inputs["properties"]["publicNetworkAccess"] == "Disabled"
+    for reg in result.registrations:
+        if reg.type in (f"{ML}:OnlineEndpoint", f"{ML}:OnlineDeployment"):
+            assert check_resource(reg.type, reg.inputs) == []
+
+
+def test_a_lone_deployment_gets_all_traffic_after_it_exists():
+    result = run("prod", shipped_config("prod"))
+    traffic = result.one(DYNAMIC)
+    endpoint = result.one(f"{ML}:OnlineEndpoint")
+    deployment = result.one(f"{ML}:OnlineDeployment")
+    assert traffic.inputs["traffic"] == {"llama2chat": 100}
+    assert traffic.inputs["endpointId"] == endpoint.id
+    assert deployment.urn in traffic.dependencies, "the split must wait for the deployment"
+    assert endpoint.urn in traffic.dependencies
+    assert result.exports["endpoints"]["llama2chat"]["deployments"]["llama2chat"]["traffic"] == 100
+
+
+def test_shared_endpoint_hosts_several_deployments_with_the_configured_split():
+    result = run("dev", stack_config(deployments=SHARED))
+    assert len(result.by_type(f"{ML}:OnlineEndpoint")) == 1
+    deployments = {d.inputs["deploymentName"]: d for d in result.by_type(f"{ML}:OnlineDeployment")}
+    assert set(deployments) == {"blue", "green"}
+    assert deployments["green"].inputs["properties"]["instanceType"] == "Standard_NC4as_T4_v3"
+    assert deployments["green"].inputs["properties"]["model"].endswith("/Llama-2-7b-chat/versions/25")
+    assert deployments["blue"].inputs["sku"]["capacity"] == 2
+    traffic = result.one(DYNAMIC)
+    assert traffic.inputs["traffic"] == {"blue": 70, "green": 30}
+    assert {d.urn for d in deployments.values()} <= set(traffic.dependencies)
+    exported = result.exports["endpoints"]
+    assert set(exported) == {"llama2"}
+    assert exported["llama2"]["model"] == "Llama-2-7b-chat" and exported["llama2"]["api"] == "chat"
+    assert set(result.exports["endpointKeys"]["secret"]) == {"llama2"}
+
+
+def test_unset_share_of_a_shared_endpoint_is_zero():
+    config = stack_config(
+        deployments=[SHARED[0] | {"traffic": 100}, {k: v for k, v in SHARED[1].items() if k != "traffic"}]
+    )
+    assert run("dev", config).one(DYNAMIC).inputs["traffic"] == {"blue": 100, "green": 0}
+
+
+def test_changing_the_split_only_changes_the_traffic_resource():
+    before = run("dev", stack_config(deployments=SHARED))
+    after = run("dev", stack_config(deployments=[SHARED[0] | {"traffic": 20}, SHARED[1] | {"traffic": 80}]))
+
+    def inputs(result):
+        return {r.urn: {k: v for k, v in r.inputs.items() if k != "__provider"} for r in result.registrations}
+
+    a, b = inputs(before), inputs(after)
+    assert a.keys() == b.keys()
+    changed = [urn for urn in a if a[urn] != b[urn]]
+    assert len(changed) == 1 and changed[0].endswith("::llama2-traffic")
+
+
+def test_managed_endpoint_url_is_its_scoring_uri_and_key_is_secret():
+    result = run("prod", shipped_config("prod"))
+    endpoint = result.one(f"{ML}:OnlineEndpoint")
+    exported = result.exports["endpoints"]["llama2chat"]
+    assert exported["kind"] == "managed"
+    assert exported["url"] == endpoint.outputs["properties"]["scoringUri"]
+    keys = result.exports["endpointKeys"]["secret"]
+    assert set(keys) == {"chat70b", "base8b", "llama2chat"}
+    listed = [i for i in result.invokes if i["token"] == f"{ML}:listOnlineEndpointKeys"]
+    assert [i["args"]["endpointName"] for i in listed] == ["llama2chat"]
+    assert keys["llama2chat"] not in json.dumps({k: v for k, v in result.exports.items() if k != "endpointKeys"})
+
+
+def test_token_auth_exports_no_key():
+    result = run("dev", stack_config(deployments=[managed("llama2", authMode="AMLToken")]))
+    assert result.one(f"{ML}:OnlineEndpoint").inputs["properties"]["authMode"] == "AMLToken"
+    assert result.exports["endpointKeys"] == {"secret": {}}
+    assert not [i for i in result.invokes if i["token"] == f"{ML}:listOnlineEndpointKeys"]
+
+
+def test_managed_deployments_may_use_any_region():
+    config = stack_config(
+        **{"region": "westeurope", "azure-native:location": "westeurope", "deployments": [managed("llama2")]}
+    )
+    result = run("dev", config)
+    assert result.error is None
+    assert result.one(f"{ML}:OnlineEndpoint").inputs["location"] == "westeurope"
+
+
+def test_serverless_and_managed_deploy_side_by_side():
+    config = stack_config(deployments=[serverless("chat8b", "Meta-Llama-3-8B-Instruct"), managed("llama2")])
+    result = run("dev", config)
+    assert set(result.exports["endpoints"]) == {"chat8b", "llama2"}
+    assert len(result.by_type(f"{ML}:MarketplaceSubscription")) == 1, (
+        "managed compute needs no Marketplace subscription"
+    )
+
+
+def test_quota_counts_instances_times_vcpus_with_the_upgrade_reserve():
+    config = stack_config(
+        deployments=[
+            managed("a100", instanceCount=3),  # 3 x 24, no reserve on A100
+            managed("t4small", vmSku="Standard_NC4as_T4_v3", instanceCount=2),  # 2 x 4 x 1.2 = 9.6 -> 10
+            managed("t4large", vmSku="Standard_NC8as_T4_v3", instanceCount=1),  # 8 x 1.2 = 9.6 -> 10
+        ]
+    )
+    parsed = config_from_values(stack_config_values(config), "dev")
+    assert parsed.quota() == {"standardNCADSA100v4Family": 72, "standardNCASv3_T4Family": 20}
+
+
+def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):
+    script = Path(sys.executable).with_name("llama-on-azure")
+    done = subprocess.run(
+        [str(script), "plan", "--stack", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "vCPU quota the managed deployments need in swedencentral" in done.stdout
+    assert "standardNCADSA100v4Family: 72 vCPUs" in done.stdout
+    assert "llama2chat: 3 x Standard_NC24ads_A100_v4 (24 vCPUs)" in done.stdout
+    as_json = subprocess.run(
+        [str(script), "plan", "--stack", "prod", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    quota = json.loads(as_json.stdout)["quota"]
+    assert quota == [
+        {
+            "region": "swedencentral",
+            "family": "standardNCADSA100v4Family",
+            "vcpus": 72,
+            "deployments": ["llama2chat: 3 x Standard_NC24ads_A100_v4 (24 vCPUs)"],
+        }
+    ]
