@@ -9,7 +9,16 @@ from pathlib import Path
 
 from infra.config import config_from_values
 from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program, stack_config_values
-from infra.tools.plan import PlanError, find_project_root, load_stack_file, render_json, render_text
+from infra.tools.plan import (
+    Plan,
+    PlanError,
+    find_project_root,
+    load_stack_file,
+    render_json,
+    render_markdown,
+    render_text,
+)
+from infra.tools.policy_check import PolicyError, check_policies
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -32,11 +41,20 @@ def _plan(args: argparse.Namespace) -> int:
         return 1
     # The program accepted this configuration, so parsing it again cannot fail.
     stack_config = config_from_values(stack_config_values(config), args.stack)
-    if args.format == "json":
-        print(render_json(result, stack_config))
-    else:
-        print(render_text(result, args.subscription_id, stack_config), end="")
-    return 0
+    policy_config = args.policy_config
+    if policy_config is None and (root / "policy" / "config" / f"{args.stack}.json").is_file():
+        policy_config = root / "policy" / "config" / f"{args.stack}.json"
+    violations = None
+    if not args.skip_policies:
+        try:
+            violations = check_policies(result, policy_config)
+        except PolicyError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    plan = Plan(result, stack_config, args.subscription_id, violations, policy_config)
+    render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
+    print(render(plan), end="" if args.format != "json" else "\n")
+    return 1 if plan.mandatory else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +71,19 @@ def main(argv: list[str] | None = None) -> int:
         default=PLACEHOLDER_SUBSCRIPTION,
         help="compute globally unique names for this Azure subscription (default: a placeholder)",
     )
-    plan.add_argument("--format", choices=("text", "json"), default="text")
+    plan.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text for a terminal, markdown for a pull-request comment, json for tools",
+    )
+    plan.add_argument(
+        "--policy-config",
+        type=Path,
+        default=None,
+        help="policy pack config (as pulumi --policy-pack-config); default: policy/config/<stack>.json if present",
+    )
+    plan.add_argument("--skip-policies", action="store_true", help="do not run the policy pack")
     plan.set_defaults(func=_plan)
 
     args = parser.parse_args(argv)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import yaml
 from components import catalog
 from infra.config import NAMESPACE, StackConfig
 from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
+from infra.tools.policy_check import Violation
+from policy.rules import PACK_NAME
 
 _ML = "azure-native:machinelearningservices"
 
@@ -212,7 +216,50 @@ def _quota_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render_text(result: RunResult, subscription_id: str, config: StackConfig) -> str:
+@dataclass
+class Plan:
+    """Everything a plan shows: the run, the validated config, the policy results."""
+
+    result: RunResult
+    config: StackConfig
+    subscription_id: str
+    violations: list[Violation] | None
+    """None when policies were skipped."""
+    policy_config: Path | None = None
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations or [] if v.level == "mandatory"]
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _policy_lines(plan: Plan) -> list[str]:
+    if plan.violations is None:
+        return ["", "Policies: skipped (--skip-policies)"]
+    source = f"config {_relative(plan.policy_config)}" if plan.policy_config else "default config"
+    found = [v for v in plan.violations if v.level != "not-evaluated"]
+    later = [v for v in plan.violations if v.level == "not-evaluated"]
+    lines = [
+        "",
+        f"Policies ({PACK_NAME}, {source}): {len(plan.mandatory)} mandatory, "
+        f"{len(found) - len(plan.mandatory)} advisory violations",
+    ]
+    for v in sorted(found, key=lambda v: (v.level != "mandatory", v.policy, v.resource)):
+        lines.append(f"    [{v.level}] {v.policy}  {v.resource} ({v.type}): {v.message}")
+    if later:
+        pending = ", ".join(sorted({f"{v.policy} ({v.resource})" for v in later}))
+        lines.append(f"    not evaluated, they need values known only after apply: {pending}")
+    return lines
+
+
+def render_text(plan: Plan) -> str:
+    result = plan.result
     components = sum(1 for r in result.registrations if not r.custom)
     azure = len(result.registrations) - components
     lines = [
@@ -220,7 +267,7 @@ def render_text(result: RunResult, subscription_id: str, config: StackConfig) ->
         "Pulumi's mock engine ran the program: nothing was sent to Azure, and values that Azure",
         f"assigns show as {UNKNOWN}.",
     ]
-    if subscription_id == PLACEHOLDER_SUBSCRIPTION:
+    if plan.subscription_id == PLACEHOLDER_SUBSCRIPTION:
         lines.append(
             "Globally unique names carry a hash of the subscription; they are computed here for a placeholder "
             "subscription (pass --subscription-id to see yours)."
@@ -229,12 +276,67 @@ def render_text(result: RunResult, subscription_id: str, config: StackConfig) ->
     lines.append(
         f"Resources: {len(result.registrations)} to create ({azure} Azure resources in {components} components)"
     )
-    lines += _quota_lines(quota_rows(config))
+    lines += _quota_lines(quota_rows(plan.config))
+    lines += _policy_lines(plan)
     lines += ["", "Outputs:", *_export_lines(result.exports, 1)]
     return "\n".join(lines) + "\n"
 
 
-def render_json(result: RunResult, config: StackConfig) -> str:
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(plan: Plan) -> str:
+    """A summary for a pull-request comment: counts by type, violations, quota."""
+    result = plan.result
+    custom = [r for r in result.registrations if r.custom]
+    verdict = "blocked by mandatory policy violations" if plan.mandatory else "passes the mandatory policies"
+    if plan.violations is None:
+        verdict = "policies skipped"
+    lines = [
+        f"### `{NAMESPACE}` offline plan: stack `{result.stack}`",
+        "",
+        f"**{len(custom)} Azure resources to create**, {verdict}. "
+        "Computed offline under Pulumi's mock engine; nothing was sent to Azure.",
+        "",
+        "| resource type | count |",
+        "|---|---:|",
+    ]
+    for type_, count in sorted(Counter(r.type for r in custom).items()):
+        lines.append(f"| `{type_}` | {count} |")
+    endpoints = result.exports.get("endpoints") or {}
+    if endpoints:
+        lines += ["", "| endpoint | kind | model | api |", "|---|---|---|---|"]
+        for name, e in endpoints.items():
+            lines.append(f"| `{name}` | {e.get('kind')} | {e.get('model')} | {e.get('api')} |")
+    if plan.violations is not None:
+        found = [v for v in plan.violations if v.level != "not-evaluated"]
+        lines += [
+            "",
+            f"#### Policy violations ({len(plan.mandatory)} mandatory, {len(found) - len(plan.mandatory)} advisory)",
+        ]
+        if found:
+            lines += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
+            for v in sorted(found, key=lambda v: (v.level != "mandatory", v.policy, v.resource)):
+                lines.append(f"| {v.level} | `{v.policy}` | `{v.resource}` | {_cell(v.message)} |")
+        else:
+            lines += ["", "None."]
+    rows = quota_rows(plan.config)
+    if rows:
+        lines += [
+            "",
+            f"#### vCPU quota needed in `{plan.config.region}`",
+            "",
+            "| VM family | vCPUs | deployments |",
+            "|---|---:|---|",
+        ]
+        for row in rows:
+            lines.append(f"| `{row['family']}` | {row['vcpus']} | {'; '.join(row['deployments'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    result = plan.result
     return json.dumps(
         {
             "stack": result.stack,
@@ -243,8 +345,9 @@ def render_json(result: RunResult, config: StackConfig) -> str:
                 | {"settings": masked(resource_summary(r))}
                 for r in result.registrations
             ],
+            "violations": [asdict(v) for v in plan.violations or []],
             "outputs": masked(result.exports),
-            "quota": quota_rows(config),
+            "quota": quota_rows(plan.config),
         },
         indent=2,
     )
