@@ -90,3 +90,48 @@ def test_bad_subscription_id_is_refused():
     done = plan("--subscription-id", "not-a-guid")
     assert done.returncode == 2
     assert "not a GUID" in done.stderr
+
+
+def test_content_safety_off_fails_the_plan_naming_the_policy(tmp_path):
+    config = stack_config(deployments=[serverless("chat8b", "Meta-Llama-3-8B-Instruct", contentSafety=False)])
+    done = plan("--stack", "nosafety", cwd=crafted_project(tmp_path, "nosafety", config))
+    assert done.returncode == 1
+    assert "[mandatory] serverless-content-safety  chat8b-endpoint" in done.stdout
+    assert "contentSafetyStatus is 'Disabled'" in done.stdout
+    skipped = plan("--stack", "nosafety", "--skip-policies", cwd=tmp_path)
+    assert skipped.returncode == 0 and "Policies: skipped" in skipped.stdout
+
+
+def test_shipped_stacks_pass_their_policy_configs():
+    for stack in ("dev", "prod"):
+        done = plan("--stack", stack)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"config policy/config/{stack}.json): 0 mandatory" in done.stdout
+
+
+def test_markdown_summary_for_a_pull_request(tmp_path):
+    config = stack_config(deployments=[serverless("chat8b", "Meta-Llama-3-8B-Instruct", contentSafety=False)])
+    done = plan("--stack", "nosafety", "--format", "markdown", cwd=crafted_project(tmp_path, "nosafety", config))
+    assert done.returncode == 1
+    out = done.stdout
+    assert out.startswith("### `llama-on-azure` offline plan: stack `nosafety`")
+    assert "blocked by mandatory policy violations" in out
+    assert "| `azure-native:machinelearningservices:ServerlessEndpoint` | 1 |" in out
+    assert "| mandatory | `serverless-content-safety` | `chat8b-endpoint` |" in out
+
+
+def test_json_lists_violations_as_data():
+    data = json.loads(plan("--stack", "prod", "--format", "json").stdout)
+    assert {"stack", "resources", "violations"} <= set(data)
+    assert all({"type", "name"} <= set(r) for r in data["resources"])
+    advisory = [v for v in data["violations"] if v["level"] == "advisory"]
+    assert {"policy", "level", "resource", "message"} <= set(advisory[0])
+    assert {v["policy"] for v in advisory} == {"workspace-public-network-access", "workspace-isolation-mode"}
+
+
+def test_bad_policy_config_is_reported(tmp_path):
+    bad = tmp_path / "policy.json"
+    bad.write_text('{"no-such-policy": "mandatory"}')
+    done = plan("--stack", "dev", "--policy-config", str(bad))
+    assert done.returncode == 1
+    assert "no policy named 'no-such-policy'" in done.stderr
