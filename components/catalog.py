@@ -202,3 +202,28 @@ SERVERLESS_REQUESTS_PER_MINUTE = 1_000
 MAX_INSTANCES_PER_DEPLOYMENT = 50
 MAX_DEPLOYMENTS_PER_ENDPOINT = 20
 MAX_REQUEST_TIMEOUT_SECONDS = 180
+
+# Permissions the how-to lists for deploying pay-as-you-go Llama without Owner/Contributor [SEED],
+# by the scope it names. `workspaces/marketplaceSubscriptions/*` is added: it is the ARM type's real
+# name, while the how-to writes marketplaceModelSubscriptions (which one RBAC checks is UNCONFIRMED).
+DEPLOYER_ACTIONS: dict[str, tuple[str, ...]] = {
+    "subscription": (
+        "Microsoft.MarketplaceOrdering/agreements/offers/plans/read",
+        "Microsoft.MarketplaceOrdering/agreements/offers/plans/sign/action",
+        "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
+        "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
+        "Microsoft.SaaS/register/action",
+    ),
+    "resourceGroup": (
+        "Microsoft.SaaS/resources/read",
+        "Microsoft.SaaS/resources/write",
+    ),
+    "project": (
+        "Microsoft.MachineLearningServices/workspaces/marketplaceModelSubscriptions/*",
+        "Microsoft.MachineLearningServices/workspaces/marketplaceSubscriptions/*",
+        "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/*",
+    ),
+}
+
+# Built-in "Azure AI Developer" role [DOCS]; it has no Marketplace or SaaS actions.
+AZURE_AI_DEVELOPER_ROLE_ID = "64702f94-c441-49e6-a78b-ef80e0188fee"

@@ -154,6 +154,45 @@ class Hub(_Section):
     """An existing resource group to deploy into; by default the stack creates `rg-<prefix>-<env>`."""
 
 
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+PrincipalId = Annotated[
+    str,
+    AfterValidator(
+        _matches(
+            GUID, "an Entra object id, a GUID like 00000000-0000-0000-0000-000000000000 (az ad user show --id ...)"
+        )
+    ),
+]
+
+
+class Principal(_Section):
+    """A principal given as `{id, type}`; a bare object id means a user."""
+
+    id: PrincipalId
+    type: Literal["User", "Group", "ServicePrincipal"] = "User"
+
+
+def _principal(value: Any) -> Any:
+    return {"id": value} if isinstance(value, str) else value
+
+
+Principals = list[Annotated[Principal, BeforeValidator(_principal)]]
+
+
+class Access(_Section):
+    """`llama-on-azure:access`: the how-to's custom deployer role and who gets which role."""
+
+    deployer_role: bool = False
+    deployers: Principals = Field(default_factory=list)
+    """Get the custom deployer role at the subscription, resource group and project."""
+    developers: Principals = Field(default_factory=list)
+    """Get the built-in Azure AI Developer role on the project."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.deployer_role or bool(self.developers)
+
+
 class StackConfig(_Section):
     """Every `llama-on-azure:*` key of a stack."""
 
@@ -169,6 +208,7 @@ class StackConfig(_Section):
     )
     tags: dict[str, str] = Field(default_factory=dict)
     hub: Hub = Field(default_factory=Hub)
+    access: Access = Field(default_factory=Access)
     protect: bool = False
     serverless_regions: list[Region] = Field(
         default_factory=lambda: list(catalog.DEFAULT_SERVERLESS_REGIONS), min_length=1
@@ -273,6 +313,20 @@ def _traffic_errors(config: StackConfig) -> list[str]:
     return errors
 
 
+def _access_errors(access: Access) -> list[str]:
+    key = f"{NAMESPACE}:access"
+    errors = []
+    if access.deployers and not access.deployer_role:
+        errors.append(f"{key}.deployers: deployers get the custom deployer role; set {key}.deployerRole: true")
+    for field in ("deployers", "developers"):
+        seen: set[str] = set()
+        for i, principal in enumerate(getattr(access, field)):
+            if principal.id.lower() in seen:
+                errors.append(f"{key}.{field}[{i}]: {principal.id!r} is listed twice")
+            seen.add(principal.id.lower())
+    return errors
+
+
 def _rule_errors(config: StackConfig) -> list[str]:
     """Rules across keys, each reported at the key a user has to change."""
     key = f"{NAMESPACE}:deployments"
@@ -305,6 +359,7 @@ def _rule_errors(config: StackConfig) -> list[str]:
                 )
             seen_models.add(d.model)
     errors += _traffic_errors(config)
+    errors += _access_errors(config.access)
     serverless = [d.name for d in config.deployments if d.kind == "serverless"]
     managed_endpoints = {n.lower() for n in config.managed_endpoints()}
     for i, d in enumerate(config.deployments):

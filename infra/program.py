@@ -9,6 +9,7 @@ from pulumi_azure_native import authorization, storage
 from pulumi_azure_native import machinelearningservices as ml
 
 from components import catalog, naming
+from components.access import Principal, ProjectAccess, ProjectAccessArgs
 from components.hub import AiHub, AiHubArgs
 from components.managed_endpoint import ManagedDeploymentSpec, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
 from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
@@ -83,6 +84,21 @@ def build(config: StackConfig) -> dict[str, Any]:
         ),
         opts=stateful,
     )
+
+    access = None
+    if config.access.enabled:
+        access = ProjectAccess(
+            "access",
+            ProjectAccessArgs(
+                subscription_id=client.subscription_id,
+                resource_group_name=hub.resource_group_name,
+                project_id=project.project_id,
+                role_name=f"Llama deployer ({prefix}-{env})",
+                deployer_role=config.access.deployer_role,
+                deployers=[Principal(p.id, authorization.PrincipalType(p.type)) for p in config.access.deployers],
+                developers=[Principal(p.id, authorization.PrincipalType(p.type)) for p in config.access.developers],
+            ),
+        )
 
     endpoints: dict[str, Any] = {}
     keys: dict[str, Any] = {}
@@ -173,7 +189,7 @@ def build(config: StackConfig) -> dict[str, Any]:
         if online.primary_key is not None:
             keys[endpoint_name] = online.primary_key
 
-    return {
+    exports: dict[str, Any] = {
         "region": config.region,
         "resourceGroupName": hub.resource_group_name,
         "hubId": hub.hub_id,
@@ -184,6 +200,9 @@ def build(config: StackConfig) -> dict[str, Any]:
         "endpoints": endpoints,
         "endpointKeys": pulumi.Output.secret(keys),
     }
+    if access is not None and access.role_definition_id is not None:
+        exports["deployerRoleId"] = access.role_definition_id
+    return exports
 
 
 def _route_url(uri: str | None, route: str) -> str | None:

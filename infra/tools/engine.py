@@ -38,6 +38,8 @@ NAME_INPUTS = {
     f"{_ML}:Workspace": "workspaceName",
     f"{_ML}:OnlineEndpoint": "endpointName",
     f"{_ML}:OnlineDeployment": "deploymentName",
+    "azure-native:authorization:RoleDefinition": "roleDefinitionId",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
 }
 ARM_TYPES = {
     "azure-native:resources:ResourceGroup": "",
@@ -118,6 +120,9 @@ def _physical_name(type_: str, inputs: dict[str, Any]) -> Any:
 
 
 def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) -> str:
+    if type_.startswith("azure-native:authorization:"):
+        kind = "roleDefinitions" if type_.endswith("RoleDefinition") else "roleAssignments"
+        return f"{inputs.get('scope')}/providers/Microsoft.Authorization/{kind}/{name}"
     group = f"/subscriptions/{subscription}/resourceGroups/{inputs.get('resourceGroupName', name)}"
     if type_ in ARM_TYPES:
         return f"{group}/providers/{ARM_TYPES[type_]}/{name}" if ARM_TYPES[type_] else group
