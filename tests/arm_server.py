@@ -40,6 +40,10 @@ class ArmState:
     lro_style: str = "async-operation"  # or "location"
     token: str = "test-token"
     operations: dict[str, int] = field(default_factory=dict)
+    static: dict[str, Any] = field(default_factory=dict)
+    """GET path -> JSON body."""
+    paged: dict[str, list[list[Any]]] = field(default_factory=dict)
+    """GET path -> pages of a list operation, linked by nextLink."""
     pending: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def add_endpoint(self, path: str, deployments: list[str], traffic: dict[str, int] | None = None) -> None:
@@ -63,6 +67,11 @@ class ArmState:
             },
         }
         self.deployments[path] = set(deployments)
+
+
+def _api(query: str) -> str:
+    match = re.search(r"api-version=([0-9a-z-]+)", query)
+    return match.group(1) if match else ""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,8 +106,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(status, "TooManyRequests" if status == 429 else "ServerError", "try later", headers)
         if path.startswith("/operations/"):
             return self._operation(path)
-        if "api-version=2025-12-01" not in query:
-            return self._error(400, "InvalidApiVersion", f"unexpected query {query!r}")
+        if method == "GET" and path in self.state.static:
+            return self._send(200, self.state.static[path])
+        if method == "GET" and path in self.state.paged:
+            return self._page(path, query)
+        if not _api(query):
+            return self._error(400, "MissingApiVersionParameter", f"no api-version in {query!r}")
         if not ENDPOINT_PATH.match(path):
             return self._error(404, "NotFound", f"no route {path}")
         if path not in self.state.endpoints:
@@ -128,6 +141,15 @@ class _Handler(BaseHTTPRequestHandler):
             {**self.state.endpoints[path], "properties": {**body["properties"], "provisioningState": "Updating"}},
             headers,
         )
+
+    def _page(self, path: str, query: str) -> None:
+        match = re.search(r"\$skiptoken=(\d+)", query)
+        index = int(match.group(1)) if match else 0
+        pages = self.state.paged[path]
+        body: dict[str, Any] = {"value": pages[index]}
+        if index + 1 < len(pages):
+            body["nextLink"] = f"http://{self.headers['Host']}{path}?api-version={_api(query)}&$skiptoken={index + 1}"
+        self._send(200, body)
 
     def _operation(self, path: str) -> None:
         op = path.rsplit("/", 1)[1]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
-from infra.config import config_from_values
+from infra.config import ConfigError, config_from_values
 from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program, stack_config_values
 from infra.tools.plan import (
     Plan,
@@ -57,7 +60,67 @@ def _plan(args: argparse.Namespace) -> int:
     return 1 if plan.mandatory else 0
 
 
-def main(argv: list[str] | None = None) -> int:
+SIGN_IN_HINT = (
+    "not signed in to Azure ({reason}): run `az login` (and `az account set -s <subscription>`), or set "
+    "AZURE_CLIENT_ID/AZURE_TENANT_ID for a federated or certificate credential"
+)
+
+
+def _load_config(stack: str):
+    root = find_project_root(Path.cwd())
+    return config_from_values(stack_config_values(load_stack_file(root, stack)), stack)
+
+
+def _preflight(args: argparse.Namespace, credential=None) -> int:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from components.arm import ArmClient, ArmError
+    from components.endpoint_traffic import ARM_ENDPOINT_VARIABLE
+    from infra.tools.preflight import Preflight, render_table
+
+    subscription = (
+        args.subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID") or os.environ.get("ARM_SUBSCRIPTION_ID")
+    )
+    if not subscription or not GUID.fullmatch(subscription):
+        print("error: give the subscription: --subscription-id GUID (or AZURE_SUBSCRIPTION_ID)", file=sys.stderr)
+        return 2
+    try:
+        config = _load_config(args.stack)
+    except (PlanError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if credential is None:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    client = ArmClient(credential, os.environ.get(ARM_ENDPOINT_VARIABLE) or "https://management.azure.com")
+    try:
+        checks = Preflight(config, client, subscription).run()
+    except ClientAuthenticationError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print("error: " + SIGN_IN_HINT.format(reason=reason[:160]), file=sys.stderr)
+        return 1
+    except ArmError as exc:
+        if exc.status == 401:
+            print("error: " + SIGN_IN_HINT.format(reason="ARM refused the token, expired?"), file=sys.stderr)
+        else:
+            print(f"error: Azure Resource Manager: {exc}", file=sys.stderr)
+        return 1
+    failed = any(c.status == "fail" for c in checks)
+    if args.format == "json":
+        payload = {
+            "stack": args.stack,
+            "subscription": subscription,
+            "ok": not failed,
+            "checks": [asdict(c) for c in checks],
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(render_table(checks), end="")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None, credential=None) -> int:
     parser = argparse.ArgumentParser(prog="llama-on-azure", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -85,6 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     plan.add_argument("--skip-policies", action="store_true", help="do not run the policy pack")
     plan.set_defaults(func=_plan)
+
+    preflight = commands.add_parser(
+        "preflight", help="check with Azure, before pulumi up: offers, quota, permissions, existing endpoints"
+    )
+    preflight.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    preflight.add_argument(
+        "--subscription-id", default=None, help="default: AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID"
+    )
+    preflight.add_argument("--format", choices=("text", "json"), default="text")
+    preflight.set_defaults(func=lambda a: _preflight(a, credential))
 
     args = parser.parse_args(argv)
     return args.func(args)
