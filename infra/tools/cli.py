@@ -120,6 +120,23 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
     return 1 if failed else 0
 
 
+def _smoke(args: argparse.Namespace) -> int:
+    from infra.tools.smoke import Caller, SmokeError, load_outputs, render_table, run_smoke
+
+    try:
+        outputs = load_outputs(args.stack, args.outputs)
+        results = run_smoke(outputs, Caller(timeout=args.timeout))
+    except SmokeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        failed = any(r.status == "fail" for r in results)
+        print(json.dumps({"ok": not failed, "results": [asdict(r) for r in results]}, indent=2))
+    else:
+        print(render_table(results), end="")
+    return 1 if any(r.status == "fail" for r in results) else 0
+
+
 def main(argv: list[str] | None = None, credential=None) -> int:
     parser = argparse.ArgumentParser(prog="llama-on-azure", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +175,16 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     )
     preflight.add_argument("--format", choices=("text", "json"), default="text")
     preflight.set_defaults(func=lambda a: _preflight(a, credential))
+
+    smoke = commands.add_parser(
+        "smoke", help="after pulumi up: call every endpoint plain and streaming, check the answers; keys never printed"
+    )
+    source = smoke.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="read the outputs with `pulumi stack output --json --show-secrets`")
+    source.add_argument("--outputs", type=Path, help="a file holding that JSON")
+    smoke.add_argument("--timeout", type=float, default=120.0, help="seconds per call (default 120)")
+    smoke.add_argument("--format", choices=("text", "json"), default="text")
+    smoke.set_defaults(func=_smoke)
 
     args = parser.parse_args(argv)
     return args.func(args)
