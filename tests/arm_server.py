@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.local_server import JsonHandler, LocalServer
 
 ENDPOINT_PATH = re.compile(
     r"^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+/onlineEndpoints/[^/?]+)$"
@@ -74,24 +74,11 @@ def _api(query: str) -> str:
     return match.group(1) if match else ""
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     state: ArmState
 
-    def log_message(self, *args: Any) -> None:  # keep test output quiet
-        pass
-
-    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        self._send(status, {"error": {"code": code, "message": message}}, headers)
+        self.send_json(status, {"error": {"code": code, "message": message}}, headers)
 
     def _handle(self, method: str) -> None:
         path, _, query = self.path.partition("?")
@@ -107,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/operations/"):
             return self._operation(path)
         if method == "GET" and path in self.state.static:
-            return self._send(200, self.state.static[path])
+            return self.send_json(200, self.state.static[path])
         if method == "GET" and path in self.state.paged:
             return self._page(path, query)
         if not _api(query):
@@ -117,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in self.state.endpoints:
             return self._error(404, "ResourceNotFound", f"endpoint {path} not found")
         if method == "GET":
-            return self._send(200, self.state.endpoints[path])
+            return self.send_json(200, self.state.endpoints[path])
         if method == "PUT":
             return self._put(path, body)
         return self._error(405, "MethodNotAllowed", method)
@@ -134,9 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.state.pending[op] = (path, body)
         base = f"http://{self.headers['Host']}"
         if self.state.lro_style == "location":
-            return self._send(202, None, {"Location": f"{base}/operations/{op}", "Retry-After": "0"})
+            return self.send_json(202, None, {"Location": f"{base}/operations/{op}", "Retry-After": "0"})
         headers = {"Azure-AsyncOperation": f"{base}/operations/{op}?api-version=2025-12-01"}
-        return self._send(
+        return self.send_json(
             201,
             {**self.state.endpoints[path], "properties": {**body["properties"], "provisioningState": "Updating"}},
             headers,
@@ -149,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         body: dict[str, Any] = {"value": pages[index]}
         if index + 1 < len(pages):
             body["nextLink"] = f"http://{self.headers['Host']}{path}?api-version={_api(query)}&$skiptoken={index + 1}"
-        self._send(200, body)
+        self.send_json(200, body)
 
     def _operation(self, path: str) -> None:
         op = path.rsplit("/", 1)[1]
@@ -159,12 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
             endpoint, body = self.state.pending.pop(op)
             self.state.endpoints[endpoint]["properties"]["traffic"] = dict(body["properties"].get("traffic") or {})
         if self.state.lro_style == "location":
-            return self._send(202 if not done else 200, None, {"Retry-After": "0"} if not done else {})
+            return self.send_json(202 if not done else 200, None, {"Retry-After": "0"} if not done else {})
         status = self.state.operation_outcome if done else "InProgress"
         answer: dict[str, Any] = {"status": status}
         if status == "Failed":
             answer["error"] = {"code": "DeploymentFailed", "message": "the endpoint update failed"}
-        self._send(200, answer)
+        self.send_json(200, answer)
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -173,23 +160,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("PUT")
 
 
-class ArmServer:
+class ArmServer(LocalServer):
     """Context manager: `with ArmServer() as arm: arm.url, arm.state`."""
 
     def __init__(self) -> None:
         self.state = ArmState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> ArmServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(type("Handler", (_Handler,), {"state": self.state}))
 
 
 class FakeCredential:

@@ -8,49 +8,36 @@ content-filtered, a stream without [DONE], an error that echoes the key).
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.local_server import JsonHandler, LocalServer
 
 KEY = "sk-test-1234567890"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server_version = "llama-test"
     throttled: dict[str, int]
     calls: list[dict[str, Any]]
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_POST(self) -> None:
         name, _, route = self.path.lstrip("/").partition("/")
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         self.calls.append({"endpoint": name, "route": "/" + route, "headers": dict(self.headers), "body": body})
         if self.headers.get("Authorization") != f"Bearer {KEY}" or name == "badkey":
-            return self._json(401, {"error": {"code": "Unauthorized", "message": "invalid key"}})
+            return self.send_json(401, {"error": {"code": "Unauthorized", "message": "invalid key"}})
         if name == "echokey":
-            return self._json(500, {"error": {"code": "Internal", "message": f"boom for key {KEY}"}})
+            return self.send_json(500, {"error": {"code": "Internal", "message": f"boom for key {KEY}"}})
         if route not in ("v1/chat/completions", "v1/completions") or name == "missing":
-            return self._json(404, {"error": {"code": "NotFound", "message": "no such route"}})
+            return self.send_json(404, {"error": {"code": "NotFound", "message": "no such route"}})
         if name == "throttled" and self.throttled.get(name, 0) < 2:
             self.throttled[name] = self.throttled.get(name, 0) + 1
-            return self._json(429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "0"})
+            return self.send_json(429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "0"})
         if name == "slow":
             time.sleep(2)
         if name == "filtered":
-            return self._json(400, {"error": {"code": "content_filter", "message": "filtered"}})
+            return self.send_json(400, {"error": {"code": "content_filter", "message": "filtered"}})
         chat = route == "v1/chat/completions"
         if body.get("stream"):
             return self._stream(chat, done=name != "nodone")
@@ -70,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
             del answer["usage"]
         if name == "badtotal":
             answer["usage"]["total_tokens"] = 99
-        self._json(200, answer)
+        self.send_json(200, answer)
 
     def _stream(self, chat: bool, done: bool) -> None:
         self.send_response(200)
@@ -92,23 +79,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"data: [DONE]\n\n")
 
 
-class LlamaServer:
+class LlamaServer(LocalServer):
     """Context manager: `with LlamaServer() as s: s.url_for("good", "chat")`."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
-        handler = type("Handler", (_Handler,), {"throttled": {}, "calls": self.calls})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(type("Handler", (_Handler,), {"throttled": {}, "calls": self.calls}))
 
     def url_for(self, name: str, api: str) -> str:
-        return f"{self.base}/{name}" + ("/v1/chat/completions" if api == "chat" else "/v1/completions")
-
-    def __enter__(self) -> LlamaServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.url}/{name}" + ("/v1/chat/completions" if api == "chat" else "/v1/completions")
