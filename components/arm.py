@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -12,8 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 PUBLIC_CLOUD = "https://management.azure.com"
+ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
+"""Points every ARM client here at another endpoint: a sovereign cloud, or a local test server."""
 RETRYABLE = {408, 429, 500, 502, 503, 504}
 TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
+
+
+def arm_endpoint(configured: str | None = None) -> str:
+    return configured or os.environ.get(ARM_ENDPOINT_VARIABLE) or PUBLIC_CLOUD
 
 
 class TokenCredential(Protocol):

@@ -8,10 +8,9 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from components.arm import PUBLIC_CLOUD, ArmClient, ArmError, TokenCredential
+from components.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, TokenCredential, arm_endpoint
 
 API_VERSION = "2025-12-01"
-ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
 
 # Read-only properties of an online endpoint [REST]: dropped from the body that is PUT back.
 READ_ONLY = {"provisioningState", "scoringUri", "swaggerUri"}
@@ -38,8 +37,9 @@ class EndpointTrafficProvider(pulumi.dynamic.ResourceProvider):
         self._client_options = client_options
 
     def _client(self, props: dict[str, Any]) -> ArmClient:
-        endpoint = props.get("armEndpoint") or os.environ.get(ARM_ENDPOINT_VARIABLE) or PUBLIC_CLOUD
-        return ArmClient(self._credential or _credential(), endpoint, **self._client_options)
+        return ArmClient(
+            self._credential or _credential(), arm_endpoint(props.get("armEndpoint")), **self._client_options
+        )
 
     def _set(self, props: dict[str, Any], traffic: dict[str, int]) -> dict[str, int]:
         client = self._client(props)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from azure.core.exceptions import ClientAuthenticationError
 
-from components.endpoint_traffic import ARM_ENDPOINT_VARIABLE
+from components.arm import ARM_ENDPOINT_VARIABLE
 from infra.tools import cli
 from tests.arm_server import ArmServer, FakeCredential
 from tests.conftest import ROOT, serverless, stack_config

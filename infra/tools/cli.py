@@ -74,8 +74,7 @@ def _load_config(stack: str):
 def _preflight(args: argparse.Namespace, credential=None) -> int:
     from azure.core.exceptions import ClientAuthenticationError
 
-    from components.arm import ArmClient, ArmError
-    from components.endpoint_traffic import ARM_ENDPOINT_VARIABLE
+    from components.arm import ArmClient, ArmError, arm_endpoint
     from infra.tools.preflight import Preflight, render_table
 
     subscription = (
@@ -93,7 +92,7 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential()
-    client = ArmClient(credential, os.environ.get(ARM_ENDPOINT_VARIABLE) or "https://management.azure.com")
+    client = ArmClient(credential, arm_endpoint())
     try:
         checks = Preflight(config, client, subscription).run()
     except ClientAuthenticationError as exc:
