@@ -1,43 +1,140 @@
-"""Checks a payload against Microsoft's generated REST models (Microsoft.MachineLearningServices 2025-12-01)."""
+"""Checks a payload against Microsoft's generated REST models: property names, writability, enum values.
+
+Machine Learning uses the models shipped in azure-ai-ml for API 2025-12-01 (the provider's version);
+the other providers use their azure-mgmt-* packages. Two generator styles exist: TypeSpec
+(`model_base`, fields in `_attr_to_rest_field`) and msrest (`_attribute_map`, flattened
+`properties.x` keys, `_validation`). Names are matched as the SDKs name them (the Python attribute,
+which follows the same x-ms-client-name as Pulumi's camelCase), so renames like storage's
+`enableHttpsTrafficOnly` (REST `supportsHttpsTrafficOnly`) match.
+"""
 
 from __future__ import annotations
 
 import enum
+import importlib
+import re
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any
 
-import azure.ai.ml._restclient.arm_ml_service.models._models as _models_module
 from azure.ai.ml._restclient.arm_ml_service import _configuration
-from azure.ai.ml._restclient.arm_ml_service import models as M
-from azure.ai.ml._restclient.arm_ml_service._utils.model_base import Model
 
-_NS = {**vars(_models_module), "_models": M}
 
-# Inputs the provider puts in the request URL, not the body.
-PATH_PARAMETERS = {"resourceGroupName", "workspaceName", "name", "endpointName", "deploymentName"}
+@dataclass(frozen=True)
+class Field:
+    annotation: Any
+    readonly: bool
 
-# azure-native type token -> (resource model, model whose fields the provider flattens to the top level)
-RESOURCES: dict[str, tuple[type, type | None]] = {
-    "azure-native:machinelearningservices:Workspace": (M.Workspace, M.WorkspaceProperties),
-    "azure-native:machinelearningservices:MarketplaceSubscription": (M.MarketplaceSubscription, None),
-    "azure-native:machinelearningservices:ServerlessEndpoint": (M.ServerlessEndpoint, None),
-    "azure-native:machinelearningservices:OnlineEndpoint": (M.OnlineEndpoint, None),
-    "azure-native:machinelearningservices:OnlineDeployment": (M.OnlineDeployment, None),
+
+@dataclass(frozen=True)
+class Target:
+    """How one azure-native type maps onto REST models."""
+
+    models: str
+    """Module holding the models."""
+    envelope: str
+    """Model of the request body."""
+    flattened: str | None
+    """Model whose fields azure-native lifts to the top level (None: properties stay nested)."""
+    path: frozenset[str]
+    """Inputs that go into the URL, not the body."""
+
+
+def _t(models: str, envelope: str, flattened: str | None, *path: str) -> Target:
+    return Target(models, envelope, flattened, frozenset({"resourceGroupName", *path}))
+
+
+ML = "azure.ai.ml._restclient.arm_ml_service.models"
+TARGETS: dict[str, Target] = {
+    "azure-native:machinelearningservices:Workspace": _t(ML, "Workspace", "WorkspaceProperties", "workspaceName"),
+    "azure-native:machinelearningservices:MarketplaceSubscription": _t(
+        ML, "MarketplaceSubscription", None, "workspaceName", "name"
+    ),
+    "azure-native:machinelearningservices:ServerlessEndpoint": _t(
+        ML, "ServerlessEndpoint", None, "workspaceName", "name"
+    ),
+    "azure-native:machinelearningservices:OnlineEndpoint": _t(
+        ML, "OnlineEndpoint", None, "workspaceName", "endpointName"
+    ),
+    "azure-native:machinelearningservices:OnlineDeployment": _t(
+        ML, "OnlineDeployment", None, "workspaceName", "endpointName", "deploymentName"
+    ),
+    "azure-native:storage:StorageAccount": _t(
+        "azure.mgmt.storage.models",
+        "StorageAccountCreateParameters",
+        "StorageAccountPropertiesCreateParameters",
+        "accountName",
+    ),
+    "azure-native:keyvault:Vault": _t("azure.mgmt.keyvault.models", "VaultCreateOrUpdateParameters", None, "vaultName"),
+    "azure-native:operationalinsights:Workspace": _t(
+        "azure.mgmt.loganalytics.models", "Workspace", "WorkspaceProperties", "workspaceName"
+    ),
+    "azure-native:containerregistry:Registry": _t(
+        "azure.mgmt.containerregistry.models", "Registry", "RegistryProperties", "registryName"
+    ),
+    "azure-native:applicationinsights:Component": _t(
+        "azure.mgmt.applicationinsights.v2020_02_02.models", "ApplicationInsightsComponent", None, "resourceName"
+    ),
+    "azure-native:authorization:RoleDefinition": Target(
+        "azure.mgmt.authorization.v2022_05_01_preview.models",
+        "RoleDefinition",
+        None,
+        frozenset({"scope", "roleDefinitionId"}),
+    ),
+    "azure-native:authorization:RoleAssignment": Target(
+        "azure.mgmt.authorization.v2022_04_01.models",
+        "RoleAssignmentCreateParameters",
+        None,
+        frozenset({"scope", "roleAssignmentName"}),
+    ),
 }
 
 
 def api_version() -> str:
-    """The API version these models describe (the client's default)."""
+    """The Machine Learning API version the azure-ai-ml models describe (the client's default)."""
     config = _configuration.MachineLearningServicesMgmtClientConfiguration(credential=object(), subscription_id="x")
     return config.api_version
 
 
-def _fields(cls: type) -> dict[str, tuple[Any, list[str]]]:
-    """REST name -> (type annotation, visibility) for every field of a model class."""
-    cls({})  # the generated base computes its field table on first instantiation
-    hints = typing.get_type_hints(cls, globalns=_NS)
-    return {rf._rest_name: (hints.get(attr), rf._visibility) for attr, rf in cls._attr_to_rest_field.items()}
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _namespace(cls: type) -> dict[str, Any]:
+    module = importlib.import_module(cls.__module__)
+    package = importlib.import_module(cls.__module__.rsplit(".", 1)[0])
+    return {**vars(module), "_models": package}
+
+
+def _is_typespec(cls: type) -> bool:
+    return any(base.__module__.endswith("model_base") for base in cls.__mro__[1:])
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and (_is_typespec(annotation) or hasattr(annotation, "_attribute_map"))
+
+
+def fields(cls: type) -> dict[str, Field]:
+    """Normalized name -> field; both the SDK attribute name and the REST name lead to it."""
+    found: dict[str, Field] = {}
+    if _is_typespec(cls):
+        cls({})  # the generated base computes its field table on first instantiation
+        hints = typing.get_type_hints(cls, globalns=_namespace(cls))
+        for attr, rf in cls._attr_to_rest_field.items():
+            field = Field(hints.get(attr), rf._visibility == ["read"])
+            found[_key(attr)] = found[_key(rf._rest_name)] = field
+        return found
+    hints = typing.get_type_hints(cls.__init__, globalns=_namespace(cls))
+    package = importlib.import_module(cls.__module__.rsplit(".", 1)[0])
+    for attr, spec in cls._attribute_map.items():
+        annotation = hints.get(attr)
+        if annotation is None:  # read-only fields are not __init__ parameters: use the map's type
+            name = spec["type"].strip("[]{}")
+            annotation = getattr(package, name, str)
+        field = Field(annotation, bool(cls._validation.get(attr, {}).get("readonly")))
+        found[_key(attr)] = found[_key(spec["key"].rsplit(".", 1)[-1])] = field
+    return found
 
 
 def _members(annotation: Any) -> list[Any]:
@@ -48,59 +145,58 @@ def _members(annotation: Any) -> list[Any]:
 
 
 def _check_value(annotation: Any, value: Any, path: str) -> list[str]:
-    problems: list[str] = []
     members = _members(annotation)
-    models = [m for m in members if isinstance(m, type) and issubclass(m, Model)]
+    models = [m for m in members if _is_model(m)]
     enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
     containers = [m for m in members if typing.get_origin(m) in (dict, list)]
     if models and isinstance(value, dict):
-        problems += check_model(models[0], value, path)
-    elif enums and isinstance(value, str):
+        return check_model(models[0], value, path)
+    if enums and isinstance(value, str):
         allowed = {e.value for e in enums[0]}
         if value not in allowed:
-            problems.append(f"{path}: {value!r} is not a value of {enums[0].__name__} {sorted(allowed)}")
-    elif containers:
-        container = containers[0]
-        item_type = typing.get_args(container)[-1]
+            return [f"{path}: {value!r} is not a value of {enums[0].__name__} {sorted(allowed)}"]
+        return []
+    if containers:
+        item_type = typing.get_args(containers[0])[-1]
         items = value.items() if isinstance(value, dict) else enumerate(value or [])
-        for key, item in items:
-            problems += _check_value(item_type, item, f"{path}[{key}]")
-    return problems
+        return [p for key, item in items for p in _check_value(item_type, item, f"{path}[{key}]")]
+    return []
 
 
 def check_model(cls: type, payload: dict[str, Any], path: str) -> list[str]:
     """Property names, writability and enum values of `payload` against model `cls` (and its subtypes)."""
-    fields = _fields(cls)
+    table = fields(cls)
     # A polymorphic model (OnlineDeploymentProperties) is checked as the subtype its discriminator names.
     mapping = getattr(cls, "__mapping__", None) or {}
-    discriminator = next((rf._rest_name for rf in cls._attr_to_rest_field.values() if rf._is_discriminator), None)
-    if discriminator and payload.get(discriminator) in mapping:
-        cls = mapping[payload[discriminator]]
-        fields = _fields(cls)
+    if mapping and _is_typespec(cls):
+        discriminator = next((rf._rest_name for rf in cls._attr_to_rest_field.values() if rf._is_discriminator), None)
+        if discriminator and payload.get(discriminator) in mapping:
+            cls = mapping[payload[discriminator]]
+            table = fields(cls)
     problems: list[str] = []
     for key, value in payload.items():
         where = f"{path}.{key}"
-        if key not in fields:
+        field = table.get(_key(key))
+        if field is None:
             problems.append(f"{where}: no such property in {cls.__name__}")
-            continue
-        annotation, visibility = fields[key]
-        if visibility == ["read"]:
+        elif field.readonly:
             problems.append(f"{where}: read-only in {cls.__name__}")
-            continue
-        problems += _check_value(annotation, value, where)
+        else:
+            problems += _check_value(field.annotation, value, where)
     return problems
 
 
 def check_resource(type_token: str, inputs: dict[str, Any]) -> list[str]:
     """Problems with a registered resource's inputs, [] when every name, value and field is allowed."""
-    resource, flattened = RESOURCES[type_token]
-    envelope = _fields(resource)
-    body = {k: v for k, v in inputs.items() if k not in PATH_PARAMETERS}
-    top = {k: v for k, v in body.items() if k in envelope}
-    rest = {k: v for k, v in body.items() if k not in envelope}
-    problems = check_model(resource, top, type_token)
-    if flattened is not None:
-        problems += check_model(flattened, rest, f"{type_token}.properties")
-    else:
-        problems += [f"{type_token}.{k}: no such property in {resource.__name__}" for k in rest]
-    return problems
+    target = TARGETS[type_token]
+    models = importlib.import_module(target.models)
+    envelope = getattr(models, target.envelope)
+    body = {k: v for k, v in inputs.items() if k not in target.path}
+    if target.flattened is None:
+        return check_model(envelope, body, type_token)
+    top_names = set(fields(envelope))
+    top = {k: v for k, v in body.items() if _key(k) in top_names and _key(k) != "properties"}
+    rest = {k: v for k, v in body.items() if k not in top}
+    return check_model(envelope, top, type_token) + check_model(
+        getattr(models, target.flattened), rest, f"{type_token}.properties"
+    )
