@@ -118,7 +118,7 @@ class Deployment(_Section):
     # Managed compute.
     model_version: ModelVersion | None = None
     vm_sku: str | None = None
-    instance_count: int | None = None
+    instance_count: int = 1
     endpoint: EndpointName | None = None
     """A shared online endpoint; deployments naming the same one share its URI and keys."""
     traffic: int | None = Field(default=None, ge=0, le=100)
@@ -233,13 +233,15 @@ class StackConfig(_Section):
             return {members[0].name: 100}
         return {d.name: d.traffic or 0 for d in members}
 
+    def managed_vms(self) -> list[tuple[Deployment, catalog.VmSku]]:
+        """Each managed deployment with its VM SKU (validated configs only name catalog SKUs)."""
+        return [(d, catalog.VM_SKUS[d.vm_sku]) for d in self.deployments if d.kind == "managed" and d.vm_sku]
+
     def quota(self) -> dict[str, int]:
         """vCPUs per VM quota family that the managed deployments need in the region (with the upgrade reserve)."""
         need: dict[str, int] = {}
-        for d in self.deployments:
-            if d.kind == "managed" and d.vm_sku in catalog.VM_SKUS:
-                sku = catalog.VM_SKUS[d.vm_sku]
-                need[sku.quota_family] = need.get(sku.quota_family, 0) + sku.quota_vcpus(d.instance_count or 1)
+        for d, sku in self.managed_vms():
+            need[sku.quota_family] = need.get(sku.quota_family, 0) + sku.quota_vcpus(d.instance_count)
         return need
 
 
@@ -264,10 +266,9 @@ def _managed_errors(key: str, d: Deployment) -> list[str]:
             f"{sku.total_gpu_memory_gb} GB ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb} GB); "
             f"SKUs that fit: {', '.join(fitting) or 'none in the catalog'}"
         )
-    count = d.instance_count if d.instance_count is not None else 1
-    if not 1 <= count <= catalog.MAX_INSTANCES_PER_DEPLOYMENT:
+    if not 1 <= d.instance_count <= catalog.MAX_INSTANCES_PER_DEPLOYMENT:
         errors.append(
-            f"{key}.instanceCount: {count} is not allowed; 1 to {catalog.MAX_INSTANCES_PER_DEPLOYMENT} "
+            f"{key}.instanceCount: {d.instance_count} is not allowed; 1 to {catalog.MAX_INSTANCES_PER_DEPLOYMENT} "
             "instances per deployment"
         )
     if d.model_version is None and model.pinned_version is None:
@@ -428,6 +429,7 @@ def parse_stack_config(raw: dict[str, Any], stack: str) -> StackConfig:
                 "(1-12 lowercase letters and digits, a letter first): set it"
             )
         config = config.model_copy(update={"environment": stack})
+    # From here on `environment` is always set: the program and the tools rely on it.
     return config
 
 

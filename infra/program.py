@@ -43,7 +43,7 @@ def load_config() -> StackConfig:
 
 def build(config: StackConfig) -> dict[str, Any]:
     """Create the hub, the project and the endpoints; return the stack exports."""
-    env, prefix = config.environment or pulumi.get_stack(), config.prefix
+    env, prefix = config.environment, config.prefix
     tags = {"environment": env, "managed-by": "pulumi", "project": NAMESPACE, **config.tags}
     client = authorization.get_client_config_output()
     group_name = config.hub.resource_group or naming.resource_group(prefix, env)
@@ -95,8 +95,8 @@ def build(config: StackConfig) -> dict[str, Any]:
                 project_id=project.project_id,
                 role_name=f"Llama deployer ({prefix}-{env})",
                 deployer_role=config.access.deployer_role,
-                deployers=[Principal(p.id, authorization.PrincipalType(p.type)) for p in config.access.deployers],
-                developers=[Principal(p.id, authorization.PrincipalType(p.type)) for p in config.access.developers],
+                deployers=_principals(config.access.deployers),
+                developers=_principals(config.access.developers),
             ),
         )
 
@@ -143,7 +143,7 @@ def build(config: StackConfig) -> dict[str, Any]:
                 model=catalog.MODELS[d.model],
                 model_version=d.model_version or catalog.MODELS[d.model].pinned_version,
                 vm_sku=catalog.VM_SKUS[d.vm_sku],
-                instance_count=d.instance_count or 1,
+                instance_count=d.instance_count,
                 traffic=split[d.name],
                 request_timeout_seconds=d.request_timeout_seconds,
                 max_concurrent_requests_per_instance=d.max_concurrent_requests_per_instance,
@@ -203,6 +203,10 @@ def build(config: StackConfig) -> dict[str, Any]:
     if access is not None and access.role_definition_id is not None:
         exports["deployerRoleId"] = access.role_definition_id
     return exports
+
+
+def _principals(entries: list[Any]) -> list[Principal]:
+    return [Principal(p.id, authorization.PrincipalType(p.type)) for p in entries]
 
 
 def _route_url(uri: str | None, route: str) -> str | None:

@@ -7,6 +7,7 @@ container registry); each case changes or removes one property.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ def configure(pack: PolicyPackProcess, config: dict[str, Any] | None = None, tmp
     configs = {}
     if config:
         path = tmp / "policy.json"
-        path.write_text(__import__("json").dumps(config))
+        path.write_text(json.dumps(config))
         configs = read_policy_config(path, ALL_POLICIES)
     pack.stub.Configure(proto.ConfigureAnalyzerRequest(policyConfig=configs))
 

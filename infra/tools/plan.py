@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-from components import catalog
 from infra.config import NAMESPACE, StackConfig
 from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
 from infra.tools.policy_check import Violation
@@ -187,18 +186,16 @@ def masked(value: Any) -> Any:
 
 def quota_rows(config: StackConfig) -> list[dict[str, Any]]:
     """vCPUs per VM family that the managed deployments need, with the deployments behind each figure."""
-    rows: dict[str, dict[str, Any]] = {}
-    for d in config.deployments:
-        if d.kind != "managed":
-            continue
-        sku = catalog.VM_SKUS[d.vm_sku]
-        count = d.instance_count or 1
-        row = rows.setdefault(
-            sku.quota_family, {"region": config.region, "family": sku.quota_family, "vcpus": 0, "deployments": []}
-        )
-        row["vcpus"] += sku.quota_vcpus(count)
+    need = config.quota()
+    rows = {
+        family: {"region": config.region, "family": family, "vcpus": vcpus, "deployments": []}
+        for family, vcpus in need.items()
+    }
+    for d, sku in config.managed_vms():
         reserve = ", +20% upgrade reserve" if sku.upgrade_reserve else ""
-        row["deployments"].append(f"{d.name}: {count} x {sku.name} ({sku.vcpus} vCPUs{reserve})")
+        rows[sku.quota_family]["deployments"].append(
+            f"{d.name}: {d.instance_count} x {sku.name} ({sku.vcpus} vCPUs{reserve})"
+        )
     return list(rows.values())
 
 

@@ -55,7 +55,7 @@ class Preflight:
         self.config = config
         self.client = client
         self.sub = f"/subscriptions/{subscription_id}"
-        env = config.environment or "dev"
+        env = config.environment
         self.group = config.hub.resource_group or naming.resource_group(config.prefix, env)
         self.project = naming.workspace("proj", config.prefix, env)
         self.serverless = [d for d in config.deployments if d.kind == "serverless"]
