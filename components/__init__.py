@@ -1,1 +1,1 @@
-"""Pulumi component resources for Meta Llama on Azure AI Studio."""
+"""Pulumi component resources for Meta Llama on Azure: hub, project, serverless and managed endpoints, Foundry."""

@@ -1,63 +1,58 @@
 """A managed online endpoint with its deployments on GPU VMs, serving traffic as configured."""
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
-from components.catalog import LlamaModel, VmSku
 from components.endpoint_traffic import EndpointTraffic
+from components.options import component_options, named_child, type_token
 
 
-@dataclass
-class ManagedDeploymentSpec:
+class ManagedOnlineDeploymentArgs(TypedDict):
     """One deployment of a `ManagedOnlineEndpoint`: a model version on `instance_count` VMs of one SKU."""
 
     name: str
     """Deployment name, unique within the endpoint."""
-    model: LlamaModel
-    """The Llama model served."""
-    model_version: int
-    """Registry version of the model."""
-    vm_sku: VmSku
-    """VM size of every instance; it must have a GPU with room for the model."""
-    instance_count: int
+    model_id: pulumi.Input[str]
+    """Registry model id with its version (azureml://registries/azureml-meta/models/<model>/versions/<N>)."""
+    vm_sku: pulumi.Input[str]
+    """VM size of every instance, one the model card's allow-list names."""
+    instance_count: pulumi.Input[int]
     """Number of VMs; Microsoft recommends 3 or more in production."""
     traffic: int
-    """Share of the endpoint's requests, in percent."""
-    request_timeout_seconds: int = 180
-    """Per request; generation is slow, so the 180 s maximum, as in Microsoft's Llama samples."""
-    max_concurrent_requests_per_instance: int = 1
-    """Requests an instance works on at once before the endpoint queues them."""
-    probe_initial_delay_seconds: int = 600
-    """Before the first liveness/readiness probe: a large model takes minutes to load."""
-    data_collection: bool = False
-    """Collect model inputs and outputs (the how-to's preview "inference data collection")."""
-    egress_public_network_access: ml.EgressPublicNetworkAccessType = ml.EgressPublicNetworkAccessType.ENABLED
-    """Whether the deployment may reach the internet (it pulls the model from the registry)."""
+    """Share of the endpoint's requests, in percent; the shares of an endpoint sum to 100."""
+    request_timeout_seconds: NotRequired[int]
+    """Per request, 1-180 (default 180, as in Microsoft's Llama samples; the SDK's 5 s fails long generations)."""
+    max_concurrent_requests_per_instance: NotRequired[pulumi.Input[int]]
+    """Requests an instance works on at once before the endpoint queues them (default 1)."""
+    probe_initial_delay_seconds: NotRequired[int]
+    """Before the first liveness/readiness probe (default 600: a large model takes minutes to load)."""
+    data_collection: NotRequired[bool]
+    """Collect model inputs and outputs (inference data collection, preview)."""
+    egress_public_network_access: NotRequired[pulumi.Input[str]]
+    """Enabled or Disabled; only where the hub has no managed network (Azure ignores it under one)."""
 
 
-@dataclass
-class ManagedOnlineEndpointArgs:
+class ManagedOnlineEndpointArgs(TypedDict):
     """Inputs of a `ManagedOnlineEndpoint`."""
 
-    endpoint_name: str
-    """Endpoint name: part of the scoring URI, unique per region."""
-    deployments: list[ManagedDeploymentSpec]
-    """The deployments behind the endpoint; their traffic sums to 100."""
+    endpoint_name: pulumi.Input[str]
+    """Endpoint name: part of the scoring URI, unique per region across Azure."""
+    deployments: Sequence[ManagedOnlineDeploymentArgs]
+    """The deployments behind the endpoint."""
     project_name: pulumi.Input[str]
     """Project (workspace) of the endpoint."""
     resource_group_name: pulumi.Input[str]
     """Resource group of the project."""
-    location: str
+    location: pulumi.Input[str]
     """Region of the project."""
-    auth_mode: ml.EndpointAuthMode = ml.EndpointAuthMode.KEY
-    """Key, AMLToken or AADToken; only Key gives keys to export."""
-    public_network_access: ml.PublicNetworkAccessType = ml.PublicNetworkAccessType.ENABLED
-    """Whether the scoring URI is reachable from public networks."""
-    tags: dict[str, str] = field(default_factory=dict)
+    auth_mode: NotRequired[pulumi.Input[str]]
+    """Key (default), AMLToken or AADToken; only Key gives keys to export."""
+    public_network_access: NotRequired[pulumi.Input[str]]
+    """Enabled (default) or Disabled: whether the scoring URI is reachable from public networks."""
+    tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
     """Tags of the endpoint and its deployments."""
 
 
@@ -68,109 +63,127 @@ def _seconds(value: int) -> str:
 class ManagedOnlineEndpoint(pulumi.ComponentResource):
     """An `OnlineEndpoint`, its `OnlineDeployment`s (kind Managed) and the traffic split between them."""
 
-    endpoint_name: pulumi.Output[str]
+    resource_id: pulumi.Output[str]
+    """Resource id of the online endpoint."""
+    name: pulumi.Output[str]
+    """Azure name of the endpoint."""
+    resource_group_name: pulumi.Output[str]
+    """Resource group of the project."""
     scoring_uri: pulumi.Output[str]
+    """The URL clients POST to."""
     primary_key: pulumi.Output[str] | None
     """Secret; None unless the endpoint uses key auth."""
     traffic: pulumi.Output[dict[str, int]]
+    """The split as ARM reports it after the update."""
 
     def __init__(self, name: str, args: ManagedOnlineEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("llama-on-azure:ai:ManagedOnlineEndpoint", name, None, opts)
-        tags = dict(args.tags)
+        super().__init__(
+            type_token("ManagedOnlineEndpoint"),
+            name,
+            None,
+            component_options(opts, "llama-on-azure:ai:ManagedOnlineEndpoint"),
+        )
+        settings = self._endpoint_settings(args)
         endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint",
-            endpoint_name=args.endpoint_name,
-            workspace_name=args.project_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            identity=ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
-            properties=ml.OnlineEndpointPropertiesArgs(
-                auth_mode=args.auth_mode,
-                public_network_access=args.public_network_access,
-                description=f"Meta Llama on managed compute: {', '.join(d.model.name for d in args.deployments)}",
-            ),
-            tags=tags,
+            endpoint_name=args["endpoint_name"],
+            workspace_name=args["project_name"],
+            resource_group_name=args["resource_group_name"],
+            **settings,
             # The split belongs to the EndpointTraffic resource below; what ARM reports is not a diff.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["properties.traffic"]),
+            opts=named_child(self, ignore_changes=["properties.traffic"]),
         )
-
-        deployments = []
-        for spec in args.deployments:
-            probe = ml.ProbeSettingsArgs(
-                initial_delay=_seconds(spec.probe_initial_delay_seconds),
-                period="PT10S",
-                timeout="PT10S",
-                failure_threshold=30,
-                success_threshold=1,
-            )
-            collector = None
-            if spec.data_collection:
-                enabled = ml.CollectionArgs(data_collection_mode=ml.DataCollectionMode.ENABLED, sampling_rate=1.0)
-                collector = ml.DataCollectorArgs(collections={"model_inputs": enabled, "model_outputs": enabled})
-            deployments.append(
-                ml.OnlineDeployment(
-                    f"{name}-{spec.name}",
-                    deployment_name=spec.name,
-                    endpoint_name=endpoint.name,
-                    workspace_name=args.project_name,
-                    resource_group_name=args.resource_group_name,
-                    location=args.location,
-                    sku=ml.SkuArgs(name="Default", capacity=spec.instance_count),
-                    # Every field set explicitly: left out, the SDK fills in CPU-model defaults
-                    # (Standard_F4s_v2, a 5 s timeout, 10 s probes) that no LLM survives.
-                    properties=ml.ManagedOnlineDeploymentArgs(
-                        endpoint_compute_type="Managed",
-                        model=spec.model.version_id(spec.model_version),
-                        instance_type=spec.vm_sku.name,
-                        scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
-                        request_settings=ml.OnlineRequestSettingsArgs(
-                            request_timeout=_seconds(spec.request_timeout_seconds),
-                            max_concurrent_requests_per_instance=spec.max_concurrent_requests_per_instance,
-                            # Deprecated by Azure but still sent, and the SDK's 0.5 s would turn any
-                            # queueing into 429s: a queued request may wait as long as it may run.
-                            max_queue_wait=_seconds(spec.request_timeout_seconds),
-                        ),
-                        liveness_probe=probe,
-                        readiness_probe=probe,
-                        app_insights_enabled=True,
-                        egress_public_network_access=spec.egress_public_network_access,
-                        data_collector=collector,
-                    ),
-                    tags=tags,
-                    opts=pulumi.ResourceOptions(parent=self),
-                )
-            )
-
-        split = {spec.name: spec.traffic for spec in args.deployments}
+        deployments = [self._deployment(name, args, endpoint, spec) for spec in args["deployments"]]
         traffic = EndpointTraffic(
             f"{name}-traffic",
             endpoint_id=endpoint.id,
-            traffic=split,
-            endpoint_settings={
-                "authMode": str(args.auth_mode.value),
-                "publicNetworkAccess": str(args.public_network_access.value),
-                "tags": tags,
-            },
+            traffic={spec["name"]: spec["traffic"] for spec in args["deployments"]},
+            # Every input of the endpoint: any change to it is a PUT by the Azure provider that resets the
+            # split, so it is also a change of this resource, which then applies the split again.
+            endpoint_settings=settings,
             opts=pulumi.ResourceOptions(parent=self, depends_on=deployments),
         )
-
-        self.endpoint_name = endpoint.name
+        self.resource_id = endpoint.id
+        self.name = endpoint.name
+        self.resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
         self.scoring_uri = endpoint.properties.apply(lambda p: p.scoring_uri if p else None)
         self.traffic = traffic.applied
         self.primary_key = None
-        if args.auth_mode == ml.EndpointAuthMode.KEY:
+        if args.get("auth_mode", ml.EndpointAuthMode.KEY) == ml.EndpointAuthMode.KEY:
             keys = ml.list_online_endpoint_keys_output(
                 endpoint_name=endpoint.name,
-                workspace_name=args.project_name,
-                resource_group_name=args.resource_group_name,
+                workspace_name=args["project_name"],
+                resource_group_name=args["resource_group_name"],
                 opts=pulumi.InvokeOutputOptions(parent=self),
             )
             self.primary_key = pulumi.Output.secret(keys.primary_key)
         self.register_outputs(
             {
-                "endpointName": self.endpoint_name,
+                "resourceId": self.resource_id,
+                "name": self.name,
+                "resourceGroupName": self.resource_group_name,
                 "scoringUri": self.scoring_uri,
                 "traffic": self.traffic,
                 "primaryKey": self.primary_key,
             }
+        )
+
+    @staticmethod
+    def _endpoint_settings(args: ManagedOnlineEndpointArgs) -> dict[str, Any]:
+        return {
+            "location": args["location"],
+            "identity": {"type": ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED},
+            "properties": {
+                "authMode": args.get("auth_mode", ml.EndpointAuthMode.KEY),
+                "publicNetworkAccess": args.get("public_network_access", ml.PublicNetworkAccessType.ENABLED),
+                "description": "Meta Llama on managed compute (llama-on-azure)",
+            },
+            "tags": args.get("tags") or {},
+        }
+
+    def _deployment(
+        self, name: str, args: ManagedOnlineEndpointArgs, endpoint: ml.OnlineEndpoint, spec: ManagedOnlineDeploymentArgs
+    ) -> ml.OnlineDeployment:
+        timeout = _seconds(spec.get("request_timeout_seconds", 180))
+        probe = ml.ProbeSettingsArgs(
+            initial_delay=_seconds(spec.get("probe_initial_delay_seconds", 600)),
+            period="PT10S",
+            timeout="PT10S",
+            failure_threshold=30,
+            success_threshold=1,
+        )
+        collector = None
+        if spec.get("data_collection"):
+            enabled = ml.CollectionArgs(data_collection_mode=ml.DataCollectionMode.ENABLED, sampling_rate=1.0)
+            collector = ml.DataCollectorArgs(collections={"model_inputs": enabled, "model_outputs": enabled})
+        return ml.OnlineDeployment(
+            f"{name}-{spec['name']}",
+            deployment_name=spec["name"],
+            endpoint_name=endpoint.name,
+            workspace_name=args["project_name"],
+            resource_group_name=args["resource_group_name"],
+            location=args["location"],
+            sku=ml.SkuArgs(name="Default", capacity=spec["instance_count"]),
+            # Every field set explicitly: left out, the SDK fills in CPU-model defaults
+            # (Standard_F4s_v2, a 5 s timeout, 10 s probes) that no LLM survives.
+            properties=ml.ManagedOnlineDeploymentArgs(
+                endpoint_compute_type="Managed",
+                model=spec["model_id"],
+                instance_type=spec["vm_sku"],
+                scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
+                request_settings=ml.OnlineRequestSettingsArgs(
+                    request_timeout=timeout,
+                    max_concurrent_requests_per_instance=spec.get("max_concurrent_requests_per_instance", 1),
+                    # Deprecated by Azure but still sent, and the SDK's 0.5 s would turn any
+                    # queueing into 429s: a queued request may wait as long as it may run.
+                    max_queue_wait=timeout,
+                ),
+                liveness_probe=probe,
+                readiness_probe=probe,
+                app_insights_enabled=True,
+                egress_public_network_access=spec.get("egress_public_network_access"),
+                data_collector=collector,
+            ),
+            tags=args.get("tags") or {},
+            opts=named_child(self),
         )

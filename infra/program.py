@@ -1,212 +1,297 @@
 """The Pulumi program: stack configuration -> components -> exports."""
 
-from __future__ import annotations
-
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization, storage
-from pulumi_azure_native import machinelearningservices as ml
+from pulumi.resource import create_urn
+from pulumi_azure_native import authorization, resources
 
 from components import catalog, naming
-from components.access import Principal, ProjectAccess, ProjectAccessArgs
+from components.access import Access, AccessArgs, PrincipalArgs
 from components.hub import AiHub, AiHubArgs
-from components.managed_endpoint import ManagedDeploymentSpec, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
+from components.managed_endpoint import ManagedOnlineDeploymentArgs, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
 from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
 from components.project import AiProject, AiProjectArgs
-from components.serverless_endpoint import ServerlessEndpointArgs, ServerlessLlamaEndpoint
-from infra.config import NAMESPACE, ConfigError, StackConfig, config_from_values, namespace_keys
+from components.serverless_endpoint import ServerlessEndpoint, ServerlessEndpointArgs
+from infra import sdk_internals
+from infra.config import (
+    ConfigError,
+    ManagedDeployment,
+    Parsed,
+    ServerlessDeployment,
+    StackConfig,
+    config_from_engine,
+)
+from infra.exports import EndpointExport, StackExports
 
 STUDIO_URL = "https://ai.azure.com/build/overview?wsid={}"
 
 
-def engine_config() -> dict[str, str]:
-    """Every config value the engine passed (pulumi.Config has no way to list keys)."""
-    return {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-
-
-def load_config() -> StackConfig:
-    """Validate the stack's configuration before anything is registered; a mistake is a RunError."""
-    values = engine_config()
+def load_config() -> Parsed:
+    """Read every key through pulumi.Config and validate it before anything is registered; a mistake is a RunError."""
+    keys = sdk_internals.engine_config_keys()
+    values: dict[str, str] = {}
+    for full in keys:
+        namespace, _, key = full.partition(":")
+        value = pulumi.Config(namespace).get(key) if key else None
+        if value is not None:
+            values[full] = value
+    secret = {k for k in keys if pulumi.runtime.is_config_secret(k)}
     try:
-        config = config_from_values(values, pulumi.get_stack())
+        return config_from_engine(values, secret, pulumi.get_stack())
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
-    provider_location = namespace_keys(values, "azure-native").get("location")
-    if provider_location and catalog.normalize_region(provider_location) != config.region:
-        raise pulumi.RunError(
-            f"azure-native:location is {provider_location!r} but {NAMESPACE}:region is {config.region!r}: "
-            "set both to the same region (every resource here is placed in the hub's region)"
-        )
-    return config
 
 
-def build(config: StackConfig) -> dict[str, Any]:
-    """Create the hub, the project and the endpoints; return the stack exports."""
-    env, prefix = config.environment, config.prefix
-    tags = {"environment": env, "managed-by": "pulumi", "project": NAMESPACE, **config.tags}
+@dataclass(frozen=True)
+class Stack:
+    """What every part of the wiring reads: the config and the values derived from it once."""
+
+    config: StackConfig
+    names: pulumi.Output[naming.StackNames]
+    subscription_id: pulumi.Output[str]
+    tenant_id: pulumi.Output[str]
+    tags: pulumi.Input[dict[str, str]]
+    group_name: pulumi.Output[str]
+
+    def name(self, pick: Any) -> pulumi.Output[str]:
+        return self.names.apply(pick)
+
+
+def build(config: StackConfig) -> StackExports:
+    """Create the resource group, then the hub path and the Foundry path the deployments need; return the exports."""
+    stack = _stack(config)
+    endpoints: dict[str, EndpointExport] = {}
+    keys: dict[str, Any] = {}
+    exports: dict[str, Any] = {}
+    project = None
+    if config.needs_hub:
+        hub, project = _hub_and_project(stack)
+        exports |= _hub_exports(hub, project)
+        for d in config.serverless:
+            endpoints[d.name], keys[d.name] = _serverless(stack, project, d)
+        for endpoint_name, members in config.managed_endpoints().items():
+            endpoints[endpoint_name], key = _managed(stack, project, endpoint_name, members)
+            if key is not None:
+                keys[endpoint_name] = key
+    access = _access(stack, project) if config.access.enabled else None
+    if access is not None and access.role_definition_id is not None:
+        exports["deployerRoleId"] = access.role_definition_id
+    return StackExports(  # type: ignore[typeddict-item]
+        region=config.region,
+        resourceGroupName=stack.group_name,
+        catalogAsOf=catalog.AS_OF.isoformat(),
+        endpoints=endpoints,
+        endpointKeys=pulumi.Output.secret(keys),
+        **exports,
+    )
+
+
+def _stack(config: StackConfig) -> Stack:
     client = authorization.get_client_config_output()
-    group_name = config.hub.resource_group or naming.resource_group(prefix, env)
     # Globally unique names carry a hash of the subscription and group: stable across runs,
     # different for every team that deploys the same stack names.
-    suffix = config.name_suffix or client.subscription_id.apply(
-        lambda sub: naming.unique_suffix(sub, group_name, prefix, env)
-    )
-    stateful = pulumi.ResourceOptions(protect=config.protect)
+    suffix = pulumi.Output.from_input(config.name_suffix) if config.name_suffix else client.subscription_id
+    names = suffix.apply(lambda s: config.names(config.suffix_for(s)))
+    tags = pulumi.Output.secret(config.tag_set) if config.tags_secret else config.tag_set
+    return Stack(config, names, client.subscription_id, client.tenant_id, tags, _resource_group(config, tags))
 
+
+def _resource_group(config: StackConfig, tags: pulumi.Input[dict[str, str]]) -> pulumi.Output[str]:
+    if config.hub.resource_group:
+        # An existing group is only referenced: the stack must never delete what it did not create.
+        return pulumi.Output.from_input(config.hub.resource_group)
+    # The group holds both paths, so the program owns it; earlier releases created it inside the hub.
+    hub_urn = create_urn("hub", "llama-on-azure:ai:Hub")
+    group = resources.ResourceGroup(
+        "resource-group",
+        resource_group_name=config.resource_group,
+        location=config.region,
+        tags=tags,
+        opts=pulumi.ResourceOptions(
+            protect=config.protect,
+            delete_before_replace=True,
+            aliases=[pulumi.Alias(name="hub-rg", parent=hub_urn)],
+        ),
+    )
+    return group.name
+
+
+def _hub_and_project(stack: Stack) -> tuple[AiHub, AiProject]:
+    config, hub_settings = stack.config, stack.config.hub
+    stateful = pulumi.ResourceOptions(protect=config.protect)
     hub = AiHub(
         "hub",
         AiHubArgs(
+            hub_name=stack.name(lambda n: n.hub),
+            resource_group_name=stack.group_name,
             location=config.region,
-            environment=env,
-            prefix=prefix,
-            name_suffix=suffix,
-            tenant_id=client.tenant_id,
-            resource_group_name=config.hub.resource_group,
-            public_network_access=ml.PublicNetworkAccessType(config.hub.public_network_access),
-            isolation_mode=ml.IsolationMode(config.hub.isolation_mode),
-            container_registry=config.hub.container_registry,
-            storage_sku=storage.SkuName(config.hub.storage_sku),
-            log_retention_days=config.hub.log_retention_days,
-            tags=tags,
+            tenant_id=stack.tenant_id,
+            storage_account_name=stack.name(lambda n: n.storage_account),
+            key_vault_name=stack.name(lambda n: n.key_vault),
+            log_analytics_name=stack.name(lambda n: n.log_analytics),
+            application_insights_name=stack.name(lambda n: n.app_insights),
+            public_network_access=hub_settings.public_network_access,
+            isolation_mode=hub_settings.isolation_mode,
+            storage_sku=hub_settings.storage_sku,
+            log_retention_days=hub_settings.log_retention_days,
+            key_vault_purge_protection=hub_settings.key_vault_purge_protection,
+            key_vault_retention_days=hub_settings.key_vault_retention_days,
+            tags=stack.tags,
+            **(
+                {"container_registry_name": stack.name(lambda n: n.container_registry)}
+                if hub_settings.container_registry
+                else {}
+            ),
         ),
         opts=stateful,
     )
     project = AiProject(
         "project",
         AiProjectArgs(
-            hub_id=hub.hub_id,
+            project_name=stack.name(lambda n: n.project),
+            hub_id=hub.resource_id,
             resource_group_name=hub.resource_group_name,
             location=config.region,
-            environment=env,
-            prefix=prefix,
-            tags=tags,
+            tags=stack.tags,
         ),
         opts=stateful,
     )
+    return hub, project
 
-    access = None
-    if config.access.enabled:
-        access = ProjectAccess(
-            "access",
-            ProjectAccessArgs(
-                subscription_id=client.subscription_id,
-                resource_group_name=hub.resource_group_name,
-                project_id=project.project_id,
-                role_name=f"Llama deployer ({prefix}-{env})",
-                deployer_role=config.access.deployer_role,
-                deployers=_principals(config.access.deployers),
-                developers=_principals(config.access.developers),
-            ),
-        )
 
-    endpoints: dict[str, Any] = {}
-    keys: dict[str, Any] = {}
-    for deployment in config.deployments:
-        if deployment.kind != "serverless":
-            continue
-        model = catalog.MODELS[deployment.model]
-        # Each serverless deployment has its own subscription (one deployment per model per
-        # project), so independent endpoints never wait for each other.
-        subscription = ModelSubscription(
-            f"{deployment.name}-sub",
-            ModelSubscriptionArgs(
-                model=model, project_name=project.project_name, resource_group_name=project.resource_group_name
-            ),
-        )
-        endpoint = ServerlessLlamaEndpoint(
-            deployment.name,
-            ServerlessEndpointArgs(
-                endpoint_name=deployment.name,
-                model=model,
-                subscription=subscription,
-                project_name=project.project_name,
-                resource_group_name=project.resource_group_name,
-                location=config.region,
-                content_safety=deployment.content_safety_enabled,
-                tags=tags,
-            ),
-        )
-        endpoints[deployment.name] = {
-            "kind": deployment.kind,
-            "model": model.name,
-            "api": model.api.value,
-            "url": endpoint.inference_uri.apply(lambda uri, route=model.api.route: _route_url(uri, route)),
-        }
-        keys[deployment.name] = endpoint.primary_key
-
-    for endpoint_name, members in config.managed_endpoints().items():
-        split = config.traffic(endpoint_name)
-        specs = [
-            ManagedDeploymentSpec(
-                name=d.name,
-                model=catalog.MODELS[d.model],
-                model_version=d.model_version or catalog.MODELS[d.model].pinned_version,
-                vm_sku=catalog.VM_SKUS[d.vm_sku],
-                instance_count=d.instance_count,
-                traffic=split[d.name],
-                request_timeout_seconds=d.request_timeout_seconds,
-                max_concurrent_requests_per_instance=d.max_concurrent_requests_per_instance,
-                probe_initial_delay_seconds=d.probe_initial_delay_seconds,
-                data_collection=d.data_collection,
-                egress_public_network_access=ml.EgressPublicNetworkAccessType(d.egress_public_network_access),
-            )
-            for _, d in members
-        ]
-        first = members[0][1]
-        online = ManagedOnlineEndpoint(
-            endpoint_name,
-            ManagedOnlineEndpointArgs(
-                endpoint_name=endpoint_name,
-                deployments=specs,
-                project_name=project.project_name,
-                resource_group_name=project.resource_group_name,
-                location=config.region,
-                auth_mode=ml.EndpointAuthMode(first.auth_mode),
-                public_network_access=ml.PublicNetworkAccessType(first.public_network_access),
-                tags=tags,
-            ),
-        )
-        # The model most traffic goes to names the endpoint; all of them share one API (validated).
-        lead = max(specs, key=lambda s: s.traffic)
-        endpoints[endpoint_name] = {
-            "kind": "managed",
-            "model": lead.model.name,
-            "api": lead.model.api.value,
-            # Managed online endpoints take requests on their scoring URI, whatever the model.
-            "url": online.scoring_uri,
-            "deployments": {
-                s.name: {
-                    "model": s.model.name,
-                    "modelVersion": s.model_version,
-                    "vmSku": s.vm_sku.name,
-                    "instanceCount": s.instance_count,
-                    "traffic": s.traffic,
-                }
-                for s in specs
-            },
-        }
-        if online.primary_key is not None:
-            keys[endpoint_name] = online.primary_key
-
-    exports: dict[str, Any] = {
-        "region": config.region,
-        "resourceGroupName": hub.resource_group_name,
-        "hubId": hub.hub_id,
-        "hubName": hub.hub_name,
-        "projectId": project.project_id,
-        "projectName": project.project_name,
-        "studioUrl": project.project_id.apply(STUDIO_URL.format),
-        "endpoints": endpoints,
-        "endpointKeys": pulumi.Output.secret(keys),
+def _hub_exports(hub: AiHub, project: AiProject) -> dict[str, Any]:
+    return {
+        "hubId": hub.resource_id,
+        "hubName": hub.name,
+        "projectId": project.resource_id,
+        "projectName": project.name,
+        "studioUrl": project.resource_id.apply(STUDIO_URL.format),
     }
-    if access is not None and access.role_definition_id is not None:
-        exports["deployerRoleId"] = access.role_definition_id
-    return exports
 
 
-def _principals(entries: list[Any]) -> list[Principal]:
-    return [Principal(p.id, authorization.PrincipalType(p.type)) for p in entries]
+def _serverless(stack: Stack, project: AiProject, d: ServerlessDeployment) -> tuple[EndpointExport, Any]:
+    llama = d.llama
+    location = {"resource_group_name": project.resource_group_name, "project_name": project.name}
+    subscription = {}
+    if llama.serverless and llama.serverless.marketplace:
+        # One serverless deployment per model per project, so each has its own subscription and
+        # independent endpoints never wait for each other.
+        offer = ModelSubscription(
+            f"{d.name}-sub",
+            ModelSubscriptionArgs(
+                subscription_name=naming.marketplace_subscription(llama.name), model_id=llama.asset_id, **location
+            ),
+        )
+        subscription = {"marketplace_subscription_id": offer.resource_id}
+    endpoint = ServerlessEndpoint(
+        d.name,
+        ServerlessEndpointArgs(
+            endpoint_name=stack.name(lambda n: n.serverless_endpoints[d.name]),
+            model_id=llama.asset_id,
+            location=stack.config.region,
+            content_safety=d.content_safety,
+            tags=stack.tags,
+            **location,
+            **subscription,
+        ),
+    )
+    export = EndpointExport(
+        kind=d.kind,
+        model=llama.name,
+        api=llama.api.value,
+        url=endpoint.inference_uri.apply(lambda uri: _route_url(uri, llama.api.route)),
+        name=endpoint.name,
+        auth="key",
+    )
+    return export, endpoint.primary_key
+
+
+def _managed(
+    stack: Stack, project: AiProject, endpoint_name: str, members: list[ManagedDeployment]
+) -> tuple[EndpointExport, Any]:
+    config = stack.config
+    split = config.traffic(endpoint_name)
+    specs = [
+        ManagedOnlineDeploymentArgs(
+            name=d.name,
+            model_id=d.llama.version_id(d.version),
+            vm_sku=d.vm_sku,
+            instance_count=d.instance_count,
+            traffic=split[d.name],
+            request_timeout_seconds=d.request_timeout_seconds,
+            max_concurrent_requests_per_instance=d.max_concurrent_requests_per_instance,
+            probe_initial_delay_seconds=d.probe_initial_delay_seconds,
+            data_collection=d.data_collection,
+            # Azure ignores it under the hub's managed network (the config refuses setting it there); the SDK
+            # would send its default, Enabled, anyway.
+            egress_public_network_access=d.egress_public_network_access,
+        )
+        for d in members
+    ]
+    first = members[0]
+    online = ManagedOnlineEndpoint(
+        endpoint_name,
+        ManagedOnlineEndpointArgs(
+            endpoint_name=stack.name(lambda n: n.online_endpoints[endpoint_name]),
+            deployments=specs,
+            project_name=project.name,
+            resource_group_name=project.resource_group_name,
+            location=config.region,
+            auth_mode=first.auth_mode,
+            public_network_access=first.public_network_access,
+            tags=stack.tags,
+        ),
+    )
+    # The model most traffic goes to names the endpoint; all of them share one API (validated).
+    lead = max(members, key=lambda d: split[d.name])
+    export = EndpointExport(
+        kind="managed",
+        model=lead.llama.name,
+        api=lead.llama.api.value,
+        # Managed online endpoints take requests on their scoring URI, whatever the model.
+        url=online.scoring_uri,
+        name=online.name,
+        auth="key" if first.auth_mode == "Key" else "entra" if first.auth_mode == "AADToken" else "token",
+        deployments={
+            d.name: {
+                "model": d.llama.name,
+                "modelVersion": d.version,
+                "vmSku": d.vm_sku,
+                "instanceCount": d.instance_count,
+                "traffic": split[d.name],
+            }
+            for d in members
+        },
+    )
+    return export, online.primary_key
+
+
+def _access(stack: Stack, project: AiProject | None) -> Access:
+    config = stack.config
+    actions = [a for scope in catalog.DEPLOYER_ACTIONS.values() for a in scope]
+    if config.foundry_deployments:
+        actions += catalog.FOUNDRY_DEPLOYER_ACTIONS
+    scopes: dict[str, Any] = {}
+    if project is not None:
+        scopes["project_id"] = project.resource_id
+    return Access(
+        "access",
+        AccessArgs(
+            subscription_id=stack.subscription_id,
+            resource_group_name=stack.group_name,
+            role_name=stack.name(lambda n: n.deployer_role),
+            deployers=_principals(config.access.deployers),
+            developers=_principals(config.access.developers),
+            **({"deployer_actions": actions} if config.access.deployer_role else {}),
+            **scopes,
+        ),
+    )
+
+
+def _principals(entries: list[Any]) -> list[PrincipalArgs]:
+    return [PrincipalArgs(object_id=p.id, principal_type=p.type) for p in entries]
 
 
 def _route_url(uri: str | None, route: str) -> str | None:
@@ -215,5 +300,8 @@ def _route_url(uri: str | None, route: str) -> str | None:
 
 
 def main() -> None:
-    for name, value in build(load_config()).items():
+    parsed = load_config()
+    for warning in parsed.warnings:
+        pulumi.log.warn(warning)
+    for name, value in build(parsed.config).items():
         pulumi.export(name, value)

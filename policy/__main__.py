@@ -3,7 +3,8 @@
 from pulumi_policy import EnforcementLevel, PolicyPack
 from pulumi_policy import policy as _analyzer
 
-from policy.rules import PACK_NAME, POLICIES, deserialize_marking_secrets
+# The analyzer host runs this folder with runpy, which puts it on sys.path: the pack imports only itself.
+from rules import PACK_NAME, POLICIES, deserialize_marking_secrets
 
 # Let the stack policy see which outputs are secrets (see deserialize_marking_secrets).
 _analyzer.deserialize_properties = deserialize_marking_secrets

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
@@ -18,7 +20,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from components import catalog
+# The catalog facts the defaults below use, shipped with the pack (tools/policy_facts.py writes them).
+FACTS: dict[str, Any] = json.loads((Path(__file__).resolve().parent / "facts.json").read_text())
 
 PACK_NAME = "llama-on-azure-policies"
 ML = "azure-native:machinelearningservices"
@@ -38,8 +41,7 @@ MIRRORS: dict[str, str] = {
     "serverless-content-safety": "how-to: serverless Llama is always protected by Azure AI Content Safety "
     "(no built-in rule)",
     "serverless-auth-mode": "no built-in rule; ARM allows Key, AAD, KeyAndAAD",
-    "serverless-region": "how-to: pay-as-you-go Llama 3 only in East US 2 and Sweden Central; "
-    "Azure Policy 'Allowed locations'",
+    "serverless-region": "Microsoft's serverless region availability for Llama; Azure Policy 'Allowed locations'",
     "serverless-one-per-model": "how-to: one serverless deployment per model per project (service limit)",
     "managed-min-instances": "Microsoft: at least 3 instances for production online deployments",
     "managed-vm-sku-allowed": "Azure Policy 'Allowed virtual machine size SKUs' (for ML online deployments)",
@@ -72,10 +74,10 @@ MIRRORS: dict[str, str] = {
 # Defaults of every configurable value; `--policy-pack-config` overrides them per policy.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "serverless-auth-mode": {"allowedAuthModes": ["Key", "AAD", "KeyAndAAD"]},
-    "serverless-region": {"allowedRegions": list(catalog.DEFAULT_SERVERLESS_REGIONS)},
+    "serverless-region": {"allowedRegions": FACTS["serverlessRegions"]},
     "managed-min-instances": {"minInstances": 3},
-    "managed-vm-sku-allowed": {"allowedVmSkus": [s.name for s in catalog.VM_SKUS.values() if s.gpus]},
-    "managed-request-timeout": {"maxSeconds": catalog.MAX_REQUEST_TIMEOUT_SECONDS},
+    "managed-vm-sku-allowed": {"allowedVmSkus": FACTS["gpuVmSkus"]},
+    "managed-request-timeout": {"maxSeconds": FACTS["maxRequestTimeoutSeconds"]},
     "workspace-public-network-access": {"allowed": ["Disabled"]},
     "workspace-isolation-mode": {"allowed": ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"]},
     "storage-min-tls": {"allowed": ["TLS1_2", "TLS1_3"]},

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from infra.tools.engine import LlamaMocks, RunResult, run_isolated
+from infra.config import TODAY_VARIABLE
+from tools.engine import LlamaMocks, RunResult, run_isolated
 
 ROOT = Path(__file__).resolve().parents[1]
 ML = "azure-native:machinelearningservices"
+CS = "azure-native:cognitiveservices"
+TODAY = "2026-11-27"
+# Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
+# processes (plan, policy pack) inherit it.
+os.environ[TODAY_VARIABLE] = TODAY
+LLAMA33 = "Llama-3.3-70B-Instruct"
+MAVERICK = "Llama-4-Maverick-17B-128E-Instruct-FP8"
+
+
+def token(name: str) -> str:
+    return f"llama-on-azure:index:{name}"
 
 
 def shipped_config(stack: str) -> dict[str, Any]:
@@ -31,19 +44,38 @@ def stack_config(**keys: Any) -> dict[str, Any]:
     return config
 
 
-def serverless(name: str, model: str, **extra: Any) -> dict[str, Any]:
+def serverless(name: str, model: str = LLAMA33, **extra: Any) -> dict[str, Any]:
     return {"name": name, "kind": "serverless", "model": model, **extra}
 
 
-_cache: dict[tuple[str, str, bool, str], RunResult] = {}
+def managed(name: str, model: str = LLAMA33, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "managed", "model": model, "vmSku": "Standard_NC96ads_A100_v4"} | extra
 
 
-def run(stack: str, config: dict[str, Any], *, preview: bool = False, subscription: str | None = None) -> RunResult:
+def foundry(name: str, model: str = MAVERICK, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "foundry", "model": model, **extra}
+
+
+_cache: dict[tuple[str, str, bool, str, str], RunResult] = {}
+
+
+def run(
+    stack: str,
+    config: dict[str, Any],
+    *,
+    preview: bool = False,
+    subscription: str | None = None,
+    today: str = TODAY,
+) -> RunResult:
     """Run the program once per distinct input (runs are deterministic, so results are shared)."""
-    key = (stack, yaml.safe_dump(config, sort_keys=True), preview, subscription or "")
+    key = (stack, yaml.safe_dump(config, sort_keys=True), preview, subscription or "", today)
     if key not in _cache:
         mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
-        _cache[key] = run_isolated(stack, config, preview=preview, mock=mock)
+        os.environ[TODAY_VARIABLE] = today  # the forked run reads it
+        try:
+            _cache[key] = run_isolated(stack, config, preview=preview, mock=mock)
+        finally:
+            os.environ[TODAY_VARIABLE] = TODAY
     return _cache[key]
 
 

@@ -1,27 +1,21 @@
 """Managed compute under the mock engine: online endpoint, deployments, traffic, keys, quota."""
 
-from __future__ import annotations
-
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from infra.config import config_from_values
-from infra.tools.engine import stack_config_values
-from tests.conftest import ML, ROOT, run, serverless, shipped_config, stack_config
+from infra.config import config_from_engine
+from tests.conftest import LLAMA33, ML, ROOT, managed, run, serverless, shipped_config, stack_config
 from tests.rest_oracle import check_resource
+from tools.engine import stack_config_values
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
 
 
-def managed(name: str, model: str = "Llama-2-7b-chat", **extra):
-    return {"name": name, "kind": "managed", "model": model, "vmSku": "Standard_NC24ads_A100_v4", **extra}
-
-
 SHARED = [
     managed("blue", endpoint="llama2", traffic=70, instanceCount=2),
-    managed("green", endpoint="llama2", traffic=30, vmSku="Standard_NC4as_T4_v3", modelVersion=25),
+    managed("green", endpoint="llama2", traffic=30, vmSku="Standard_ND96amsr_A100_v4", modelVersion=10),
 ]
 
 
@@ -29,16 +23,16 @@ def test_prod_deploys_llama2_on_the_configured_vm_sku_and_instance_count():
     result = run("prod", shipped_config("prod"))
     endpoint = result.one(f"{ML}:OnlineEndpoint")
     deployment = result.one(f"{ML}:OnlineDeployment")
-    assert endpoint.inputs["endpointName"] == "llama2chat"
+    assert endpoint.inputs["endpointName"].startswith("llama33-")
     assert endpoint.inputs["properties"]["authMode"] == "Key"
     assert endpoint.inputs["identity"] == {"type": "SystemAssigned"}
     assert "traffic" not in endpoint.inputs["properties"], "traffic is set after the deployments exist"
     props = deployment.inputs["properties"]
     assert props["endpointComputeType"] == "Managed"
-    assert props["model"] == "azureml://registries/azureml-meta/models/Llama-2-7b-chat/versions/24"
-    assert props["instanceType"] == "Standard_NC24ads_A100_v4"
+    assert props["model"] == f"azureml://registries/azureml-meta/models/{LLAMA33}/versions/9"
+    assert props["instanceType"] == "Standard_NC96ads_A100_v4"
     assert deployment.inputs["sku"] == {"name": "Default", "capacity": 3}
-    assert deployment.inputs["endpointName"] == "llama2chat"
+    assert deployment.inputs["endpointName"] == endpoint.inputs["endpointName"]
     assert deployment.property_dependencies["endpointName"] == [endpoint.urn]
 
 
@@ -69,7 +63,9 @@ def test_operator_settings_reach_the_deployment():
                 egressPublicNetworkAccess="Disabled",
                 publicNetworkAccess="Disabled",
             )
-        ]
+        ],
+        # Egress is a setting only where the hub has no managed network.
+        hub={"isolationMode": "Disabled"},
     )
     result = run("dev", config)
     props = result.one(f"{ML}:OnlineDeployment").inputs["properties"]
@@ -95,11 +91,11 @@ def test_a_lone_deployment_gets_all_traffic_after_it_exists():
     traffic = result.one(DYNAMIC)
     endpoint = result.one(f"{ML}:OnlineEndpoint")
     deployment = result.one(f"{ML}:OnlineDeployment")
-    assert traffic.inputs["traffic"] == {"llama2chat": 100}
+    assert traffic.inputs["traffic"] == {"llama33": 100}
     assert traffic.inputs["endpointId"] == endpoint.id
     assert deployment.urn in traffic.dependencies, "the split must wait for the deployment"
     assert endpoint.urn in traffic.dependencies
-    assert result.exports["endpoints"]["llama2chat"]["deployments"]["llama2chat"]["traffic"] == 100
+    assert result.exports["endpoints"]["llama33"]["deployments"]["llama33"]["traffic"] == 100
 
 
 def test_shared_endpoint_hosts_several_deployments_with_the_configured_split():
@@ -107,15 +103,15 @@ def test_shared_endpoint_hosts_several_deployments_with_the_configured_split():
     assert len(result.by_type(f"{ML}:OnlineEndpoint")) == 1
     deployments = {d.inputs["deploymentName"]: d for d in result.by_type(f"{ML}:OnlineDeployment")}
     assert set(deployments) == {"blue", "green"}
-    assert deployments["green"].inputs["properties"]["instanceType"] == "Standard_NC4as_T4_v3"
-    assert deployments["green"].inputs["properties"]["model"].endswith("/Llama-2-7b-chat/versions/25")
+    assert deployments["green"].inputs["properties"]["instanceType"] == "Standard_ND96amsr_A100_v4"
+    assert deployments["green"].inputs["properties"]["model"].endswith(f"/{LLAMA33}/versions/10")
     assert deployments["blue"].inputs["sku"]["capacity"] == 2
     traffic = result.one(DYNAMIC)
     assert traffic.inputs["traffic"] == {"blue": 70, "green": 30}
     assert {d.urn for d in deployments.values()} <= set(traffic.dependencies)
     exported = result.exports["endpoints"]
     assert set(exported) == {"llama2"}
-    assert exported["llama2"]["model"] == "Llama-2-7b-chat" and exported["llama2"]["api"] == "chat"
+    assert exported["llama2"]["model"] == LLAMA33 and exported["llama2"]["api"] == "chat"
     assert set(result.exports["endpointKeys"]["secret"]) == {"llama2"}
 
 
@@ -142,14 +138,14 @@ def test_changing_the_split_only_changes_the_traffic_resource():
 def test_managed_endpoint_url_is_its_scoring_uri_and_key_is_secret():
     result = run("prod", shipped_config("prod"))
     endpoint = result.one(f"{ML}:OnlineEndpoint")
-    exported = result.exports["endpoints"]["llama2chat"]
+    exported = result.exports["endpoints"]["llama33"]
     assert exported["kind"] == "managed"
     assert exported["url"] == endpoint.outputs["properties"]["scoringUri"]
     keys = result.exports["endpointKeys"]["secret"]
-    assert set(keys) == {"chat70b", "base8b", "llama2chat"}
+    assert set(keys) == {"chat", "llama33"}
     listed = [i for i in result.invokes if i["token"] == f"{ML}:listOnlineEndpointKeys"]
-    assert [i["args"]["endpointName"] for i in listed] == ["llama2chat"]
-    assert keys["llama2chat"] not in json.dumps({k: v for k, v in result.exports.items() if k != "endpointKeys"})
+    assert [i["args"]["endpointName"] for i in listed] == [endpoint.inputs["endpointName"]]
+    assert keys["llama33"] not in json.dumps({k: v for k, v in result.exports.items() if k != "endpointKeys"})
 
 
 def test_token_auth_exports_no_key():
@@ -169,9 +165,9 @@ def test_managed_deployments_may_use_any_region():
 
 
 def test_serverless_and_managed_deploy_side_by_side():
-    config = stack_config(deployments=[serverless("chat8b", "Meta-Llama-3-8B-Instruct"), managed("llama2")])
+    config = stack_config(deployments=[serverless("chat"), managed("llama2")])
     result = run("dev", config)
-    assert set(result.exports["endpoints"]) == {"chat8b", "llama2"}
+    assert set(result.exports["endpoints"]) == {"chat", "llama2"}
     assert len(result.by_type(f"{ML}:MarketplaceSubscription")) == 1, (
         "managed compute needs no Marketplace subscription"
     )
@@ -180,13 +176,22 @@ def test_serverless_and_managed_deploy_side_by_side():
 def test_quota_counts_instances_times_vcpus_with_the_upgrade_reserve():
     config = stack_config(
         deployments=[
-            managed("a100", instanceCount=3),  # 3 x 24, no reserve on A100
-            managed("t4small", vmSku="Standard_NC4as_T4_v3", instanceCount=2),  # 2 x 4 x 1.2 = 9.6 -> 10
-            managed("t4large", vmSku="Standard_NC8as_T4_v3", instanceCount=1),  # 8 x 1.2 = 9.6 -> 10
-        ]
+            managed("a100", instanceCount=3),  # 3 x 96, no reserve on A100
+            managed("t4small", "Small-1", vmSku="Standard_NC4as_T4_v3", instanceCount=2),  # 2 x 4 x 1.2 = 9.6 -> 10
+            managed("t4large", "Small-1", vmSku="Standard_NC8as_T4_v3", instanceCount=1),  # 8 x 1.2 = 9.6 -> 10
+        ],
+        models=[
+            {
+                "name": "Small-1",
+                "api": "chat",
+                "version": "1",
+                "allowedVmSkus": ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3"],
+            }
+        ],
     )
-    parsed = config_from_values(stack_config_values(config), "dev")
-    assert parsed.quota() == {"standardNCADSA100v4Family": 72, "standardNCASv3_T4Family": 20}
+    values, secret = stack_config_values(config)
+    parsed = config_from_engine(values, set(secret), "dev").config
+    assert parsed.quota() == {"standardNCADSA100v4Family": 288, "standardNCASv3_T4Family": 20}
 
 
 def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):
@@ -196,8 +201,8 @@ def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):
     )
     assert done.returncode == 0, done.stderr
     assert "vCPU quota the managed deployments need in swedencentral" in done.stdout
-    assert "standardNCADSA100v4Family: 72 vCPUs" in done.stdout
-    assert "llama2chat: 3 x Standard_NC24ads_A100_v4 (24 vCPUs)" in done.stdout
+    assert "standardNCADSA100v4Family: 288 vCPUs" in done.stdout
+    assert "llama33: 3 x Standard_NC96ads_A100_v4 (96 vCPUs)" in done.stdout
     as_json = subprocess.run(
         [str(script), "plan", "--stack", "prod", "--format", "json"],
         cwd=ROOT,
@@ -210,7 +215,7 @@ def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):
         {
             "region": "swedencentral",
             "family": "standardNCADSA100v4Family",
-            "vcpus": 72,
-            "deployments": ["llama2chat: 3 x Standard_NC24ads_A100_v4 (24 vCPUs)"],
+            "vcpus": 288,
+            "deployments": ["llama33: 3 x Standard_NC96ads_A100_v4 (96 vCPUs)"],
         }
     ]

@@ -1,6 +1,4 @@
-"""Derived names stay within Azure's rules for every allowed environment and prefix, and never change."""
-
-from __future__ import annotations
+"""Derived names stay within Azure's rules for every allowed environment, prefix and suffix, and never change."""
 
 import itertools
 
@@ -8,24 +6,38 @@ from components import naming
 
 PREFIXES = ["ll", "llama", "abcdefghij"]
 ENVIRONMENTS = ["d", "dev", "prod", "staging2", "abcdefghijkl"]
-SUFFIXES = [naming.unique_suffix("sub", "rg"), "000000", "zzzzzz"]
+SUFFIXES = [naming.unique_suffix("sub", "rg"), "000000", "zzzzzz", "123456"]
+ENDPOINTS = ["abc", "chat", "a" + "b" * 30, "x-y-z", "a" * 32]
 
 
 def test_every_combination_fits_azure_rules():
     for prefix, env, suffix in itertools.product(PREFIXES, ENVIRONMENTS, SUFFIXES):
-        assert naming.STORAGE_ACCOUNT.fullmatch(naming.storage_account(prefix, env, suffix))
-        assert naming.KEY_VAULT.fullmatch(naming.key_vault(prefix, env, suffix)), naming.key_vault(prefix, env, suffix)
-        assert naming.CONTAINER_REGISTRY.fullmatch(naming.container_registry(prefix, env, suffix))
-        assert naming.WORKSPACE.fullmatch(naming.workspace("hub", prefix, env))
-        assert naming.WORKSPACE.fullmatch(naming.workspace("proj", prefix, env))
-        assert naming.RESOURCE_GROUP.fullmatch(naming.resource_group(prefix, env))
-        assert naming.LOG_ANALYTICS.fullmatch(naming.log_analytics(prefix, env))
+        names = naming.stack_names(prefix, env, suffix, naming.resource_group(prefix, env), ENDPOINTS, ENDPOINTS)
+        assert naming.STORAGE_ACCOUNT.fullmatch(names.storage_account)
+        assert naming.KEY_VAULT.fullmatch(names.key_vault), names.key_vault
+        assert naming.CONTAINER_REGISTRY.fullmatch(names.container_registry)
+        assert naming.WORKSPACE.fullmatch(names.hub) and naming.WORKSPACE.fullmatch(names.project)
+        assert naming.RESOURCE_GROUP.fullmatch(names.resource_group)
+        assert naming.LOG_ANALYTICS.fullmatch(names.log_analytics)
+        assert naming.FOUNDRY_ACCOUNT.fullmatch(names.foundry_account)
+        for name in names.serverless_endpoints.values():
+            assert naming.SERVERLESS_ENDPOINT.fullmatch(name), name
+        for name in names.online_endpoints.values():
+            assert naming.ONLINE_ENDPOINT.fullmatch(name), name
 
 
-def test_global_names_keep_the_whole_suffix():
-    long = naming.storage_account("abcdefghij", "abcdefghijkl", "123abc")
-    assert long.endswith("123abc") and len(long) == 24
-    assert naming.key_vault("abcdefghij", "abcdefghijkl", "123abc").endswith("-123abc")
+def test_names_keep_the_whole_suffix_and_cut_the_readable_part():
+    names = naming.stack_names("abcdefghij", "abcdefghijkl", "123abc", "rg", ["a" * 32], ["a" * 32])
+    for name in (names.storage_account, names.key_vault, names.hub, names.project, names.foundry_account):
+        assert name.endswith("123abc"), name
+    assert names.online_endpoints["a" * 32] == "a" * 25 + "-123abc"
+    assert len(names.hub) <= naming.MAX_WORKSPACE
+    assert "123abc" in names.deployer_role
+
+
+def test_a_cut_never_leaves_a_dash_before_the_suffix():
+    assert naming.online_endpoint("abcdefghijklmnopqrstuvwx-yz", "123abc") == "abcdefghijklmnopqrstuvwx-123abc"
+    assert "--" not in naming.online_endpoint("abcdefghijklmnopqrstuvwxy-z", "123abc")
 
 
 def test_suffix_is_deterministic_and_input_sensitive():
@@ -34,7 +46,17 @@ def test_suffix_is_deterministic_and_input_sensitive():
     assert len(naming.unique_suffix("x")) == naming.SUFFIX_LENGTH
 
 
+def test_environment_from_any_stack_name():
+    assert naming.environment_for_stack("dev") == "dev"
+    derived = {
+        s: naming.environment_for_stack(s) for s in ("three-serverless", "Staging.EU", "staging-eu", "1st", "prod_2")
+    }
+    assert all(naming.ENVIRONMENT.fullmatch(e) for e in derived.values()), derived
+    assert len(set(derived.values())) == len(derived), "two stack names never share an environment"
+    assert naming.environment_for_stack("---") is None
+
+
 def test_marketplace_subscription_name_from_a_dotted_model():
-    name = naming.marketplace_subscription("Meta-Llama-3.1-8B-Instruct")
+    name = naming.marketplace_subscription("Llama-3.3-70B-Instruct")
     assert naming.MARKETPLACE_SUBSCRIPTION.fullmatch(name)
-    assert name == "Meta-Llama-3-1-8B-Instruct"
+    assert name == "Llama-3-3-70B-Instruct"

@@ -1,7 +1,5 @@
 """`llama-on-azure plan`: the README's main command, run as a user runs it."""
 
-from __future__ import annotations
-
 import json
 import shutil
 import subprocess
@@ -29,8 +27,8 @@ def test_plan_of_dev_prints_the_tree_and_masked_exports():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     for expected in (
-        "llama-on-azure:ai:Hub  hub",
-        "azure-native:machinelearningservices:Workspace  hub-workspace  name=hub-llama-dev",
+        "llama-on-azure:index:AiHub  hub",
+        "azure-native:machinelearningservices:Workspace  hub-workspace  name=hub-llama-dev-",
         "kind=Hub",
         "azure-native:machinelearningservices:MarketplaceSubscription",
         "properties.contentSafety.contentSafetyStatus=Enabled",
@@ -40,14 +38,17 @@ def test_plan_of_dev_prints_the_tree_and_masked_exports():
     ):
         assert expected in out, expected
     # Components come in creation order: the hub before the project before the endpoint.
-    assert out.index("ai:Hub") < out.index("ai:Project") < out.index("ai:ServerlessEndpoint")
+    assert out.index("index:AiHub") < out.index("index:AiProject") < out.index("index:ServerlessEndpoint")
+    assert "Llama catalog as of 2026-11-27" in out
 
 
 def test_plan_of_prod_marks_protected_resources():
     done = plan("--stack", "prod")
     assert done.returncode == 0, done.stderr
-    assert "llama-on-azure:ai:Hub  hub [protected]" in done.stdout
-    assert "api: completions" in done.stdout
+    assert "llama-on-azure:index:AiHub  hub [protected]" in done.stdout
+    assert (
+        "Warnings (1):" in done.stdout and "was not checked against Llama-3.3-70B-Instruct's model card" in done.stdout
+    )
 
 
 def test_plan_json_lists_resources_and_masks_secrets():
@@ -59,7 +60,7 @@ def test_plan_json_lists_resources_and_masks_secrets():
     assert data["outputs"]["endpointKeys"] == "[secret]"
 
 
-def test_subscription_id_changes_only_global_names():
+def test_subscription_id_changes_only_suffixed_names():
     sub = "11111111-2222-3333-4444-555555555555"
     a, b = plan("--format", "json"), plan("--format", "json", "--subscription-id", sub)
 
@@ -68,14 +69,18 @@ def test_subscription_id_changes_only_global_names():
 
     left, right = names(a), names(b)
     assert left["hub-st"] != right["hub-st"] and left["hub-kv"] != right["hub-kv"]
-    assert left["hub-workspace"] == right["hub-workspace"]
+    assert left["hub-workspace"] != right["hub-workspace"] and left["chat-endpoint"] != right["chat-endpoint"]
+    assert left["resource-group"] == right["resource-group"] and left["hub-log"] == right["hub-log"]
 
 
 def test_bad_stack_exits_1_with_the_message_and_no_traceback(tmp_path):
-    config = stack_config(deployments=[serverless("chat8b", "Llama-9-Giant")])
+    config = stack_config(deployments=[serverless("chat", "Llama-9-Giant")])
     done = plan("--stack", "bad", cwd=crafted_project(tmp_path, "bad", config))
     assert done.returncode == 1
-    assert "llama-on-azure:deployments[0].model: 'Llama-9-Giant' is not in the Llama catalog" in done.stderr
+    assert (
+        "llama-on-azure:deployments[0].model: 'Llama-9-Giant' is not in the Llama catalog (as of 2026-11-27)"
+        in done.stderr
+    )
     assert "Traceback" not in done.stderr + done.stdout
     assert done.stdout == ""
 
@@ -88,15 +93,15 @@ def test_missing_stack_file_names_the_stacks_there():
 
 def test_bad_subscription_id_is_refused():
     done = plan("--subscription-id", "not-a-guid")
-    assert done.returncode == 2
-    assert "not a GUID" in done.stderr
+    assert done.returncode == 1
+    assert "not a GUID" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_content_safety_off_fails_the_plan_naming_the_policy(tmp_path):
-    config = stack_config(deployments=[serverless("chat8b", "Meta-Llama-3-8B-Instruct", contentSafety=False)])
+    config = stack_config(deployments=[serverless("chat", contentSafety=False)])
     done = plan("--stack", "nosafety", cwd=crafted_project(tmp_path, "nosafety", config))
     assert done.returncode == 1
-    assert "[mandatory] serverless-content-safety  chat8b-endpoint" in done.stdout
+    assert "[mandatory] serverless-content-safety  chat-endpoint" in done.stdout
     assert "contentSafetyStatus is 'Disabled'" in done.stdout
     skipped = plan("--stack", "nosafety", "--skip-policies", cwd=tmp_path)
     assert skipped.returncode == 0 and "Policies: skipped" in skipped.stdout
@@ -110,14 +115,14 @@ def test_shipped_stacks_pass_their_policy_configs():
 
 
 def test_markdown_summary_for_a_pull_request(tmp_path):
-    config = stack_config(deployments=[serverless("chat8b", "Meta-Llama-3-8B-Instruct", contentSafety=False)])
+    config = stack_config(deployments=[serverless("chat", contentSafety=False)])
     done = plan("--stack", "nosafety", "--format", "markdown", cwd=crafted_project(tmp_path, "nosafety", config))
     assert done.returncode == 1
     out = done.stdout
     assert out.startswith("### `llama-on-azure` offline plan: stack `nosafety`")
     assert "blocked by mandatory policy violations" in out
     assert "| `azure-native:machinelearningservices:ServerlessEndpoint` | 1 |" in out
-    assert "| mandatory | `serverless-content-safety` | `chat8b-endpoint` |" in out
+    assert "| mandatory | `serverless-content-safety` | `chat-endpoint` |" in out
 
 
 def test_json_lists_violations_as_data():

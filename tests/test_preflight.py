@@ -1,7 +1,5 @@
 """`llama-on-azure preflight` against a local server that answers like ARM, with an injected credential."""
 
-from __future__ import annotations
-
 import json
 import shutil
 
@@ -9,15 +7,19 @@ import pytest
 import yaml
 from azure.core.exceptions import ClientAuthenticationError
 
+from components import naming
 from components.arm import ARM_ENDPOINT_VARIABLE
-from infra.tools import cli
 from tests.arm_server import ArmServer, FakeCredential
-from tests.conftest import ROOT, serverless, stack_config
+from tests.conftest import LLAMA33, ROOT, serverless, stack_config
+from tools import cli
 
 SUB = "11111111-1111-1111-1111-111111111111"
 S = f"/subscriptions/{SUB}"
 ML_PROVIDER = f"{S}/providers/Microsoft.MachineLearningServices"
-PROJECT = f"{S}/resourceGroups/rg-llama-prod/providers/Microsoft.MachineLearningServices/workspaces/proj-llama-prod"
+SUFFIX = naming.unique_suffix(SUB, "rg-llama-prod", "llama", "prod")
+PROJECT = (
+    f"{S}/resourceGroups/rg-llama-prod/providers/Microsoft.MachineLearningServices/workspaces/proj-llama-prod-{SUFFIX}"
+)
 CONTRIBUTOR = {
     "actions": ["*"],
     "notActions": [
@@ -46,7 +48,7 @@ def healthy(arm: ArmServer) -> None:
     # Usages come in two pages: the family the stack needs is on the second.
     st.paged[f"{ML_PROVIDER}/locations/swedencentral/usages"] = [
         [{"name": {"value": "standardDSv2Family"}, "currentValue": 0, "limit": 100}],
-        [{"name": {"value": "standardNCADSA100v4Family"}, "currentValue": 24, "limit": 96}],
+        [{"name": {"value": "standardNCADSA100v4Family"}, "currentValue": 24, "limit": 324}],
     ]
     st.paged[f"{S}/providers/Microsoft.Authorization/permissions"] = [[CONTRIBUTOR]]
     st.paged[f"{PROJECT}/serverlessEndpoints"] = [[]]
@@ -94,7 +96,7 @@ def test_a_ready_subscription_passes_every_check(arm, project, capsys):
         "one endpoint per model",
     }
     quota = found[("vCPU quota", "standardNCADSA100v4Family in swedencentral")]
-    assert "needs 72 vCPUs" in quota["detail"] and "72 free of 96" in quota["detail"]
+    assert "needs 288 vCPUs" in quota["detail"] and "300 free of 324" in quota["detail"]
 
 
 def test_quota_shortfall_fails_naming_the_family(arm, project, capsys):
@@ -102,7 +104,7 @@ def test_quota_shortfall_fails_naming_the_family(arm, project, capsys):
     code, found = checks(capsys)
     assert code == 1
     quota = found[("vCPU quota", "standardNCADSA100v4Family in swedencentral")]
-    assert quota["status"] == "fail" and "48 free of 96" in quota["detail"]
+    assert quota["status"] == "fail" and "276 free of 324" in quota["detail"]
 
 
 def test_free_trial_subscription_fails(arm, project, capsys):
@@ -117,7 +119,7 @@ def test_region_without_serverless_endpoints_fails(arm, project, capsys):
     arm.state.static[ML_PROVIDER]["resourceTypes"][1]["locations"] = ["East US 2"]
     code, found = checks(capsys)
     assert code == 1
-    offer = found[("serverless offer", "chat70b: Meta-Llama-3-70B-Instruct in swedencentral")]
+    offer = found[("serverless offer", f"chat: {LLAMA33} in swedencentral")]
     assert offer["status"] == "fail"
 
 
@@ -176,33 +178,35 @@ def test_an_endpoint_already_serving_the_model_fails(arm, project, capsys):
         [
             {
                 "name": "other",
-                "properties": {
-                    "modelSettings": {"modelId": "azureml://registries/azureml-meta/models/Meta-Llama-3-8B"}
-                },
-            }
-        ],
-        [
-            {
-                "name": "chat70b",
-                "properties": {
-                    "modelSettings": {"modelId": "azureml://registries/azureml-meta/models/Meta-Llama-3-70B-Instruct"}
-                },
+                "properties": {"modelSettings": {"modelId": f"azureml://registries/azureml-meta/models/{LLAMA33}"}},
             }
         ],
     ]
     code, found = checks(capsys)
     assert code == 1
-    clash = found[("one endpoint per model", "base8b: Meta-Llama-3-8B")]
+    clash = found[("one endpoint per model", f"chat: {LLAMA33}")]
     assert clash["status"] == "fail" and "'other'" in clash["detail"]
-    # The stack's own endpoint, already deployed, is no clash.
-    assert found[("one endpoint per model", "chat70b: Meta-Llama-3-70B-Instruct")]["status"] == "ok"
+
+
+def test_the_stacks_own_endpoint_already_deployed_is_no_clash(arm, project, capsys):
+    arm.state.paged[f"{PROJECT}/serverlessEndpoints"] = [
+        [
+            {
+                "name": f"chat-{SUFFIX}",
+                "properties": {"modelSettings": {"modelId": f"azureml://registries/azureml-meta/models/{LLAMA33}"}},
+            }
+        ]
+    ]
+    code, found = checks(capsys)
+    assert code == 0
+    assert found[("one endpoint per model", f"chat: {LLAMA33}")]["status"] == "ok"
 
 
 def test_a_project_not_created_yet_is_fine(arm, project, capsys):
     del arm.state.paged[f"{PROJECT}/serverlessEndpoints"]
     code, found = checks(capsys)
     assert code == 0
-    assert found[("one endpoint per model", "proj-llama-prod")]["detail"] == "the project does not exist yet"
+    assert found[("one endpoint per model", f"proj-llama-prod-{SUFFIX}")]["detail"] == "the project does not exist yet"
 
 
 def test_throttling_is_retried(arm, project, capsys):
@@ -231,7 +235,10 @@ def test_an_expired_token_refused_by_arm_is_the_same_hint(arm, project, capsys):
 
 
 def test_dev_stack_without_managed_deployments_skips_quota(arm, project, capsys):
-    base = f"{S}/resourceGroups/rg-llama-dev/providers/Microsoft.MachineLearningServices/workspaces/proj-llama-dev"
+    dev = naming.unique_suffix(SUB, "rg-llama-dev", "llama", "dev")
+    base = (
+        f"{S}/resourceGroups/rg-llama-dev/providers/Microsoft.MachineLearningServices/workspaces/proj-llama-dev-{dev}"
+    )
     arm.state.paged[f"{base}/serverlessEndpoints"] = [[]]
     code, out, _ = preflight(capsys, "--stack", "dev")
     assert code == 0
@@ -240,7 +247,7 @@ def test_dev_stack_without_managed_deployments_skips_quota(arm, project, capsys)
 
 def test_bad_stack_config_is_reported_before_asking_azure(arm, project, capsys):
     (project / "Pulumi.bad.yaml").write_text(
-        yaml.safe_dump({"config": stack_config(deployments=[serverless("x1y", "nope")])})
+        yaml.safe_dump({"config": stack_config(deployments=[serverless("xyz", "nope")])})
     )
     code, _, err = preflight(capsys, "--stack", "bad")
     assert code == 1 and "is not in the Llama catalog" in err

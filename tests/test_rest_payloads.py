@@ -1,7 +1,5 @@
 """Every Azure payload uses only names, enum values and writable fields of Microsoft's REST models."""
 
-from __future__ import annotations
-
 import pytest
 
 from tests.conftest import ML, run, serverless, shipped_config, stack_config
@@ -18,7 +16,7 @@ STACKS = {
                 "isolationMode": "AllowOnlyApprovedOutbound",
                 "containerRegistry": True,
             },
-            deployments=[serverless("chat8b", "Meta-Llama-3-8B-Instruct", contentSafety=False)],
+            deployments=[serverless("chat", contentSafety=False)],
             access={
                 "deployerRole": True,
                 "deployers": [{"id": "21111111-2222-3333-4444-555555555555", "type": "ServicePrincipal"}],

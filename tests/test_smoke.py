@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.tools.smoke import Caller, SmokeError, load_outputs, run_smoke
 from tests.llama_server import KEY, LlamaServer
+from tools.smoke import Caller, SmokeError, load_outputs, run_smoke
 
 
 @pytest.fixture

@@ -10,51 +10,37 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from infra.config import ConfigError, config_from_values
-from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program, stack_config_values
-from infra.tools.plan import (
+from infra.config import config_from_engine
+from infra.errors import UserError
+from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program, stack_config_values
+from tools.plan import (
     Plan,
-    PlanError,
     find_project_root,
     load_stack_file,
     render_json,
     render_markdown,
     render_text,
 )
-from infra.tools.policy_check import PolicyError, check_policies
+from tools.policy_check import check_policies
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def _plan(args: argparse.Namespace) -> int:
     if not GUID.fullmatch(args.subscription_id):
-        print(f"error: --subscription-id {args.subscription_id!r} is not a GUID", file=sys.stderr)
-        return 2
-    try:
-        root = find_project_root(Path.cwd())
-        config = load_stack_file(root, args.stack)
-    except PlanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise UserError(f"--subscription-id {args.subscription_id!r} is not a GUID")
+    root = find_project_root(Path.cwd())
+    config = load_stack_file(root, args.stack)
     result = run_program(
         args.stack, config, preview=True, mock=LlamaMocks(preview=True, subscription_id=args.subscription_id)
     )
     if result.error:
-        print(f"error: {result.error}", file=sys.stderr)
-        return 1
-    # The program accepted this configuration, so parsing it again cannot fail.
-    stack_config = config_from_values(stack_config_values(config), args.stack)
+        raise UserError(result.error)
     policy_config = args.policy_config
     if policy_config is None and (root / "policy" / "config" / f"{args.stack}.json").is_file():
         policy_config = root / "policy" / "config" / f"{args.stack}.json"
-    violations = None
-    if not args.skip_policies:
-        try:
-            violations = check_policies(result, policy_config)
-        except PolicyError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    plan = Plan(result, stack_config, args.subscription_id, violations, policy_config)
+    violations = None if args.skip_policies else check_policies(result, policy_config)
+    plan = Plan(result, args.subscription_id, violations, policy_config)
     render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
     print(render(plan), end="" if args.format != "json" else "\n")
     return 1 if plan.mandatory else 0
@@ -68,14 +54,15 @@ SIGN_IN_HINT = (
 
 def _load_config(stack: str):
     root = find_project_root(Path.cwd())
-    return config_from_values(stack_config_values(load_stack_file(root, stack)), stack)
+    values, secret_keys = stack_config_values(load_stack_file(root, stack))
+    return config_from_engine(values, set(secret_keys), stack).config
 
 
 def _preflight(args: argparse.Namespace, credential=None) -> int:
     from azure.core.exceptions import ClientAuthenticationError
 
     from components.arm import ArmClient, ArmError, arm_endpoint
-    from infra.tools.preflight import Preflight, render_table
+    from tools.preflight import Preflight, render_table
 
     subscription = (
         args.subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID") or os.environ.get("ARM_SUBSCRIPTION_ID")
@@ -83,11 +70,7 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
     if not subscription or not GUID.fullmatch(subscription):
         print("error: give the subscription: --subscription-id GUID (or AZURE_SUBSCRIPTION_ID)", file=sys.stderr)
         return 2
-    try:
-        config = _load_config(args.stack)
-    except (PlanError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    config = _load_config(args.stack)
     if credential is None:
         from azure.identity import DefaultAzureCredential
 
@@ -120,7 +103,7 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
 
 
 def _smoke(args: argparse.Namespace) -> int:
-    from infra.tools.smoke import Caller, SmokeError, load_outputs, render_table, run_smoke
+    from tools.smoke import Caller, SmokeError, load_outputs, render_table, run_smoke
 
     try:
         outputs = load_outputs(args.stack, args.outputs)
@@ -186,7 +169,12 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     smoke.set_defaults(func=_smoke)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        # A user's mistake: one clear message, never a traceback (those are for bugs).
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.errors import UserError
+
 FINISH_REASONS = {"stop", "length", "content_filter", "content_filter_error", None}
 CHAT_BODY = {
     "messages": [
@@ -26,7 +28,7 @@ CHAT_BODY = {
 COMPLETION_BODY = {"prompt": "The capital of France is", "max_tokens": 16, "temperature": 0}
 
 
-class SmokeError(Exception):
+class SmokeError(UserError):
     """The outputs could not be read: a message for the user."""
 
 

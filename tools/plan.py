@@ -10,10 +10,13 @@ from typing import Any
 
 import yaml
 
-from infra.config import NAMESPACE, StackConfig
-from infra.tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
-from infra.tools.policy_check import Violation
+from components import catalog
+from infra.config import NAMESPACE
+from infra.errors import UserError
+from infra.exports import ENDPOINTS
 from policy.rules import PACK_NAME
+from tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
+from tools.policy_check import Violation
 
 _ML = "azure-native:machinelearningservices"
 
@@ -58,7 +61,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
-class PlanError(Exception):
+class PlanError(UserError):
     """The plan could not be made (missing stack file, bad YAML): a message for the user."""
 
 
@@ -184,18 +187,23 @@ def masked(value: Any) -> Any:
     return value
 
 
-def quota_rows(config: StackConfig) -> list[dict[str, Any]]:
-    """vCPUs per VM family that the managed deployments need, with the deployments behind each figure."""
-    need = config.quota()
+def quota_rows(result: RunResult) -> list[dict[str, Any]]:
+    """vCPUs per VM family that the managed deployments need, from what the program exports about them."""
+    region = result.exports.get("region")
+    deployments = [
+        (name, d)
+        for e in (result.exports.get(ENDPOINTS) or {}).values()
+        if isinstance(e, dict)
+        for name, d in (e.get("deployments") or {}).items()
+    ]
+    pairs = [(catalog.VM_SKUS[d["vmSku"]], d["instanceCount"]) for _, d in deployments]
     rows = {
-        family: {"region": config.region, "family": family, "vcpus": vcpus, "deployments": []}
-        for family, vcpus in need.items()
+        family: {"region": region, "family": family, "vcpus": vcpus, "deployments": []}
+        for family, vcpus in catalog.vcpu_quota(pairs).items()
     }
-    for d, sku in config.managed_vms():
+    for (name, _), (sku, instances) in zip(deployments, pairs, strict=True):
         reserve = ", +20% upgrade reserve" if sku.upgrade_reserve else ""
-        rows[sku.quota_family]["deployments"].append(
-            f"{d.name}: {d.instance_count} x {sku.name} ({sku.vcpus} vCPUs{reserve})"
-        )
+        rows[sku.quota_family]["deployments"].append(f"{name}: {instances} x {sku.name} ({sku.vcpus} vCPUs{reserve})")
     return list(rows.values())
 
 
@@ -218,7 +226,6 @@ class Plan:
     """Everything a plan shows: the run, the validated config, the policy results."""
 
     result: RunResult
-    config: StackConfig
     subscription_id: str
     violations: list[Violation] | None
     """None when policies were skipped."""
@@ -255,6 +262,19 @@ def _policy_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def _catalog_line() -> str:
+    return (
+        f"Llama catalog as of {catalog.AS_OF}: models, regions, versions and retirement dates are checked "
+        "against it; `llama-on-azure preflight` asks Azure."
+    )
+
+
+def _warning_lines(result: RunResult) -> list[str]:
+    if not result.warnings:
+        return []
+    return ["", f"Warnings ({len(result.warnings)}):", *(f"    {w}" for w in result.warnings)]
+
+
 def render_text(plan: Plan) -> str:
     result = plan.result
     components = sum(1 for r in result.registrations if not r.custom)
@@ -263,6 +283,7 @@ def render_text(plan: Plan) -> str:
         f"Offline plan of stack '{result.stack}' (project {NAMESPACE})",
         "Pulumi's mock engine ran the program: nothing was sent to Azure, and values that Azure",
         f"assigns show as {UNKNOWN}.",
+        _catalog_line(),
     ]
     if plan.subscription_id == PLACEHOLDER_SUBSCRIPTION:
         lines.append(
@@ -273,7 +294,8 @@ def render_text(plan: Plan) -> str:
     lines.append(
         f"Resources: {len(result.registrations)} to create ({azure} Azure resources in {components} components)"
     )
-    lines += _quota_lines(quota_rows(plan.config))
+    lines += _warning_lines(result)
+    lines += _quota_lines(quota_rows(plan.result))
     lines += _policy_lines(plan)
     lines += ["", "Outputs:", *_export_lines(result.exports, 1)]
     return "\n".join(lines) + "\n"
@@ -294,13 +316,16 @@ def render_markdown(plan: Plan) -> str:
         f"### `{NAMESPACE}` offline plan: stack `{result.stack}`",
         "",
         f"**{len(custom)} Azure resources to create**, {verdict}. "
-        "Computed offline under Pulumi's mock engine; nothing was sent to Azure.",
+        "Computed offline under Pulumi's mock engine; nothing was sent to Azure. "
+        f"Llama catalog as of {catalog.AS_OF}.",
         "",
         "| resource type | count |",
         "|---|---:|",
     ]
     for type_, count in sorted(Counter(r.type for r in custom).items()):
         lines.append(f"| `{type_}` | {count} |")
+    if result.warnings:
+        lines += ["", "#### Warnings", "", *(f"- {_cell(w)}" for w in result.warnings)]
     endpoints = result.exports.get("endpoints") or {}
     if endpoints:
         lines += ["", "| endpoint | kind | model | api |", "|---|---|---|---|"]
@@ -318,11 +343,11 @@ def render_markdown(plan: Plan) -> str:
                 lines.append(f"| {v.level} | `{v.policy}` | `{v.resource}` | {_cell(v.message)} |")
         else:
             lines += ["", "None."]
-    rows = quota_rows(plan.config)
+    rows = quota_rows(plan.result)
     if rows:
         lines += [
             "",
-            f"#### vCPU quota needed in `{plan.config.region}`",
+            f"#### vCPU quota needed in `{plan.result.exports.get('region')}`",
             "",
             "| VM family | vCPUs | deployments |",
             "|---|---:|---|",
@@ -337,6 +362,8 @@ def render_json(plan: Plan) -> str:
     return json.dumps(
         {
             "stack": result.stack,
+            "catalogAsOf": catalog.AS_OF.isoformat(),
+            "warnings": result.warnings,
             "resources": [
                 {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "protect": r.protect}
                 | {"settings": masked(resource_summary(r))}
@@ -344,7 +371,7 @@ def render_json(plan: Plan) -> str:
             ],
             "violations": [asdict(v) for v in plan.violations or []],
             "outputs": masked(result.exports),
-            "quota": quota_rows(plan.config),
+            "quota": quota_rows(plan.result),
         },
         indent=2,
     )

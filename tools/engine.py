@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import runpy
 import traceback
@@ -11,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.output import Unknown
-from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import mocks, rpc
 
-from infra.config import NAMESPACE
+from infra import sdk_internals
+from infra.config import ENCRYPTED, NAMESPACE
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROGRAM_DIR = PROJECT_ROOT / "infra"
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 PLACEHOLDER_TENANT = "00000000-0000-0000-0000-000000000001"
@@ -38,6 +39,10 @@ NAME_INPUTS = {
     f"{_ML}:Workspace": "workspaceName",
     f"{_ML}:OnlineEndpoint": "endpointName",
     f"{_ML}:OnlineDeployment": "deploymentName",
+    "azure-native:cognitiveservices:Account": "accountName",
+    "azure-native:cognitiveservices:Project": "projectName",
+    "azure-native:cognitiveservices:Deployment": "deploymentName",
+    "azure-native:cognitiveservices:RaiPolicy": "raiPolicyName",
     "azure-native:authorization:RoleDefinition": "roleDefinitionId",
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
 }
@@ -49,6 +54,13 @@ ARM_TYPES = {
     "azure-native:applicationinsights:Component": "Microsoft.Insights/components",
     "azure-native:containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     f"{_ML}:Workspace": "Microsoft.MachineLearningServices/workspaces",
+    "azure-native:cognitiveservices:Account": "Microsoft.CognitiveServices/accounts",
+}
+# Children of a Cognitive Services account: .../accounts/<account>/<collection>/<name>
+CS_CHILDREN = {
+    "azure-native:cognitiveservices:Project": "projects",
+    "azure-native:cognitiveservices:Deployment": "deployments",
+    "azure-native:cognitiveservices:RaiPolicy": "raiPolicies",
 }
 
 
@@ -67,6 +79,9 @@ class Registration:
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     protect: bool
+    delete_before_replace: bool = False
+    aliases: list[Any] = field(default_factory=list)
+    """The aliases the SDK sent: alias specs as dicts (name, type, parentUrn...), or old URNs."""
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -79,6 +94,8 @@ class RunResult:
     registrations: list[Registration] = field(default_factory=list)
     invokes: list[dict[str, Any]] = field(default_factory=list)
     exports: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings (pulumi.log.warn): the plan prints them."""
     error: str | None = None
 
     def by_type(self, type_: str) -> list[Registration]:
@@ -103,7 +120,7 @@ class RunResult:
 def _plain(value: Any) -> Any:
     """Engine values -> JSON: secrets as {"secret": value}, unknowns as the UNKNOWN marker."""
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        if value.get(sdk_internals.SECRET_SIG_KEY) == sdk_internals.SECRET_SIG:
             return {"secret": _plain(value.get("value"))}
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -126,6 +143,9 @@ def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) ->
     group = f"/subscriptions/{subscription}/resourceGroups/{inputs.get('resourceGroupName', name)}"
     if type_ in ARM_TYPES:
         return f"{group}/providers/{ARM_TYPES[type_]}/{name}" if ARM_TYPES[type_] else group
+    if type_ in CS_CHILDREN:
+        account = inputs.get("accountName", "account")
+        return f"{group}/providers/Microsoft.CognitiveServices/accounts/{account}/{CS_CHILDREN[type_]}/{name}"
     # Children of a workspace: .../workspaces/<ws>/<collection>/<name>
     collection = type_.rsplit(":", 1)[1]
     collection = collection[0].lower() + collection[1:] + "s"
@@ -221,6 +241,8 @@ class RecordingMonitor(mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                     protect=bool(request.protect),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    aliases=[json_format.MessageToDict(a) for a in request.aliases] + list(request.aliasURNs),
                     outputs=_plain(state.state) if state else {},
                 )
             )
@@ -237,17 +259,31 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def stack_config_values(values: dict[str, Any]) -> dict[str, str]:
-    """YAML config -> what the CLI hands the program: strings, structured values as JSON."""
+def stack_config_values(values: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """YAML config -> what the CLI hands the program: strings, structured values as JSON, and the secret keys.
+
+    A `secure:` value cannot be decrypted offline: the program gets ENCRYPTED in its place.
+    """
     out: dict[str, str] = {}
+    secret: list[str] = []
     for key, value in values.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
-            out[key] = SECRET  # ciphertext cannot be decrypted offline
+            out[key] = ENCRYPTED
+            secret.append(key)
         elif isinstance(value, str):
             out[key] = value
         else:
             out[key] = json.dumps(value)
-    return out
+    return out, secret
+
+
+class _Warnings(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage())
 
 
 def run_program(
@@ -260,15 +296,18 @@ def run_program(
     """Run `infra/__main__.py` as the language host would, once per process (the runtime is global)."""
     mock = mock or LlamaMocks(preview=preview)
     monitor = RecordingMonitor(mock)
-    settings.reset_options(project=NAMESPACE, stack=stack, preview=preview)
-    pulumi.runtime.set_all_config(stack_config_values(config), [])
-    pulumi.runtime.set_mocks(mock, project=NAMESPACE, stack=stack, preview=preview, monitor=monitor)
-    # set_mocks installs a finished stack of its own; the program gets a fresh one, as under the CLI.
-    settings.set_root_resource(None)
     result = RunResult(stack=stack, preview=preview)
+    logger = logging.getLogger(f"llama-on-azure.program.{stack}")
+    logger.propagate = False
+    logger.handlers = [_Warnings(result.warnings)]
+    values, secret_keys = stack_config_values(config)
+    sdk_internals.reset_runtime(project=NAMESPACE, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(values, secret_keys)
+    pulumi.runtime.set_mocks(mock, project=NAMESPACE, stack=stack, preview=preview, logger=logger, monitor=monitor)
+    sdk_internals.clear_root_resource()
     monitor.result = result
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(PROGRAM_DIR), run_name="__main__")))
+        sdk_internals.run_program_in_stack(lambda: runpy.run_path(str(PROGRAM_DIR), run_name="__main__"))
     except pulumi.RunError as exc:
         result.error = str(exc)
     return result

@@ -6,7 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from components import catalog, naming
+from components import catalog
 from components.arm import ArmClient, ArmError
 from infra.config import StackConfig
 
@@ -55,10 +55,10 @@ class Preflight:
         self.config = config
         self.client = client
         self.sub = f"/subscriptions/{subscription_id}"
-        env = config.environment
-        self.group = config.hub.resource_group or naming.resource_group(config.prefix, env)
-        self.project = naming.workspace("proj", config.prefix, env)
-        self.serverless = [d for d in config.deployments if d.kind == "serverless"]
+        self.names = config.names(config.suffix_for(subscription_id))
+        self.group = config.resource_group
+        self.project = self.names.project
+        self.serverless = config.serverless
 
     def run(self) -> list[Check]:
         checks: list[Check] = []
@@ -101,13 +101,13 @@ class Preflight:
         }
         checks = []
         for d in self.serverless:
-            model = catalog.MODELS[d.model]
+            offer = d.llama.serverless
             subject = f"{d.name}: {d.model} in {self.config.region}"
             if self.config.region not in offered:
                 checks.append(
                     Check("serverless offer", subject, "fail", "serverless endpoints are not offered in this region")
                 )
-            elif not model.serverless or self.config.region not in self.config.serverless_regions:
+            elif offer is None or (offer.regions is not None and self.config.region not in offer.regions):
                 checks.append(Check("serverless offer", subject, "fail", "no pay-as-you-go offer for this model here"))
             else:
                 checks.append(Check("serverless offer", subject, "ok", "serverless endpoints offered in the region"))
@@ -186,8 +186,8 @@ class Preflight:
             by_model[model_id.lower()] = endpoint.get("name", "")
         checks = []
         for d in self.serverless:
-            other = by_model.get(catalog.MODELS[d.model].asset_id.lower())
-            if other and other.lower() != d.name.lower():
+            other = by_model.get(d.llama.asset_id.lower())
+            if other and other.lower() != self.names.serverless_endpoints[d.name].lower():
                 checks.append(
                     Check(
                         "one endpoint per model",

@@ -17,14 +17,15 @@ from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from infra.config import NAMESPACE
-from infra.tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult
+from infra.errors import UserError
+from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult
 
 POLICY_PACK = PROJECT_ROOT / "policy"
 LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "disabled": proto.DISABLED}
 PREVIEW_SKIP = "can't run policy"
 
 
-class PolicyError(Exception):
+class PolicyError(UserError):
     """The pack could not run or its configuration is wrong: a message for the user."""
 
 

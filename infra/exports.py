@@ -1,0 +1,89 @@
+"""The stack's exports: the contract between the program that sets them and the tools that read them."""
+
+from typing import Any, NotRequired, TypedDict
+
+from infra.errors import UserError
+
+ENDPOINTS = "endpoints"
+ENDPOINT_KEYS = "endpointKeys"
+KINDS = ("serverless", "managed", "foundry")
+APIS = ("chat", "completions")
+AUTHS = ("key", "entra", "token")
+"""How a client signs in: a key from endpointKeys, an Entra ID token, or an endpoint token (managed AMLToken)."""
+
+
+class ManagedDeploymentExport(TypedDict):
+    model: str
+    modelVersion: int
+    vmSku: str
+    instanceCount: int
+    traffic: int
+
+
+class EndpointExport(TypedDict):
+    """One entry of `endpoints`, keyed by the deployment's name in the stack file."""
+
+    kind: str
+    model: str
+    api: str
+    url: Any
+    """The URL a client POSTs to."""
+    name: Any
+    """The Azure name (the stack file's name plus the stack's suffix, or the deployment name on a Foundry resource)."""
+    auth: str
+    deployment: NotRequired[str]
+    """Foundry: the deployment name a client sends as `model`."""
+    deployments: NotRequired[dict[str, ManagedDeploymentExport]]
+    """Managed: the deployments behind the endpoint."""
+
+
+class StackExports(TypedDict):
+    region: str
+    resourceGroupName: Any
+    catalogAsOf: str
+    endpoints: dict[str, EndpointExport]
+    endpointKeys: Any
+    """Secret: endpoint name -> key, for endpoints with `auth: key`."""
+    hubId: NotRequired[Any]
+    hubName: NotRequired[Any]
+    projectId: NotRequired[Any]
+    projectName: NotRequired[Any]
+    studioUrl: NotRequired[Any]
+    foundryAccountName: NotRequired[Any]
+    foundryProjectName: NotRequired[Any]
+    deployerRoleId: NotRequired[Any]
+
+
+class OutputsError(UserError):
+    """Stack outputs that are not what this program exports."""
+
+
+def read_endpoints(outputs: Any) -> tuple[dict[str, EndpointExport], dict[str, str]]:
+    """`endpoints` and `endpointKeys` of `pulumi stack output --json --show-secrets`, checked against the contract."""
+    if not isinstance(outputs, dict):
+        raise OutputsError("the outputs are not a JSON object: expected `pulumi stack output --json --show-secrets`")
+    endpoints, keys = outputs.get(ENDPOINTS), outputs.get(ENDPOINT_KEYS, {})
+    if not isinstance(endpoints, dict) or not endpoints:
+        raise OutputsError("the outputs have no endpoints: is this a llama-on-azure stack after pulumi up?")
+    if keys == "[secret]":
+        raise OutputsError("endpointKeys is masked ('[secret]'): save the outputs with --show-secrets")
+    if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
+        raise OutputsError("endpointKeys is not a map of endpoint name to key")
+    problems = [p for name, e in endpoints.items() for p in _endpoint_problems(str(name), e)]
+    if problems:
+        raise OutputsError("the outputs do not match what llama-on-azure exports:\n  " + "\n  ".join(problems))
+    return endpoints, keys
+
+
+def _endpoint_problems(name: str, entry: Any) -> list[str]:
+    if not isinstance(entry, dict):
+        return [f"endpoints.{name} is not an object"]
+    problems = []
+    for field, allowed in (("kind", KINDS), ("api", APIS), ("auth", AUTHS)):
+        if entry.get(field) not in allowed:
+            problems.append(f"endpoints.{name}.{field} is {entry.get(field)!r}; expected one of {', '.join(allowed)}")
+    if not isinstance(entry.get("url"), str) or not entry["url"]:
+        problems.append(f"endpoints.{name}.url is missing")
+    if entry.get("kind") == "foundry" and not isinstance(entry.get("deployment"), str):
+        problems.append(f"endpoints.{name}.deployment is missing (the name a client sends as model)")
+    return problems

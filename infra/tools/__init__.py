@@ -1,1 +1,0 @@
-"""Tools around the program: offline plan, command line."""

@@ -1,0 +1,1 @@
+"""Tools around the program: offline plan, preflight, smoke test, purge, command line."""

@@ -1,0 +1,37 @@
+"""Writes policy/facts.json: the catalog facts the policy pack's defaults use, shipped inside the pack.
+
+A published pack carries only its own folder, so it cannot import the catalog. The catalog stays the one
+source; this file is generated from it (`python -m tools.policy_facts`) and a test fails when it is stale.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from components import catalog
+
+FACTS = Path(__file__).resolve().parents[1] / "policy" / "facts.json"
+
+
+def facts() -> dict[str, Any]:
+    return {
+        "catalogAsOf": catalog.AS_OF.isoformat(),
+        "serverlessRegions": sorted(catalog.serverless_regions()),
+        "gpuVmSkus": list(catalog.GPU_VM_SKUS),
+        "maxRequestTimeoutSeconds": catalog.LIMITS.max_request_timeout_seconds,
+    }
+
+
+def render() -> str:
+    return json.dumps(facts(), indent=2) + "\n"
+
+
+def main() -> int:
+    FACTS.write_text(render())
+    print(f"wrote {FACTS}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
