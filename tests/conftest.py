@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from infra.config import TODAY_VARIABLE
-from tools.engine import LlamaMocks, RunResult, run_isolated
+from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
 
 ROOT = Path(__file__).resolve().parents[1]
 ML = "azure-native:machinelearningservices"
@@ -20,6 +20,7 @@ TODAY = "2026-11-27"
 # Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
 # processes (plan, policy pack) inherit it.
 os.environ[TODAY_VARIABLE] = TODAY
+warm_program()  # once per test process, before the first forked run
 LLAMA33 = "Llama-3.3-70B-Instruct"
 MAVERICK = "Llama-4-Maverick-17B-128E-Instruct-FP8"
 

@@ -104,12 +104,20 @@ class PolicyPackProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
-        line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
-        if not line.isdigit():
-            self.close()
-            raise PolicyError(f"the policy pack did not start: {line or ''}{self._stderr()}")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self.channel: grpc.Channel | None = None
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """The analyzer client, once the pack printed its port: the pack starts while the caller works."""
+        if self._stub is None:
+            line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
+            if not line.isdigit():
+                self.close()
+                raise PolicyError(f"the policy pack did not start: {line or ''}{self._stderr()}")
+            self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self._stub
 
     def _stderr(self) -> str:
         try:
@@ -119,7 +127,7 @@ class PolicyPackProcess:
         return f"\n{err.strip()}" if err else ""
 
     def close(self) -> None:
-        if getattr(self, "channel", None):
+        if self.channel is not None:
             self.channel.close()
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -151,9 +159,11 @@ def _violations(response: proto.AnalyzeResponse, types: dict[str, tuple[str, str
     return found
 
 
-def check_policies(result: RunResult, config_path: Path | None, pack: Path = POLICY_PACK) -> list[Violation]:
-    """Every resource the program registered, then the stack, through the pack; its violations."""
-    with PolicyPackProcess(result.stack, pack) as pack_process:
+def check_policies(
+    result: RunResult, config_path: Path | None, pack: Path = POLICY_PACK, process: PolicyPackProcess | None = None
+) -> list[Violation]:
+    """Every resource the program registered, then the stack, through the pack (started here or by the caller)."""
+    with process or PolicyPackProcess(result.stack, pack) as pack_process:
         stub = pack_process.stub
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())
         stub.Configure(
