@@ -1,0 +1,261 @@
+"""One Azure credential from the settings pulumi-azure-native reads (ARM_*, then AZURE_*), for calls outside it."""
+
+import json
+import logging
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from azure.core import AzureClouds
+from azure.core.exceptions import ClientAuthenticationError
+from azure.identity import AzureAuthorityHosts
+from azure.mgmt.core.tools import get_arm_endpoints
+
+from infra.errors import UserError
+
+# The audience GitHub's OIDC token must carry for Microsoft Entra workload identity federation; the
+# provider sends the same one unless ARM_OIDC_AUDIENCE says otherwise.
+GITHUB_AUDIENCE = "api://AzureADTokenExchange"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+# A tenant is its GUID or one of its domain names (contoso.onmicrosoft.com); azure-identity refuses the rest.
+TENANT = re.compile(r"^([0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9]([A-Za-z0-9-]*\.)+[A-Za-z]{2,})$")
+MAX_ASSERTION_BYTES = 1 << 20
+
+
+class TokenCredential(Protocol):
+    """What azure-core's bearer token policy asks of a credential."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """One Azure cloud: where ARM is, the token scope for it, and its Microsoft Entra authority."""
+
+    name: str
+    arm_endpoint: str
+    """Without a trailing slash."""
+    arm_scope: str
+    authority: str
+
+
+def _cloud(name: str, sdk_cloud: AzureClouds, authority: str) -> Cloud:
+    # azure-mgmt-core's own table (the one the generated clients use), so no endpoint is written here twice.
+    endpoints = get_arm_endpoints(sdk_cloud)
+    return Cloud(name, endpoints["resource_manager"].rstrip("/"), endpoints["credential_scopes"][0], authority)
+
+
+CLOUDS: dict[str, Cloud] = {
+    "public": _cloud("public", AzureClouds.AZURE_PUBLIC_CLOUD, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
+    "usgovernment": _cloud("usgovernment", AzureClouds.AZURE_US_GOVERNMENT, AzureAuthorityHosts.AZURE_GOVERNMENT),
+    "china": _cloud("china", AzureClouds.AZURE_CHINA_CLOUD, AzureAuthorityHosts.AZURE_CHINA),
+}
+# The names pulumi-azure-native accepts for ARM_ENVIRONMENT (provider/pkg/azure GetCloudByName, case-insensitive).
+CLOUD_ALIASES = {
+    "azurecloud": "public",
+    "azurepublic": "public",
+    "azurepubliccloud": "public",
+    "usgov": "usgovernment",
+    "azureusgovernment": "usgovernment",
+    "azureusgovernmentcloud": "usgovernment",
+    "azurechinacloud": "china",
+}
+
+
+def cloud_from_env(environ: Mapping[str, str] = os.environ) -> Cloud:
+    """The cloud ARM_ENVIRONMENT (or AZURE_ENVIRONMENT) names; public when unset, an error when unknown."""
+    variable = "ARM_ENVIRONMENT" if environ.get("ARM_ENVIRONMENT") else "AZURE_ENVIRONMENT"
+    raw = (environ.get(variable) or "public").strip()
+    name = CLOUD_ALIASES.get(raw.lower(), raw.lower())
+    if name not in CLOUDS:
+        # The provider would silently use the public cloud; signing in there with another cloud's identity fails later.
+        raise UserError(f"{variable} {raw!r} is not an Azure cloud: use public, usgovernment or china")
+    return CLOUDS[name]
+
+
+def quiet_azure_logging() -> None:
+    """azure-identity logs a multi-line WARNING per failed sign-in; the tools print one line of their own instead."""
+    logging.getLogger("azure.identity").setLevel(logging.CRITICAL)
+    for name in ("azure.core", "azure.mgmt", "msal", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def one_line(err: BaseException) -> str:
+    """The first line of an Azure error, without Entra's trace and correlation ids."""
+    text = (getattr(err, "message", None) or str(err) or "").strip()
+    line = text.splitlines()[0] if text else type(err).__name__
+    return line.split(" Trace ID:")[0].strip()[:300]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib would send the GitHub request token to whatever host a redirect names
+
+
+def github_assertion(
+    url: str, request_token: str, audience: str = GITHUB_AUDIENCE, *, allow_http_loopback: bool = False
+) -> Callable[[], str]:
+    """A callback that asks GitHub Actions for a fresh OIDC token each time Entra needs an assertion.
+
+    GitHub's tokens live minutes while a GPU deployment takes up to an hour: reading one once at start
+    (what `az login --federated-token` does) fails half-way through a long `pulumi up`.
+    """
+    parts = urllib.parse.urlsplit(url)
+    loopback = allow_http_loopback and parts.scheme == "http" and parts.hostname in LOOPBACK
+    if parts.scheme != "https" and not loopback:
+        raise UserError("ACTIONS_ID_TOKEN_REQUEST_URL must be an https URL")
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "audience"] + [("audience", audience)]
+    full = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+    opener = urllib.request.build_opener(_NoRedirect)
+
+    def assertion() -> str:
+        request = urllib.request.Request(
+            full, headers={"Authorization": f"Bearer {request_token}", "Accept": "application/json"}
+        )
+        try:
+            with opener.open(request, timeout=20) as response:
+                value = json.loads(response.read(MAX_ASSERTION_BYTES)).get("value")
+        except urllib.error.HTTPError as err:
+            raise ClientAuthenticationError(f"GitHub OIDC token request failed: HTTP {err.code}") from None
+        except (OSError, ValueError, AttributeError) as err:
+            # ClientAssertionCredential passes callback errors through unwrapped: raise azure-core's type.
+            raise ClientAuthenticationError(f"GitHub OIDC token request failed: {type(err).__name__}") from None
+        if not isinstance(value, str) or not value:
+            raise ClientAuthenticationError("GitHub OIDC token request failed: no token in GitHub's answer")
+        return value
+
+    return assertion
+
+
+def _file_assertion(path: str, variable: str) -> Callable[[], str]:
+    def assertion() -> str:  # read on every call: Kubernetes and CI runners rotate the file
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read(MAX_ASSERTION_BYTES).strip()
+        except OSError as err:
+            raise ClientAuthenticationError(f"cannot read {variable} {path!r}: {err.strerror}") from None
+
+    return assertion
+
+
+class SignInCredential:
+    """A credential whose sign-in failures are one `UserError` line that says which method failed and what to do."""
+
+    def __init__(self, inner: Any, method: str, hint: str) -> None:
+        self.inner, self.method, self.hint = inner, method, hint
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        try:
+            return self.inner.get_token(*scopes, **kwargs)
+        except ClientAuthenticationError as err:
+            raise UserError(f"Azure sign-in failed ({self.method}): {one_line(err)}; {self.hint}") from None
+
+
+def _setting(environ: Mapping[str, str], name: str) -> tuple[str, str]:
+    """(variable, value) of ARM_<name>, else AZURE_<name>: the provider's variable wins, the SDK's is the fallback."""
+    for variable in (f"ARM_{name}", f"AZURE_{name}"):
+        if environ.get(variable, "").strip():
+            return variable, environ[variable].strip()
+    return f"ARM_{name}", ""
+
+
+def _true(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() == "true"
+
+
+def _identity(environ: Mapping[str, str], method: str, need_client: bool = True) -> tuple[str, str]:
+    """Tenant and client id for a method that needs them, each checked: a typo is an error naming the variable."""
+    tenant_var, tenant = _setting(environ, "TENANT_ID")
+    client_var, client = _setting(environ, "CLIENT_ID")
+    errors = []
+    if not tenant and need_client:
+        errors.append(f"{method} needs ARM_TENANT_ID")
+    elif tenant and not TENANT.fullmatch(tenant):
+        errors.append(
+            f"{tenant_var} {tenant!r} is not a tenant id (a GUID or a domain such as contoso.onmicrosoft.com)"
+        )
+    if not client and need_client:
+        errors.append(f"{method} needs ARM_CLIENT_ID")
+    elif client and not GUID.fullmatch(client):
+        errors.append(f"{client_var} {client!r} is not an application (client) id, which is a GUID")
+    if errors:
+        raise UserError("; ".join(errors))
+    return tenant, client
+
+
+def _oidc(environ: Mapping[str, str], allow_http_loopback: bool) -> tuple[Callable[[], str], str] | None:
+    if _true(environ, "ARM_USE_OIDC"):
+        if environ.get("ARM_OIDC_TOKEN"):
+            token = environ["ARM_OIDC_TOKEN"].strip()
+            return (lambda: token), "OIDC token (ARM_OIDC_TOKEN)"
+        if environ.get("ARM_OIDC_TOKEN_FILE_PATH"):
+            return _file_assertion(environ["ARM_OIDC_TOKEN_FILE_PATH"], "ARM_OIDC_TOKEN_FILE_PATH"), "OIDC token file"
+        url, token = environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"), environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        if url and token:
+            audience = environ.get("ARM_OIDC_AUDIENCE") or GITHUB_AUDIENCE
+            return github_assertion(url, token, audience, allow_http_loopback=allow_http_loopback), "GitHub OIDC"
+        raise UserError(
+            "ARM_USE_OIDC=true needs ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH, or ACTIONS_ID_TOKEN_REQUEST_URL and "
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN (a GitHub job with `permissions: id-token: write`)"
+        )
+    if environ.get("AZURE_FEDERATED_TOKEN_FILE"):  # workload identity, as azure-identity's environment reads it
+        path = environ["AZURE_FEDERATED_TOKEN_FILE"]
+        return _file_assertion(path, "AZURE_FEDERATED_TOKEN_FILE"), "federated token file"
+    return None
+
+
+def credential_from_env(
+    environ: Mapping[str, str] = os.environ, *, allow_http_loopback: bool = False, **identity_options: Any
+) -> TokenCredential:
+    """The credential pulumi-azure-native would sign in with, in its order; the first method configured is used.
+
+    Client certificate, client secret, OIDC (a token, a token file, or GitHub Actions asked on every sign-in),
+    managed identity (ARM_USE_MSI=true), else the Azure CLI's account. ARM_* settings come first, the
+    AZURE_* ones azure-identity reads are the fallback. `identity_options` reach the azure-identity
+    credential (tests pass a transport); `allow_http_loopback` lets a test's GitHub stand-in be plain http.
+    """
+    from azure.identity import (
+        AzureCliCredential,
+        CertificateCredential,
+        ClientAssertionCredential,
+        ClientSecretCredential,
+        DefaultAzureCredential,
+        ManagedIdentityCredential,
+    )
+
+    quiet_azure_logging()
+    options = {"authority": cloud_from_env(environ).authority, **identity_options}
+    settings = "check the ARM_* variables of the service principal"
+    if _true(environ, "ARM_USE_DEFAULT_AZURE_CREDENTIAL"):
+        return SignInCredential(DefaultAzureCredential(**options), "DefaultAzureCredential", settings)
+    cert_var, cert = _setting(environ, "CLIENT_CERTIFICATE_PATH")
+    if cert:
+        tenant, client = _identity(environ, f"a client certificate ({cert_var})")
+        _, password = _setting(environ, "CLIENT_CERTIFICATE_PASSWORD")
+        inner = CertificateCredential(tenant, client, cert, password=password or None, **options)
+        return SignInCredential(inner, "client certificate", settings)
+    secret_var, secret = _setting(environ, "CLIENT_SECRET")
+    if secret:
+        tenant, client = _identity(environ, f"a client secret ({secret_var})")
+        return SignInCredential(ClientSecretCredential(tenant, client, secret, **options), "client secret", settings)
+    oidc = _oidc(environ, allow_http_loopback)
+    if oidc:
+        assertion, method = oidc
+        tenant, client = _identity(environ, method)
+        inner = ClientAssertionCredential(tenant, client, assertion, **options)
+        return SignInCredential(inner, method, "check the federated credential of the app registration")
+    if _true(environ, "ARM_USE_MSI"):
+        _, client = _identity(environ, "managed identity", need_client=False)
+        options.pop("authority")
+        inner = ManagedIdentityCredential(client_id=client or None, **options)
+        return SignInCredential(inner, "managed identity", "run this on an Azure host with a managed identity")
+    tenant, _ = _identity(environ, "the Azure CLI", need_client=False)
+    inner = AzureCliCredential(tenant_id=tenant, process_timeout=30)
+    hint = "run `az login` (and `az account set -s <subscription>`), or set the ARM_* variables of a service principal"
+    return SignInCredential(inner, "Azure CLI", hint)
