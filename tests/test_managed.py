@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from infra.config import config_from_engine
 from tests.conftest import LLAMA33, ML, ROOT, managed, run, serverless, shipped_config, stack_config
 from tests.rest_oracle import check_resource
@@ -219,3 +221,42 @@ def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):
             "deployments": ["llama33: 3 x Standard_NC96ads_A100_v4 (96 vCPUs)"],
         }
     ]
+
+
+def _endpoint_and_traffic(config):
+    result = run("dev", config)
+    assert result.error is None, result.error
+    return result.one(f"{ML}:OnlineEndpoint").inputs, result.one(DYNAMIC).inputs
+
+
+def test_every_endpoint_input_is_carried_by_the_traffic_resource():
+    # azure-native PUTs the whole endpoint on any change to it, and a PUT without traffic resets the split:
+    # whatever the endpoint is given, the traffic resource is given too, so the same update re-applies the split.
+    endpoint, traffic = _endpoint_and_traffic(stack_config(deployments=[managed("big")]))
+    names = {"endpointName", "workspaceName", "resourceGroupName", "__provider"}
+    carried = {k: v for k, v in endpoint.items() if k not in names}
+    assert carried == traffic["endpointSettings"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"deployments": [managed("big", authMode="AMLToken")]},
+        {"deployments": [managed("big", publicNetworkAccess="Disabled")]},
+        {"deployments": [managed("big")], "tags": {"owner": "someone-else"}},
+    ],
+    ids=["auth mode", "public network access", "tags"],
+)
+def test_a_change_to_the_endpoint_changes_the_traffic_resource_too(change):
+    before = _endpoint_and_traffic(stack_config(deployments=[managed("big")]))
+    after = _endpoint_and_traffic(stack_config(**change))
+    assert before[0] != after[0], "the change reaches the endpoint"
+    assert before[1]["endpointSettings"] != after[1]["endpointSettings"], "so the split is applied again"
+
+
+def test_a_model_change_on_a_deployment_leaves_the_endpoint_alone():
+    # Earlier releases named the models in the endpoint's description: a model change PUT the endpoint
+    # and left its traffic at 0%.
+    before = _endpoint_and_traffic(stack_config(deployments=[managed("big")]))
+    after = _endpoint_and_traffic(stack_config(deployments=[managed("big", modelVersion=10)]))
+    assert before[0] == after[0]
