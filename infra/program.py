@@ -211,31 +211,13 @@ def _serverless(stack: Stack, project: AiProject, d: ServerlessDeployment) -> tu
 def _managed(
     stack: Stack, project: AiProject, endpoint_name: str, members: list[ManagedDeployment]
 ) -> tuple[EndpointExport, Any]:
-    config = stack.config
+    config, first = stack.config, members[0]
     split = config.traffic(endpoint_name)
-    specs = [
-        ManagedOnlineDeploymentArgs(
-            name=d.name,
-            model_id=d.llama.version_id(d.version),
-            vm_sku=d.vm_sku,
-            instance_count=d.instance_count,
-            traffic=split[d.name],
-            request_timeout_seconds=d.request_timeout_seconds,
-            max_concurrent_requests_per_instance=d.max_concurrent_requests_per_instance,
-            probe_initial_delay_seconds=d.probe_initial_delay_seconds,
-            data_collection=d.data_collection,
-            # Azure ignores it under the hub's managed network (the config refuses setting it there); the SDK
-            # would send its default, Enabled, anyway.
-            egress_public_network_access=d.egress_public_network_access,
-        )
-        for d in members
-    ]
-    first = members[0]
     online = ManagedOnlineEndpoint(
         endpoint_name,
         ManagedOnlineEndpointArgs(
             endpoint_name=stack.name(lambda n: n.online_endpoints[endpoint_name]),
-            deployments=specs,
+            deployments=[_managed_deployment(d, split[d.name]) for d in members],
             project_name=project.name,
             resource_group_name=project.resource_group_name,
             location=config.region,
@@ -244,16 +226,43 @@ def _managed(
             tags=stack.tags,
         ),
     )
+    return _managed_export(online, members, split), online.primary_key
+
+
+def _managed_deployment(d: ManagedDeployment, traffic: int) -> ManagedOnlineDeploymentArgs:
+    return ManagedOnlineDeploymentArgs(
+        name=d.name,
+        model_id=d.llama.version_id(d.version),
+        vm_sku=d.vm_sku,
+        instance_count=d.instance_count,
+        traffic=traffic,
+        request_timeout_seconds=d.request_timeout_seconds,
+        max_concurrent_requests_per_instance=d.max_concurrent_requests_per_instance,
+        probe_initial_delay_seconds=d.probe_initial_delay_seconds,
+        data_collection=d.data_collection,
+        # Azure ignores it under the hub's managed network (the config refuses setting it there); the SDK
+        # would send its default, Enabled, anyway.
+        egress_public_network_access=d.egress_public_network_access,
+    )
+
+
+AUTH = {"Key": "key", "AADToken": "entra", "AMLToken": "token"}
+"""An online endpoint's auth mode -> how a client signs in (the exports' `auth`)."""
+
+
+def _managed_export(
+    online: ManagedOnlineEndpoint, members: list[ManagedDeployment], split: dict[str, int]
+) -> EndpointExport:
     # The model most traffic goes to names the endpoint; all of them share one API (validated).
     lead = max(members, key=lambda d: split[d.name])
-    export = EndpointExport(
+    return EndpointExport(
         kind="managed",
         model=lead.llama.name,
         api=lead.llama.api.value,
         # Managed online endpoints take requests on their scoring URI, whatever the model.
         url=online.scoring_uri,
         name=online.name,
-        auth="key" if first.auth_mode == "Key" else "entra" if first.auth_mode == "AADToken" else "token",
+        auth=AUTH[members[0].auth_mode],
         deployments={
             d.name: {
                 "model": d.llama.name,
@@ -265,7 +274,6 @@ def _managed(
             for d in members
         },
     )
-    return export, online.primary_key
 
 
 def _access(stack: Stack, project: AiProject | None) -> Access:
