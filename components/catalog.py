@@ -108,6 +108,29 @@ SOURCES: dict[str, Source] = {
         "https://learn.microsoft.com/azure/foundry/concepts/rbac-foundry",
         dt.date(2026, 4, 13),
     ),
+    "foundry-endpoints": Source(
+        "Endpoints for Foundry Models (OpenAI v1 route on the resource's endpoint, the deployment name as model)",
+        "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/endpoints",
+        dt.date(2026, 7, 31),
+    ),
+    "foundry-cli-deployments": Source(
+        "Add and configure models to Foundry Models, Azure CLI (the account's endpoints map, key "
+        "'Azure AI Model Inference API')",
+        "https://learn.microsoft.com/azure/foundry/foundry-models/how-to/create-model-deployments",
+        dt.date(2025, 9, 29),
+    ),
+    "default-safety": Source(
+        "Default Guardrails and controls policies for Microsoft Foundry Models (text models)",
+        "https://learn.microsoft.com/azure/foundry-classic/foundry-models/concepts/default-safety-policies",
+        dt.date(2025, 12, 3),
+    ),
+    "rai-content-filters": Source(
+        "Azure REST API specs, Microsoft.CognitiveServices stable/2025-06-01 examples ListRaiContentFilters.json "
+        "and PutRaiPolicy.json (content filter names, sources, thresholds); dated by the API version",
+        "https://github.com/Azure/azure-rest-api-specs/tree/main/specification/cognitiveservices/"
+        "resource-manager/Microsoft.CognitiveServices/stable/2025-06-01/examples",
+        dt.date(2025, 6, 1),
+    ),
 }
 
 
@@ -491,7 +514,9 @@ class Limits:
     max_request_timeout_seconds: int = 180
     max_foundry_deployments_per_resource: int = 32
     foundry_capacity: tuple[int, int] = (1, 10_000)
-    """Range of a Foundry deployment's capacity (units of 1,000 tokens per minute) this project accepts."""
+    """Range of a Foundry deployment's capacity this project accepts. The unit is unconfirmed for Llama (Azure's
+    usages name GlobalStandard capacity in thousands of tokens per minute for other models); preflight reads the
+    model's skus[].capacity range from Azure."""
     sources: tuple[str, ...] = field(default=("seed", "ml-quotas", "foundry-quotas"))
 
 
@@ -542,4 +567,51 @@ DEPLOYER_ACTIONS: dict[str, tuple[str, ...]] = {
 FOUNDRY_DEPLOYER_ACTIONS: tuple[str, ...] = (
     "Microsoft.CognitiveServices/accounts/*",
     "Microsoft.CognitiveServices/locations/*/read",
+)
+
+
+# Where a client calls a Foundry deployment: the OpenAI v1 routes on the Foundry resource's Foundry Models
+# endpoint, with the deployment name as `model` and no api-version [foundry-endpoints]. The endpoint is
+# read from the account's `properties.endpoints` under this key, never built by hand [foundry-cli-deployments].
+FOUNDRY_MODELS_ENDPOINT = "Azure AI Model Inference API"
+FOUNDRY_ROUTES: dict[Api, str] = {
+    Api.CHAT: "/openai/v1/chat/completions",
+    # The v1 API's legacy completions route; no Llama offered as a Foundry Model today answers it.
+    Api.COMPLETIONS: "/openai/v1/completions",
+}
+
+# Content filter (RaiPolicy) names exactly as API 2025-06-01 takes them, with the spaces [rai-content-filters].
+RAI_HARM_CATEGORIES: tuple[str, ...] = ("Hate", "Sexual", "Violence", "Selfharm")
+"""Multi-level filters: the only ones that take a severity threshold, on prompts and on completions."""
+RAI_JAILBREAK = "Jailbreak"
+"""Prompt Shields for jailbreak attacks; prompts only."""
+RAI_INDIRECT_ATTACK = "Indirect Attack"
+"""Prompt Shields for attacks hidden in documents; prompts only."""
+RAI_PROTECTED_TEXT = "Protected Material Text"
+"""Completions only."""
+RAI_PROTECTED_CODE = "Protected Material Code"
+"""Completions only."""
+RAI_SEVERITIES: tuple[str, ...] = ("Low", "Medium", "High")
+"""Severity thresholds, strictest first: a filter blocks content of its threshold and above."""
+
+
+@dataclass(frozen=True)
+class ContentFilterDefaults:
+    """Microsoft's default content filter policy for text models, which a deployment gets by its name."""
+
+    name: str
+    """The RaiPolicy name a deployment gives to use it."""
+    thresholds: dict[str, str]
+    """Harm category -> severity threshold, on prompts and completions."""
+    filters: tuple[str, ...]
+    """The other filters it turns on (blocking)."""
+    source: str = "default-safety"
+
+
+# The default guardrails of Foundry Models for text models [default-safety]; Microsoft.DefaultV2 is the
+# name Microsoft's own templates give deployments for them (Azure-Samples/azureai-model-inference-bicep).
+MICROSOFT_DEFAULT_CONTENT_FILTER = ContentFilterDefaults(
+    "Microsoft.DefaultV2",
+    {category: "Medium" for category in RAI_HARM_CATEGORIES},
+    (RAI_JAILBREAK, RAI_PROTECTED_TEXT, RAI_PROTECTED_CODE),
 )

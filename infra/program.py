@@ -6,17 +6,24 @@ from typing import Any
 import pulumi
 from pulumi.resource import create_urn
 from pulumi_azure_native import authorization, resources
+from pulumi_azure_native import cognitiveservices as cs
 
 from components import catalog, naming
 from components.access import Access, AccessArgs, PrincipalArgs
+from components.content_filter import ContentFilterPolicy, ContentFilterPolicyArgs
+from components.foundry_project import FoundryProject, FoundryProjectArgs
+from components.foundry_resource import FoundryNetworkAclsArgs, FoundryResource, FoundryResourceArgs
 from components.hub import AiHub, AiHubArgs
 from components.managed_endpoint import ManagedOnlineDeploymentArgs, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
+from components.model_deployment import FoundryModelDeployment, FoundryModelDeploymentArgs
 from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
 from components.project import AiProject, AiProjectArgs
 from components.serverless_endpoint import ServerlessEndpoint, ServerlessEndpointArgs
 from infra import sdk_internals
 from infra.config import (
     ConfigError,
+    ContentFilter,
+    FoundryDeployment,
     ManagedDeployment,
     Parsed,
     ServerlessDeployment,
@@ -75,7 +82,14 @@ def build(config: StackConfig) -> StackExports:
             endpoints[endpoint_name], key = _managed(stack, project, endpoint_name, members)
             if key is not None:
                 keys[endpoint_name] = key
-    access = _access(stack, project) if config.access.enabled else None
+    account = None
+    if config.foundry_deployments:
+        account = _foundry_resource(stack)
+        exports |= {"foundryAccountName": account.name, "foundryProjectName": _foundry_project(stack, account).name}
+        for name, (endpoints[name], key) in _foundry_deployments(stack, account).items():
+            if key is not None:
+                keys[name] = key
+    access = _access(stack, project, account) if config.access.enabled else None
     if access is not None and access.role_definition_id is not None:
         exports["deployerRoleId"] = access.role_definition_id
     return StackExports(  # type: ignore[typeddict-item]
@@ -276,7 +290,138 @@ def _managed_export(
     )
 
 
-def _access(stack: Stack, project: AiProject | None) -> Access:
+def _foundry_resource(stack: Stack) -> FoundryResource:
+    settings = stack.config.foundry
+    acls = settings.network_acls
+    rules = (
+        {
+            "network_acls": FoundryNetworkAclsArgs(
+                default_action=cs.NetworkRuleAction(acls.default_action),
+                ip_rules=acls.ip_rules,
+                virtual_network_rules=acls.virtual_network_rules,
+            )
+        }
+        if acls is not None
+        else {}
+    )
+    return FoundryResource(
+        "foundry",
+        FoundryResourceArgs(
+            account_name=stack.name(lambda n: n.foundry_account),
+            resource_group_name=stack.group_name,
+            location=stack.config.region,
+            local_auth=settings.local_auth,
+            public_network_access=cs.PublicNetworkAccess(settings.public_network_access),
+            tags=stack.tags,
+            **rules,  # type: ignore[typeddict-item]
+        ),
+        opts=pulumi.ResourceOptions(protect=stack.config.protect),
+    )
+
+
+def _foundry_project(stack: Stack, account: FoundryResource) -> FoundryProject:
+    return FoundryProject(
+        "foundry-project",
+        FoundryProjectArgs(
+            project_name=stack.name(lambda n: n.foundry_project),
+            account_name=account.name,
+            resource_group_name=account.resource_group_name,
+            location=stack.config.region,
+            tags=stack.tags,
+        ),
+        opts=pulumi.ResourceOptions(protect=stack.config.protect),
+    )
+
+
+def _foundry_deployments(stack: Stack, account: FoundryResource) -> dict[str, tuple[EndpointExport, Any]]:
+    """Content filter policies, then model deployments, one write at a time: Azure refuses concurrent writes on
+    an account's children (RequestConflict, "Another operation is being performed on the parent resource")."""
+    config = stack.config
+    policies: dict[str, ContentFilterPolicy] = {}
+    after: pulumi.Output[str] | None = None
+    for d in config.foundry_deployments:
+        settings = config.content_filter(d.content_filter)
+        if settings is not None and d.content_filter not in policies:
+            policies[d.content_filter] = _content_filter(stack, account, d.content_filter, settings, after)
+            after = policies[d.content_filter].resource_id
+    result: dict[str, tuple[EndpointExport, Any]] = {}
+    for d in config.foundry_deployments:
+        deployment = _foundry_deployment(stack, account, d, policies.get(d.content_filter), after)
+        after = deployment.resource_id
+        result[d.name] = (_foundry_export(stack, account, d, deployment), account.primary_key)
+    return result
+
+
+def _content_filter(
+    stack: Stack, account: FoundryResource, name: str, f: ContentFilter, after: pulumi.Output[str] | None
+) -> ContentFilterPolicy:
+    return ContentFilterPolicy(
+        f"content-filter-{name}",
+        ContentFilterPolicyArgs(
+            policy_name=name,
+            account_name=account.name,
+            resource_group_name=account.resource_group_name,
+            base_policy=f.base_policy,
+            hate=cs.ContentLevel(f.hate),
+            sexual=cs.ContentLevel(f.sexual),
+            violence=cs.ContentLevel(f.violence),
+            self_harm=cs.ContentLevel(f.self_harm),
+            blocking=f.blocking,
+            jailbreak=f.jailbreak,
+            indirect_attack=f.indirect_attack,
+            protected_material_text=f.protected_material_text,
+            protected_material_code=f.protected_material_code,
+            tags=stack.tags,
+            **({"after_id": after} if after is not None else {}),  # type: ignore[typeddict-item]
+        ),
+    )
+
+
+def _foundry_deployment(
+    stack: Stack,
+    account: FoundryResource,
+    d: FoundryDeployment,
+    policy: ContentFilterPolicy | None,
+    after: pulumi.Output[str] | None,
+) -> FoundryModelDeployment:
+    offer = d.llama.foundry
+    assert offer is not None, "validated: the model is offered as a Foundry Model"
+    return FoundryModelDeployment(
+        d.name,
+        FoundryModelDeploymentArgs(
+            deployment_name=d.name,
+            account_name=account.name,
+            resource_group_name=account.resource_group_name,
+            model_name=d.llama.name,
+            model_version=d.version,
+            model_format=offer.format,
+            deployment_type=d.sku,
+            capacity=d.capacity,
+            rai_policy_name=policy.name if policy is not None else catalog.MICROSOFT_DEFAULT_CONTENT_FILTER.name,
+            version_upgrade_option=cs.DeploymentModelVersionUpgradeOption(d.version_upgrade),
+            tags=stack.tags,
+            **({"after_id": after} if after is not None else {}),  # type: ignore[typeddict-item]
+        ),
+    )
+
+
+def _foundry_export(
+    stack: Stack, account: FoundryResource, d: FoundryDeployment, deployment: FoundryModelDeployment
+) -> EndpointExport:
+    route = catalog.FOUNDRY_ROUTES[d.llama.api]
+    return EndpointExport(
+        kind=d.kind,
+        model=d.llama.name,
+        api=d.llama.api.value,
+        # The OpenAI v1 route on the account's Foundry Models endpoint, as Azure reports it.
+        url=account.models_endpoint.apply(lambda uri: _route_url(uri, route)),
+        name=deployment.name,
+        auth="key" if stack.config.foundry.local_auth else "entra",
+        deployment=d.name,
+    )
+
+
+def _access(stack: Stack, project: AiProject | None, account: FoundryResource | None = None) -> Access:
     config = stack.config
     actions = [a for scope in catalog.DEPLOYER_ACTIONS.values() for a in scope]
     if config.foundry_deployments:
@@ -284,6 +429,8 @@ def _access(stack: Stack, project: AiProject | None) -> Access:
     scopes: dict[str, Any] = {}
     if project is not None:
         scopes["project_id"] = project.resource_id
+    if account is not None:
+        scopes["foundry_account_id"] = account.resource_id
     return Access(
         "access",
         AccessArgs(

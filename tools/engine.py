@@ -153,6 +153,19 @@ def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) ->
     return f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}/{collection}/{name}"
 
 
+def _foundry_endpoints(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What Azure answers for a Foundry resource: endpoints on its custom subdomain."""
+    host = inputs.get("properties", {}).get("customSubDomainName", "account")
+    return {
+        "endpoint": f"https://{host}.cognitiveservices.azure.com/",
+        "endpoints": {
+            "Azure AI Model Inference API": f"https://{host}.services.ai.azure.com/",
+            "OpenAI Language Model Instance API": f"https://{host}.openai.azure.com/",
+        },
+        "provisioningState": "Succeeded",
+    }
+
+
 class LlamaMocks(pulumi.runtime.Mocks):
     """Answers like Azure would, with placeholders; in preview, computed values stay unknown."""
 
@@ -172,6 +185,12 @@ class LlamaMocks(pulumi.runtime.Mocks):
                 state["properties"] = {**inputs.get("properties", {}), "scoringUri": rpc.UNKNOWN}
             if args.typ == "pulumi-python:dynamic:Resource":
                 state["applied"] = rpc.UNKNOWN
+            if args.typ == "azure-native:cognitiveservices:Account":
+                state["properties"] = {
+                    **inputs.get("properties", {}),
+                    "endpoint": rpc.UNKNOWN,
+                    "endpoints": rpc.UNKNOWN,
+                }
             return None, state
         resource_id = _arm_id(self.subscription_id, args.typ, inputs, name)
         if args.typ == "azure-native:machinelearningservices:ServerlessEndpoint":
@@ -188,6 +207,9 @@ class LlamaMocks(pulumi.runtime.Mocks):
                 "scoringUri": f"https://{name}.{region}.inference.ml.azure.com/score",
                 "provisioningState": "Succeeded",
             }
+        if args.typ == "azure-native:cognitiveservices:Account":
+            state["properties"] = {**inputs.get("properties", {}), **_foundry_endpoints(inputs)}
+            state["identity"] = {**inputs.get("identity", {}), "principalId": "00000000-0000-0000-0000-0000000000a1"}
         if args.typ == "pulumi-python:dynamic:Resource":
             # What the traffic provider returns after ARM applied the split.
             state["applied"] = inputs.get("traffic")
@@ -208,6 +230,9 @@ class LlamaMocks(pulumi.runtime.Mocks):
                 "primaryKey": f"pk-{args.args.get('name')}",
                 "secondaryKey": f"sk-{args.args.get('name')}",
             }
+        if args.token == "azure-native:cognitiveservices:listAccountKeys":
+            name = args.args.get("accountName")
+            return {"key1": f"k1-{name}", "key2": f"k2-{name}"}
         if args.token == "azure-native:machinelearningservices:listOnlineEndpointKeys":
             name = args.args.get("endpointName")
             return {"primaryKey": f"pk-{name}", "secondaryKey": f"sk-{name}"}
