@@ -63,8 +63,11 @@ class AiHub(pulumi.ComponentResource):
     resource_group_name: pulumi.Output[str]
     """Resource group of the hub."""
     storage_account_id: pulumi.Output[str]
+    """Resource id of the hub's storage account."""
     key_vault_id: pulumi.Output[str]
+    """Resource id of the hub's key vault."""
     application_insights_id: pulumi.Output[str]
+    """Resource id of the hub's Application Insights component."""
 
     def __init__(self, name: str, args: AiHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("AiHub"), name, None, component_options(opts, "llama-on-azure:ai:Hub"))
