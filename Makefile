@@ -1,30 +1,55 @@
 # The README's two commands: `make plan` (offline plan of a stack) and `make test`.
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STACK  ?= dev
-STAMP  := $(VENV)/.installed
+# Needs only Python 3.11+, pip, make and git: uv (pinned) is bootstrapped with pip into .uv/, and every
+# install comes from the committed uv.lock (`--locked` fails if pyproject.toml and the lock disagree).
+PYTHON     ?= python3
+UV_VERSION := 0.13.9
+UV         := .uv/bin/uv
+UV_STAMP   := .uv/uv-$(UV_VERSION).dist-info
+VENV       := .venv
+BIN        := $(VENV)/bin
+STACK      ?= dev
 
-.PHONY: install plan test lint clean
+# The venv `pulumi install` makes too (Pulumi.yaml: toolchain uv, virtualenv .venv), on the given Python.
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+# uv installs no bytecode (compiling all ~11,500 files costs far more than a plan imports): the first run
+# writes the bytecode of what it imports, once. Without this, a machine that sets PYTHONDONTWRITEBYTECODE
+# would compile those modules again on every run.
+unexport PYTHONDONTWRITEBYTECODE
 
-# One venv for the program, the tools and the tests. The stamp re-installs when pyproject changes.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+.PHONY: install plan test lint lock clean
 
-install: $(STAMP)
+$(UV_STAMP):
+	rm -rf .uv
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .uv uv==$(UV_VERSION)
 
-plan: $(STAMP)
+# The runtime dependencies; --inexact keeps the test group where it is installed.
+$(VENV)/.synced-runtime: $(UV_STAMP) pyproject.toml uv.lock
+	$(UV) sync --locked --inexact --quiet
+	touch $@
+
+# Plus the test group (pytest, ruff, the REST models, actionlint).
+$(VENV)/.synced-test: $(VENV)/.synced-runtime
+	$(UV) sync --locked --inexact --quiet --group test
+	touch $@
+
+# What a deploy needs: the program, the plan, the policy pack, preflight and smoke (`pulumi install` installs the same).
+install: $(VENV)/.synced-runtime
+
+plan: install
 	$(BIN)/llama-on-azure plan --stack $(STACK)
 
-lint: $(STAMP)
+lint: $(VENV)/.synced-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest
 
+# After changing the dependencies in pyproject.toml: re-resolve, then commit uv.lock with it.
+lock: $(UV_STAMP)
+	$(UV) lock
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .uv .pytest_cache .ruff_cache *.egg-info
