@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT
@@ -89,3 +93,116 @@ def test_no_client_secret_anywhere():
     for path in WORKFLOWS.glob("*.yml"):
         text = path.read_text()
         assert "client-secret" not in text and "ARM_CLIENT_SECRET" not in text, path.name
+
+
+def pulumi_steps() -> list[tuple[str, dict, int]]:
+    """(workflow, job, index) of every pulumi/actions step."""
+    found = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for job in load(path.name)["jobs"].values():
+            for i, step in enumerate(job.get("steps", [])):
+                if step.get("uses", "").startswith("pulumi/actions@"):
+                    found.append((path.name, job, i))
+    return found
+
+
+def test_the_cli_is_the_version_the_sdk_pin_expects():
+    version = (ROOT / ".pulumi-version").read_text().strip()
+    locked = {p["name"]: p["version"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+    assert locked["pulumi"] == version, "the CLI and the Python SDK are released together"
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"pulumi=={version.rsplit('.', 1)[0]}.*" in pins
+    assert len(pulumi_steps()) >= 2
+    for name, job, i in pulumi_steps():
+        assert job["steps"][i]["with"].get("pulumi-version-file") == ".pulumi-version", name
+        assert "pulumi-version" not in job["steps"][i]["with"], name
+
+
+def test_a_new_environment_is_created_from_its_stack_file_with_its_secrets_provider():
+    for name, job, i in pulumi_steps():
+        steps, pulumi = job["steps"], job["steps"][i]["with"]
+        assert pulumi["upsert"] is True, f"{name}: pulumi/actions selects only stacks that exist"
+        assert pulumi["secrets-provider"] == "${{ steps.secrets.outputs.provider }}", name
+        secrets = next(s for s in steps[:i] if s.get("id") == "secrets")
+        assert f'.ci/secrets-provider "{pulumi["stack-name"]}"' in secrets["run"], name
+        before = "\n".join(s.get("run", "") for s in steps[:i])
+        assert 'echo "$PWD/.uv/bin" >> "$GITHUB_PATH"' in before, f"{name}: the CLI's uv toolchain needs uv on PATH"
+        assert "ln -sfn ../.venv policy/.venv" in before, f"{name}: the pack runs in the locked project venv"
+        assert job["env"]["UV_LOCKED"] == "1", name
+
+
+def test_every_install_is_from_the_lock():
+    syncs = [line for line in (ROOT / "Makefile").read_text().splitlines() if "$(UV) sync" in line]
+    assert syncs and all("--locked" in line for line in syncs)
+    for path in WORKFLOWS.glob("*.yml"):
+        assert "pip install" not in path.read_text(), path.name
+
+
+def secrets_provider(tmp_path: Path, stack_file: str | None, stack: str = "dev") -> subprocess.CompletedProcess[str]:
+    if stack_file is not None:
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(stack_file)
+    script = ROOT / ".ci" / "secrets-provider"
+    return subprocess.run(["bash", str(script), stack], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+
+
+SALT = "encryptionsalt: v1:9RXZdX/jBWI=:v1:mUVP0Ck0EdNzQyW6:TnS5hj6oZKkE9Kj9Ymgpl1Zv2X4HvA==\n"
+KEY_URL = "azurekeyvault://kv-llama.vault.azure.net/keys/pulumi"
+VAULT = f"secretsprovider: {KEY_URL}\n"
+KEY = "encryptedkey: Y2lwaGVydGV4dA==\n"
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "provider"),
+    [
+        (SALT + "config:\n  llama-on-azure:region: eastus2\n", "passphrase"),
+        ("secretsprovider: passphrase\n" + SALT, "passphrase"),
+        (VAULT + KEY + "config: {}\n", "azurekeyvault://kv-llama.vault.azure.net/keys/pulumi"),
+        (
+            'secretsprovider: "azurekeyvault://kv-llama.vault.azure.net/keys/pulumi"\n' + KEY,
+            VAULT.split(": ")[1].strip(),
+        ),
+    ],
+)
+def test_the_committed_secrets_provider_is_used(tmp_path, stack_file, provider):
+    done = secrets_provider(tmp_path, stack_file)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == provider + "\n"
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "says"),
+    [
+        ("config:\n  llama-on-azure:region: eastus2\n", "pulumi stack init dev --secrets-provider passphrase"),
+        ("# encryptionsalt: v1:abc\nconfig: {}\n", "neither encryptionsalt"),
+        (VAULT + "config: {}\n", "no encryptedkey"),
+        ("secretsprovider: passphrase\n", "neither encryptionsalt"),
+        (None, "Pulumi.dev.yaml does not exist"),
+    ],
+)
+def test_a_stack_file_without_stable_secrets_is_refused(tmp_path, stack_file, says):
+    done = secrets_provider(tmp_path, stack_file)
+    assert done.returncode == 1 and done.stdout == ""
+    assert says in done.stderr
+
+
+def test_the_workflow_step_stops_the_job_without_stable_secrets(tmp_path):
+    """The step as GitHub runs it (bash -eo pipefail): a failing check must fail the step, not print an empty output."""
+    (tmp_path / ".ci").mkdir()
+    shutil.copy(ROOT / ".ci" / "secrets-provider", tmp_path / ".ci" / "secrets-provider")
+    for name, job, i in pulumi_steps():
+        step = next(s for s in job["steps"][:i] if s.get("id") == "secrets")
+        script = step["run"].replace(job["steps"][i]["with"]["stack-name"], "dev")
+        for stack_file, ok in (("config: {}\n", False), (SALT, True)):
+            (tmp_path / "Pulumi.dev.yaml").write_text(stack_file)
+            output = tmp_path / "github_output"
+            output.write_text("")
+            done = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                cwd=tmp_path,
+                env={**os.environ, "GITHUB_OUTPUT": str(output)},
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert (done.returncode == 0) is ok, f"{name}: {done.stderr}"
+            assert output.read_text() == ("provider=passphrase\n" if ok else ""), name
