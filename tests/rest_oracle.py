@@ -46,6 +46,7 @@ def _t(models: str, envelope: str, flattened: str | None, *path: str) -> Target:
 
 
 ML = "azure.ai.ml._restclient.arm_ml_service.models"
+CS = "azure.mgmt.cognitiveservices.models"
 TARGETS: dict[str, Target] = {
     "azure-native:machinelearningservices:Workspace": _t(ML, "Workspace", "WorkspaceProperties", "workspaceName"),
     "azure-native:machinelearningservices:MarketplaceSubscription": _t(
@@ -88,6 +89,11 @@ TARGETS: dict[str, Target] = {
         None,
         frozenset({"scope", "roleAssignmentName"}),
     ),
+    # Foundry resources: azure-mgmt-cognitiveservices 13.7.0 carries API 2025-06-01, the provider's version.
+    "azure-native:cognitiveservices:Account": _t(CS, "Account", None, "accountName"),
+    "azure-native:cognitiveservices:Project": _t(CS, "Project", None, "accountName", "projectName"),
+    "azure-native:cognitiveservices:Deployment": _t(CS, "Deployment", None, "accountName", "deploymentName"),
+    "azure-native:cognitiveservices:RaiPolicy": _t(CS, "RaiPolicy", None, "accountName", "raiPolicyName"),
 }
 
 
@@ -95,6 +101,13 @@ def api_version() -> str:
     """The Machine Learning API version the azure-ai-ml models describe (the client's default)."""
     config = _configuration.MachineLearningServicesMgmtClientConfiguration(credential=object(), subscription_id="x")
     return config.api_version
+
+
+def cognitive_services_api_version() -> str:
+    """The Cognitive Services API version the azure-mgmt-cognitiveservices models describe (the client's default)."""
+    from azure.mgmt.cognitiveservices._configuration import CognitiveServicesManagementClientConfiguration
+
+    return CognitiveServicesManagementClientConfiguration(credential=object(), subscription_id="x").api_version
 
 
 def _key(name: str) -> str:

@@ -34,7 +34,8 @@ def test_plan_of_dev_prints_the_tree_and_masked_exports():
         "properties.contentSafety.contentSafetyStatus=Enabled",
         "endpointKeys: [secret]",
         "url: (known after apply)",
-        "Resources: 13 to create",
+        "llama-on-azure:index:FoundryResource  foundry",
+        "Resources: 19 to create",
     ):
         assert expected in out, expected
     # Components come in creation order: the hub before the project before the endpoint.

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from components import naming
-from tests.conftest import LLAMA33, ML, managed, run, serverless, shipped_config, stack_config, token
+from tests.conftest import CS, LLAMA33, ML, managed, run, serverless, shipped_config, stack_config, token
 from tools.engine import LlamaMocks, RunResult, run_isolated
 from tools.plan import creation_depth
 
@@ -41,6 +41,8 @@ def test_dev_creates_a_hub_a_project_and_one_serverless_endpoint():
     result = run("dev", shipped_config("dev"))
     assert result.error is None
     expected = Counter(AZURE_TYPES) + Counter({f"{ML}:MarketplaceSubscription": 1, f"{ML}:ServerlessEndpoint": 1})
+    # ... and a Foundry resource with its project and one model deployment (tests/test_foundry.py).
+    expected += Counter({f"{CS}:Account": 1, f"{CS}:Project": 1, f"{CS}:Deployment": 1})
     assert custom_types(result) == expected
     assert not result.by_type("azure-native:containerregistry:Registry")
 
@@ -61,7 +63,9 @@ def test_every_azure_resource_is_in_the_stack_region_and_tagged(shipped: RunResu
     for reg in shipped.registrations:
         # A Marketplace subscription is a proxy resource (no location, no tags); the traffic split is no Azure resource.
         if reg.type.startswith("azure-native:") and reg.type != f"{ML}:MarketplaceSubscription":
-            assert reg.inputs.get("location") == region, reg.name
+            # Model deployments and content filters of a Foundry resource have no location of their own.
+            if reg.type not in (f"{CS}:Deployment", f"{CS}:RaiPolicy"):
+                assert reg.inputs.get("location") == region, reg.name
             assert reg.inputs["tags"]["environment"] == shipped.stack, reg.name
             assert reg.inputs["tags"]["managed-by"] == "pulumi"
 
