@@ -13,11 +13,12 @@ from pathlib import Path
 
 from infra.config import config_from_engine
 from infra.errors import UserError
-from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program, stack_config_values
+from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
 from tools.plan import (
     Plan,
     find_project_root,
     load_stack_file,
+    read_stack_file,
     render_json,
     render_markdown,
     render_text,
@@ -60,9 +61,8 @@ SIGN_IN_HINT = (
 
 
 def _load_config(stack: str):
-    root = find_project_root(Path.cwd())
-    values, secret_keys = stack_config_values(load_stack_file(root, stack))
-    return config_from_engine(values, set(secret_keys), stack).config
+    stack_file = read_stack_file(find_project_root(Path.cwd()), stack)
+    return config_from_engine(stack_file.values, set(stack_file.secret_keys), stack).config
 
 
 def _preflight(args: argparse.Namespace, credential=None) -> int:

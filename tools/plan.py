@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from components import catalog
 from infra.config import NAMESPACE
@@ -17,6 +17,8 @@ from infra.exports import ENDPOINTS
 from policy.rules import PACK_NAME
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
 from tools.policy_check import Violation
+from tools.stack_file import StackFile
+from tools.stack_file import load_stack_file as load_stack
 
 _ML = "azure-native:machinelearningservices"
 
@@ -72,19 +74,30 @@ def find_project_root(start: Path) -> Path:
     raise PlanError(f"no Pulumi.yaml in {start} or above: run from the llama-on-azure repository")
 
 
-def load_stack_file(root: Path, stack: str) -> dict[str, Any]:
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""What Pulumi allows in a stack name (alphanumerics, hyphens, underscores, periods)."""
+
+
+def read_stack_file(root: Path, stack: str) -> StackFile:
+    """`Pulumi.<stack>.yaml` as the Pulumi CLI reads it; its warnings go to stderr as the CLI's do."""
+    if not STACK_NAME.fullmatch(stack) or stack.startswith("."):
+        raise PlanError(
+            f"--stack {stack!r} is not a stack name: letters, digits, '-', '_' and '.' "
+            "(the stack part of org/project/stack)"
+        )
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml"))
         raise PlanError(f"no stack file {path.name} in {root}; stacks here: {', '.join(known) or 'none'}")
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path.name} is not valid YAML: {exc}") from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise PlanError(f"{path.name} has no 'config:' map")
-    return config
+    stack_file = load_stack(path)
+    for warning in stack_file.warnings:
+        print(f"warning: {path.name}: {warning}", file=sys.stderr)
+    return stack_file
+
+
+def load_stack_file(root: Path, stack: str) -> dict[str, Any]:
+    """The stack's config as `tools.engine.run_program` takes it: the CLI's strings, secure keys marked."""
+    return read_stack_file(root, stack).engine_config()
 
 
 def _lookup(values: dict[str, Any], path: str) -> Any:
