@@ -199,6 +199,10 @@ def config_from_engine(
                 "names, ids or settings that Pulumi and Azure keep in plain text; give it in plain text"
             )
             continue
+        if text == "":
+            # No value: Pulumi.yaml's `default: ""` of an optional key (a declared key needs a default to be
+            # optional), or a key left empty in the stack file. The model's default applies.
+            continue
         if text == ENCRYPTED:
             notes.append(f"{full}: encrypted (secure:), so not checked offline: its value is checked at `pulumi up`")
             continue
