@@ -1,181 +1,508 @@
-"""A small Azure Resource Manager REST client: bearer auth, retries on throttling, long-running operations."""
+"""Azure Resource Manager calls with safe defaults: one deadline, bounded retries, the token only to ARM's origin."""
 
-from __future__ import annotations
-
+import contextlib
 import json
+import math
 import os
+import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
-PUBLIC_CLOUD = "https://management.azure.com"
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    DecodeError,
+    DeserializationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.pipeline import policies
+from azure.core.pipeline.transport import RequestsTransport
+from azure.core.polling.base_polling import BadResponse
+from azure.core.rest import HttpRequest
+from azure.mgmt.core import ARMPipelineClient
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+from azure.mgmt.core.polling.arm_polling import ARMPolling
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from components.credential import LOOPBACK, TokenCredential, cloud_from_env, one_line
+from infra.errors import UserError
+
 ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
-"""Points every ARM client here at another endpoint: a sovereign cloud, or a local test server."""
-RETRYABLE = {408, 429, 500, 502, 503, 504}
-TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
+"""Points every ARM client at another endpoint: a private cloud over https, or a local test server on loopback."""
+USER_AGENT = "llama-on-azure"
+# ARM's codes for "the resource is busy with another operation": a 409 that succeeds when asked again.
+# Machine Learning answers a plain `Conflict` with "another operation ... is already running".
+BUSY_CODES = frozenset({"AnotherOperationInProgress", "OperationNotAllowed_ConcurrentUpdate", "ConcurrentUpdate"})
+BUSY_MESSAGE = re.compile(r"another operation|operation is in progress|already running|concurrent", re.IGNORECASE)
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+T = TypeVar("T")
 
 
-def arm_endpoint(configured: str | None = None) -> str:
-    return configured or os.environ.get(ARM_ENDPOINT_VARIABLE) or PUBLIC_CLOUD
+class ArmError(UserError):
+    """An ARM call that failed for good, in one line; `status` is 0 when no answer came, `code` is ARM's error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"Azure Resource Manager: {message}" + (f" (HTTP {status} {code})" if status else ""))
+        self.status, self.code, self.message = status, code, message
 
 
-class TokenCredential(Protocol):
-    """What azure-identity credentials offer (DefaultAzureCredential, AzureCliCredential, ...)."""
+class Deadline:
+    """One budget of wall-clock time shared by every request, retry, page and poll of a command.
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+    `clock` and `sleep` are injectable so that tests of retries and polls take milliseconds.
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.seconds, self.clock, self._sleep = seconds, clock, sleep
+        self.end = clock() + seconds
+
+    def remaining(self) -> float:
+        return self.end - self.clock()
+
+    def check(self, what: str = "the call") -> None:
+        if self.remaining() <= 0:
+            raise ArmError(0, "Timeout", f"{what} did not finish within {self.seconds:g} s")
+
+    def sleep(self, seconds: float) -> None:
+        """Waits before a retry or a poll; a wait that would end past the deadline fails now instead."""
+        self.check()
+        if seconds >= self.remaining():
+            raise ArmError(0, "Timeout", f"the call did not finish within {self.seconds:g} s (Azure asked to wait)")
+        self._sleep(max(0.0, seconds))
 
 
-class ArmError(Exception):
-    """An ARM request that failed for good; `code` is ARM's error code when it sent one."""
-
-    def __init__(self, status: int, code: str, message: str, url: str) -> None:
-        super().__init__(f"HTTP {status} {code}: {message} ({url})")
-        self.status, self.code, self.message, self.url = status, code, message, url
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
 
 
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: Any
+def checked_endpoint(url: str, what: str) -> str:
+    """An endpoint a token may go to: https, or plain http only on a loopback test server."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme == "https" and parts.hostname:
+        return url.strip().rstrip("/")
+    if parts.scheme == "http" and parts.hostname in LOOPBACK:
+        return url.strip().rstrip("/")
+    raise UserError(
+        f"{what} {url!r} must be an https URL (plain http only for a test server on 127.0.0.1 or localhost)"
+    )
 
-    def header(self, name: str) -> str | None:
-        return _header(self.headers, name)
+
+def arm_endpoint(configured: str | None = None, environ: Mapping[str, str] = os.environ) -> str:
+    """The ARM endpoint: the override when one is set, else that of the cloud ARM_ENVIRONMENT names."""
+    override = configured or environ.get(ARM_ENDPOINT_VARIABLE)
+    if override:
+        return checked_endpoint(override, ARM_ENDPOINT_VARIABLE)
+    return cloud_from_env(environ).arm_endpoint
+
+
+def arm_scope(endpoint: str, environ: Mapping[str, str] = os.environ) -> str:
+    """The token scope for an ARM endpoint: the cloud's own (it differs from the URL in US Government), else
+    the endpoint's `/.default`."""
+    cloud = cloud_from_env(environ)
+    return cloud.arm_scope if endpoint.rstrip("/") == cloud.arm_endpoint else endpoint.rstrip("/") + "/.default"
+
+
+def _redact(text: str, secrets: Iterable[str], window: int = 8) -> str:
+    """Replaces every run of `window`+ characters that also occurs in a secret: an echoed fragment is a leak too."""
+    hidden = [False] * len(text)
+    for secret in secrets:
+        for i in range(len(text) - window + 1):
+            if text[i : i + window] in secret:
+                hidden[i : i + window] = [True] * window
+    return "".join("*" if h else c for c, h in zip(text, hidden, strict=True))
+
+
+class _TokenLedger:
+    """Wraps the credential to remember the tokens it handed out, so that no error message can repeat them."""
+
+    def __init__(self, credential: TokenCredential) -> None:
+        self.credential, self.tokens = credential, []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        token = self.credential.get_token(*scopes, **kwargs)
+        if token.token not in self.tokens:
+            self.tokens.append(token.token)
+        return token
+
+
+class _DeadlinePolicy(policies.SansIOHTTPPolicy):
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def on_request(self, request: Any) -> None:
+        self.deadline.check()
+
+
+class _OriginBoundBearerPolicy(ARMChallengeAuthenticationPolicy):
+    """The bearer token only to the client's own origin; any other (a redirect, a nextLink, an operation
+    status URL) is refused before a byte is sent. The refusal is not an AzureError, so it is not retried."""
+
+    def __init__(self, credential: Any, scope: str, origin: str) -> None:
+        super().__init__(credential, scope)
+        self._origin = _origin(origin)
+
+    def on_request(self, request: Any) -> None:
+        url = request.http_request.url
+        if _origin(url) != self._origin:
+            host = urllib.parse.urlsplit(url).netloc
+            raise ArmError(
+                0, "OtherOrigin", f"refused to send the Azure token to {host}, which is not {self._origin[1]}"
+            )
+        # azure-core refuses a token over http; the endpoint was checked to be loopback when it is http.
+        request.context.options.pop("enforce_https", None)
+        request.context["enforce_https"] = self._origin[0] == "https"
+        super().on_request(request)
+
+
+class _BoundedRetryPolicy(policies.RetryPolicy):
+    """Retries throttling, server errors and a busy resource, never another 4xx; waits what Retry-After asks,
+    within `max_retry_after` and the deadline (stock azure-core sleeps 86400 s, or crashes on a bad date)."""
+
+    def __init__(self, deadline: Deadline, *, max_retry_after: float = 60, **kwargs: Any) -> None:
+        kwargs.setdefault("retry_total", 6)
+        kwargs.setdefault("retry_backoff_factor", 1.0)
+        kwargs.setdefault("retry_backoff_max", 30)
+        super().__init__(**kwargs)
+        self.deadline, self.max_retry_after = deadline, max_retry_after
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            delay = super().get_retry_after(response)
+        except (ValueError, OverflowError, TypeError):
+            return None
+        if delay is None or not math.isfinite(delay) or delay <= 0:
+            return None
+        return min(delay, self.max_retry_after)
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        settings = super().configure_retries(options)
+        settings["timeout"] = min(settings["timeout"], max(0.001, self.deadline.remaining()))
+        return settings
+
+    def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
+        status = response.http_response.status_code
+        if status == 409:
+            return bool(settings["total"]) and _busy(response.http_response)
+        if status < 400 or (status < 500 and status not in RETRY_STATUSES):
+            return False
+        return bool(settings["total"]) and status in RETRY_STATUSES
+
+
+def _error_body(response: Any) -> dict[str, Any]:
+    try:
+        body = json.loads(response.text() or "{}")
+    except (ValueError, TypeError):
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _busy(response: Any) -> bool:
+    error = _error_body(response)
+    code, message = str(error.get("code") or ""), str(error.get("message") or "")
+    return code in BUSY_CODES or (code in ("Conflict", "UserError", "") and bool(BUSY_MESSAGE.search(message)))
+
+
+class _JsonAnswerPolicy(policies.SansIOHTTPPolicy):
+    """A 2xx answer must be empty or a JSON object: an HTML page or a bare list is an error here, not a
+    traceback in a deserializer later."""
+
+    def on_response(self, request: Any, response: Any) -> None:
+        answer = response.http_response
+        if not 200 <= answer.status_code < 300 or not answer.body():
+            return
+        try:
+            body = json.loads(answer.body())
+        except (ValueError, UnicodeDecodeError):
+            raise ArmError(
+                answer.status_code, "NotJson", f"{_path(request)} answered with something not JSON"
+            ) from None
+        if not isinstance(body, dict):
+            kind = type(body).__name__
+            raise ArmError(answer.status_code, "NotAnObject", f"{_path(request)} answered a JSON {kind}, not an object")
+
+
+def _path(request: Any) -> str:
+    return urllib.parse.urlsplit(request.http_request.url).path or "/"
+
+
+class _BoundedTransport(RequestsTransport):
+    """Reads each body itself, within the deadline and `max_body_bytes`: requests' own read times out per
+    recv(), so a server that trickles a byte at a time would never end. Sleeps are cut to the deadline."""
+
+    def __init__(self, deadline: Deadline, max_body_bytes: int) -> None:
+        super().__init__(connection_timeout=10, read_timeout=60)
+        self.deadline, self.max_body_bytes = deadline, max_body_bytes
+
+    def sleep(self, duration: float) -> None:
+        self.deadline.sleep(duration)
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        self.deadline.check()
+        left = max(0.05, self.deadline.remaining())
+        kwargs["connection_timeout"] = min(kwargs.get("connection_timeout", 10), left)
+        kwargs["read_timeout"] = min(kwargs.get("read_timeout", 60), left)
+        kwargs.pop("stream", None)
+        response = super().send(request, stream=True, **kwargs)
+        raw, body = response.internal_response.raw, bytearray()
+        try:
+            while chunk := raw.read1(65536, decode_content=True):
+                body += chunk
+                if len(body) > self.max_body_bytes:
+                    raise ArmError(0, "TooLarge", f"an answer was larger than {self.max_body_bytes} bytes")
+                self.deadline.check("reading an answer")
+        except (Urllib3Error, OSError) as err:
+            response.internal_response.close()
+            raise ServiceResponseError(type(err).__name__, error=err) from None
+        except BaseException:
+            response.internal_response.close()
+            raise
+        response.internal_response._content = bytes(body)
+        response.internal_response._content_consumed = True
+        response.internal_response.close()
+        if hasattr(response, "read"):
+            response.read()  # the body is in place: this only marks it read, as a non-streamed answer is
+        return response
+
+
+class _BoundedPolling(ARMPolling):
+    """ARM's polling with a cap on polls and on each wait, and a clean error for a status of the wrong type
+    (stock: AttributeError for a list or a string, endless polling for a number)."""
+
+    def __init__(self, interval: float, max_polls: int, max_delay: float) -> None:
+        super().__init__(interval)
+        self._polls, self._max_polls, self._max_delay = 0, max_polls, max_delay
+
+    def _extract_delay(self) -> float:
+        try:
+            delay = super()._extract_delay()
+        except (ValueError, OverflowError, TypeError):
+            delay = self._timeout
+        if not math.isfinite(delay) or delay < 0:
+            delay = self._timeout
+        return min(delay, self._max_delay)
+
+    def initialize(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().initialize(*args, **kwargs)
+        except (AttributeError, TypeError, KeyError):  # e.g. `properties` is a number in the first answer
+            raise ArmError(200, "BadResponse", "the answer that starts the operation is not what ARM sends") from None
+
+    def update_status(self) -> None:
+        self._polls += 1
+        if self._polls > self._max_polls:
+            raise BadResponse(f"the operation was still running after {self._max_polls} polls")
+        try:
+            super().update_status()
+        except (AttributeError, TypeError, KeyError):
+            raise BadResponse("an operation status is not a JSON object") from None
+        if not isinstance(self._status, str):
+            raise BadResponse(f"an operation status is {type(self._status).__name__}, not a string")
 
 
 class ArmClient:
-    """Requests to ARM with the credential's token, retried on 408/429/5xx and connection errors."""
+    """Calls to one ARM origin under one deadline: JSON GETs, pages, long-running PUT/POST/DELETE, and Microsoft's
+    generated clients (`mgmt`) on the same safe pipeline. Every failure is an `ArmError` (a `UserError`)."""
 
     def __init__(
         self,
         credential: TokenCredential,
-        endpoint: str = PUBLIC_CLOUD,
+        endpoint: str | None = None,
         *,
-        max_attempts: int = 6,
-        backoff_seconds: float = 2.0,
-        max_backoff_seconds: float = 60.0,
-        poll_seconds: float = 10.0,
-        operation_timeout_seconds: float = 3600.0,
-        request_timeout_seconds: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
+        scope: str | None = None,
+        deadline: Deadline | float = 600,
+        poll_interval: float = 10,
+        max_polls: int = 720,
+        max_pages: int = 100,
+        max_body_bytes: int = 16 << 20,
+        max_retry_after: float = 60,
+        retry_total: int = 6,
+        environ: Mapping[str, str] = os.environ,
     ) -> None:
-        self.credential = credential
-        self.endpoint = endpoint.rstrip("/")
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
-        self.poll_seconds = poll_seconds
-        self.operation_timeout_seconds = operation_timeout_seconds
-        self.request_timeout_seconds = request_timeout_seconds
-        self.sleep = sleep
+        self.endpoint = arm_endpoint(endpoint, environ)
+        self.scope = scope or arm_scope(self.endpoint, environ)
+        self.deadline = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
+        self.poll_interval, self.max_polls, self.max_pages = poll_interval, max_polls, max_pages
+        self._credential = _TokenLedger(credential)
+        self._transport = _BoundedTransport(self.deadline, max_body_bytes)
+        self._retry = {"max_retry_after": max_retry_after, "retry_total": retry_total, "retry_status": retry_total}
+        self.pipeline = ARMPipelineClient(base_url=self.endpoint, policies=self.policies(), transport=self._transport)
 
-    def url(self, path: str, api_version: str | None = None) -> str:
-        url = path if path.startswith(("http://", "https://")) else self.endpoint + path
-        if api_version and "api-version=" not in url:
-            url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"api-version": api_version})
-        return url
+    def policies(self) -> list[Any]:
+        """The generated clients' list without auto-registration (a write and an endless poll on a 409), network
+        trace logging (it logs the token) and redirects; with the deadline, bounded retries and origin-bound auth."""
+        return [
+            policies.RequestIdPolicy(),
+            policies.HeadersPolicy(),
+            policies.UserAgentPolicy(sdk_moniker=USER_AGENT),
+            _DeadlinePolicy(self.deadline),
+            policies.ContentDecodePolicy(),
+            policies.RedirectPolicy(permit_redirects=False),
+            _BoundedRetryPolicy(self.deadline, **self._retry),
+            _OriginBoundBearerPolicy(self._credential, self.scope, self.endpoint),
+            _JsonAnswerPolicy(),
+            policies.SensitiveHeaderCleanupPolicy(),
+        ]
 
-    def _wait_before_retry(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), self.max_backoff_seconds)
-            except ValueError:
-                pass  # an HTTP date: fall back to our own backoff
-        return min(self.backoff_seconds * 2**attempt, self.max_backoff_seconds)
+    def mgmt(self, client_class: type[T], subscription_id: str, **kwargs: Any) -> T:
+        """A generated azure-mgmt-* client (Cognitive Services, Key Vault) on this client's pipeline and deadline."""
+        return client_class(  # type: ignore[call-arg]
+            self._credential,
+            subscription_id,
+            base_url=self.endpoint,
+            credential_scopes=[self.scope],
+            policies=self.policies(),
+            transport=self._transport,
+            polling_interval=self.poll_interval,
+            **kwargs,
+        )
 
-    def request(self, method: str, url: str, body: Any = None) -> Response:
-        """One logical request: retried while the answer is transient, raised as ArmError otherwise."""
-        data = json.dumps(body).encode() if body is not None else None
-        for attempt in range(self.max_attempts):
-            token = self.credential.get_token(self.endpoint + "/.default").token
-            req = urllib.request.Request(url, data=data, method=method)
-            req.add_header("Authorization", f"Bearer {token}")
-            req.add_header("Accept", "application/json")
-            if data is not None:
-                req.add_header("Content-Type", "application/json")
-            try:
-                with urllib.request.urlopen(req, timeout=self.request_timeout_seconds) as resp:
-                    return Response(resp.status, dict(resp.headers), _json(resp.read()))
-            except urllib.error.HTTPError as err:
-                payload = _json(err.read())
-                headers = dict(err.headers or {})
-                if err.code in RETRYABLE and attempt + 1 < self.max_attempts:
-                    self.sleep(self._wait_before_retry(attempt, _header(headers, "Retry-After")))
-                    continue
-                error = payload.get("error", {}) if isinstance(payload, dict) else {}
-                raise ArmError(
-                    err.code, error.get("code", err.reason or ""), error.get("message", str(payload)), url
-                ) from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
-                if attempt + 1 < self.max_attempts:
-                    self.sleep(self._wait_before_retry(attempt, None))
-                    continue
-                raise ArmError(0, "ConnectionFailed", str(getattr(err, "reason", err)), url) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+    def polling(self) -> ARMPolling:
+        """The polling method to pass as `polling=` to a generated client's `begin_*`."""
+        return _BoundedPolling(self.poll_interval, self.max_polls, max_delay=60)
 
-    def get(self, path: str, api_version: str) -> Any:
-        return self.request("GET", self.url(path, api_version)).body
+    # Errors.
+    @contextlib.contextmanager
+    def errors(self, what: str) -> Iterator[None]:
+        """Turns whatever azure-core raises while doing `what` into one ArmError line, with no token in it."""
+        try:
+            yield
+        except ArmError as err:
+            raise self._error(err.status, err.code, f"{what}: {err.message}") from None
+        except UserError:
+            raise
+        except ClientAuthenticationError as err:
+            if err.response is not None:  # ARM's 401, mapped by a generated client
+                raise self._from_response(err, what) from None
+            hint = "run `az login` or check the ARM_* variables"
+            raise UserError(f"Azure sign-in failed: {one_line(err)}; {hint}") from None
+        except HttpResponseError as err:
+            raise self._from_response(err, what) from None
+        except (DecodeError, DeserializationError):
+            raise self._error(0, "BadResponse", f"{what}: ARM's answer is not what the API documents") from None
+        except (ServiceRequestError, ServiceResponseError) as err:
+            message = f"{what}: no answer from {self.endpoint} ({one_line(err)})"
+            raise self._error(0, "ConnectionFailed", message) from None
+        except AzureError as err:
+            raise self._error(0, type(err).__name__, f"{what}: {one_line(err)}") from None
+
+    def _error(self, status: int, code: str, message: str) -> ArmError:
+        clean = _redact(" ".join(message.split())[:400], self._credential.tokens)
+        return ArmError(status, _redact(str(code)[:80], self._credential.tokens), clean)
+
+    def _from_response(self, err: HttpResponseError, what: str) -> ArmError:
+        status = err.status_code or 0
+        error = getattr(err, "error", None)
+        code = str(getattr(error, "code", None) or (err.reason or ""))
+        text = str(getattr(error, "message", None) or one_line(err))
+        if 300 <= status < 400:
+            text = "ARM answered with a redirect, which is never followed with a token"
+        elif status == 401:
+            text = f"ARM refused the token ({text}): sign in again (`az login`) or check the ARM_* variables"
+        elif status == 403:
+            text = f"not allowed: {text}"
+        return self._error(status, code, f"{what}: {text}")
+
+    # Plain JSON calls, for resources no generated client covers at the API version the stack uses.
+    def url(self, path: str, api_version: str, **query: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.pipeline.format_url(path) + "?" + urllib.parse.urlencode({"api-version": api_version, **query})
+
+    def _send(self, method: str, url: str, body: Any = None) -> Any:
+        request = HttpRequest(method, url, json=body) if body is not None else HttpRequest(method, url)
+        return self.pipeline.send_request(request, _return_pipeline_response=True)
+
+    @staticmethod
+    def _json(response: Any) -> Any:
+        if not 200 <= response.status_code < 300:
+            raise HttpResponseError(response=response, error=_ArmErrorBody(_error_body(response)))
+        return json.loads(response.body()) if response.body() else None
+
+    def get(self, path: str, api_version: str) -> dict[str, Any]:
+        with self.errors(f"GET {path}"):
+            return self._json(self._send("GET", self.url(path, api_version)).http_response) or {}
+
+    def get_or_none(self, path: str, api_version: str) -> dict[str, Any] | None:
+        """The resource, or None when ARM says it does not exist (404)."""
+        try:
+            return self.get(path, api_version)
+        except ArmError as err:
+            if err.status == 404:
+                return None
+            raise
 
     def pages(self, path: str, api_version: str) -> Iterator[Any]:
-        """Items of a list operation, following `nextLink` across pages."""
-        url: str | None = self.url(path, api_version)
-        while url:
-            page = self.request("GET", url).body or {}
-            yield from page.get("value", [])
-            url = page.get("nextLink")
-
-    def put(self, path: str, api_version: str, body: Any) -> Any:
-        """PUT and wait for the long-running operation; returns the resource as ARM then has it."""
+        """Items of a list operation across its pages; a repeated nextLink or too many pages is an error."""
         url = self.url(path, api_version)
-        response = self.request("PUT", url, body)
-        self.wait(response)
-        return self.request("GET", url).body
+        seen = {url}
+        for _ in range(self.max_pages):
+            with self.errors(f"GET {path}"):
+                page = self._json(self._send("GET", url).http_response) or {}
+            items, url = page.get("value") or [], page.get("nextLink")
+            if not isinstance(items, list) or not (url is None or isinstance(url, str)):
+                raise self._error(200, "BadResponse", f"GET {path}: a page is not {{value: [...], nextLink}}")
+            yield from items
+            if not url:
+                return
+            if url in seen:
+                raise self._error(200, "PageLoop", f"GET {path}: nextLink points back at a page already read")
+            seen.add(url)
+        raise self._error(200, "TooManyPages", f"GET {path}: more than {self.max_pages} pages")
 
-    def wait(self, response: Response) -> None:
-        """Follow ARM's asynchronous-operation protocol until the operation ends; raise if it failed."""
-        deadline = time.monotonic() + self.operation_timeout_seconds
-        async_url = response.header("Azure-AsyncOperation")
-        location = response.header("Location") if response.status == 202 else None
-        retry_after = response.header("Retry-After")
-        while async_url or location:
-            if time.monotonic() > deadline:
-                raise ArmError(
-                    0,
-                    "OperationTimedOut",
-                    "the long-running operation did not end in time",
-                    async_url or location or "",
-                )
-            self.sleep(self._wait_before_retry(0, retry_after) if retry_after else self.poll_seconds)
-            if async_url:
-                poll = self.request("GET", async_url)
-                status = str((poll.body or {}).get("status", "")).lower()
-                retry_after = poll.header("Retry-After")
-                if status in TERMINAL:
-                    if status != "succeeded":
-                        error = (poll.body or {}).get("error") or {}
-                        raise ArmError(
-                            200, error.get("code", status), error.get("message", f"operation {status}"), async_url
-                        )
-                    return
-            else:
-                poll = self.request("GET", location)
-                retry_after = poll.header("Retry-After")
-                if poll.status != 202:
-                    return
+    def items(self, pager: Iterable[T], what: str) -> list[T]:
+        """Every item of a generated client's pager, within the page cap and without loops."""
+        with self.errors(what):
+            pages = pager.by_page()  # type: ignore[attr-defined]
+            found: list[T] = []
+            seen: set[str] = set()
+            for _ in range(self.max_pages):
+                try:
+                    found += list(next(pages))
+                except StopIteration:
+                    return found
+                except (AttributeError, TypeError, KeyError):  # the generated pager read an empty or odd page
+                    raise ArmError(200, "BadResponse", "a page is not {value: [...], nextLink}") from None
+                link = getattr(pages, "continuation_token", None)
+                if link in seen:
+                    raise ArmError(200, "PageLoop", "nextLink points back at a page already read")
+                seen.add(link)
+            raise ArmError(200, "TooManyPages", f"more than {self.max_pages} pages")
+
+    def call(self, what: str, operation: Callable[[], T]) -> T:
+        """Runs one generated-client call (or a poller's `.result()`) with its errors made one line."""
+        with self.errors(what):
+            return operation()
+
+    def operation(self, method: str, path: str, api_version: str, body: Any = None, **query: str) -> Any:
+        """A PUT, POST or DELETE, then its long-running operation until it ends; the resource as ARM then has it."""
+        with self.errors(f"{method} {path}"):
+            initial = self._send(method, self.url(path, api_version, **query), body)
+            self._json(initial.http_response)
+            polling = self.polling()
+            polling.initialize(self.pipeline, initial, lambda response: self._json(response.http_response))
+            polling.run()
+            return polling.resource()
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+class _ArmErrorBody:
+    """ARM's `{"error": {"code", "message"}}`, in the shape HttpResponseError reads from `error=`."""
 
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.code = str(error.get("code") or "")
+        self.message = str(error.get("message") or "")
 
-def _json(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode(errors="replace")
+    def __str__(self) -> str:
+        return f"({self.code}) {self.message}"
