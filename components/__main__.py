@@ -12,13 +12,27 @@ if __name__ == "__main__":
 from pulumi.provider.experimental import component_provider_host
 
 from components.access import Access
+from components.content_filter import ContentFilterPolicy
+from components.foundry_project import FoundryProject
+from components.foundry_resource import FoundryResource
 from components.hub import AiHub
+from components.model_deployment import FoundryModelDeployment
 from components.model_subscription import ModelSubscription
 from components.options import PACKAGE
 from components.project import AiProject
 from components.serverless_endpoint import ServerlessEndpoint
 
-COMPONENTS = [AiHub, AiProject, ModelSubscription, ServerlessEndpoint, Access]
+COMPONENTS = [
+    AiHub,
+    AiProject,
+    ModelSubscription,
+    ServerlessEndpoint,
+    FoundryResource,
+    FoundryProject,
+    ContentFilterPolicy,
+    FoundryModelDeployment,
+    Access,
+]
 """Every component another language can use. ManagedOnlineEndpoint is not one of them: its traffic split is a Python
 dynamic resource, which the engine runs in a provider started from the *consumer's* program folder and runtime, where
 neither this package nor its venv is found; a TypeScript, Go, .NET or YAML program would fail at that step, after its

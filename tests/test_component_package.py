@@ -29,7 +29,9 @@ from tools.engine import NAME_INPUTS
 PLUGIN_DIR = ROOT / "components"
 STACK, PROJECT = "dev", "consumer"
 STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}"
-HOSTED = {"AiHub", "AiProject", "ModelSubscription", "ServerlessEndpoint", "Access"}
+HOSTED = {"AiHub", "AiProject", "ModelSubscription", "ServerlessEndpoint", "Access"} | {
+    "FoundryResource", "FoundryProject", "ContentFilterPolicy", "FoundryModelDeployment"
+}  # fmt: skip
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-llama-dev"
 
@@ -305,3 +307,32 @@ def test_outputs_come_back_with_keys_as_secrets(serverless_path):
         assert endpoint[key].get(sdk_internals.SECRET_SIG_KEY) == sdk_internals.SECRET_SIG, key
     assert endpoint["primaryKey"]["value"] == "primary-key-value"
     assert "primary-key-value" not in json.dumps({k: v for k, v in endpoint.items() if k != "primaryKey"})
+
+
+EARLIER_WRITE = f"urn:pulumi:{STACK}::{PROJECT}::llama-on-azure:index:ContentFilterPolicy::x"
+
+
+def test_a_foundry_model_deployment_through_the_package(package: Package):
+    account_urn, account, account_regs = package.construct(
+        token("FoundryResource"),
+        "foundry",
+        {"accountName": "ais-llama-dev-123456", "resourceGroupName": "rg-llama-dev", "location": "eastus2"},
+    )
+    assert [r.type for r in account_regs[1:] if r.custom] == ["azure-native:cognitiveservices:Account"]
+    deployment_urn, deployment, regs = package.construct(
+        token("FoundryModelDeployment"),
+        "maverick",
+        {"deploymentName": "maverick", "accountName": account["name"], "resourceGroupName": "rg-llama-dev",
+         "modelName": "Llama-4-Maverick-17B-128E-Instruct-FP8", "modelVersion": "1",
+         "deploymentType": "GlobalStandard", "capacity": 10, "afterId": f"{account['resourceId']}/raiPolicies/x"},
+        {"accountName": [account_urn], "afterId": [EARLIER_WRITE]},
+    )  # fmt: skip
+    (child,) = [r for r in regs if r.custom]
+    inputs = _inputs(child)
+    assert child.type == "azure-native:cognitiveservices:Deployment" and child.deleteBeforeReplace
+    assert child.parent == deployment_urn
+    assert {account_urn, EARLIER_WRITE} <= set(child.dependencies), "one write on the account at a time"
+    assert inputs["sku"] == {"name": "GlobalStandard", "capacity": 10}
+    assert inputs["properties"]["model"] == {"format": "Meta", "name": "Llama-4-Maverick-17B-128E-Instruct-FP8",
+                                             "version": "1"}  # fmt: skip
+    assert deployment["name"] == "maverick"
