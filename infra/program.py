@@ -397,7 +397,9 @@ def _foundry_deployment(
             model_format=offer.format,
             deployment_type=d.sku,
             capacity=d.capacity,
-            rai_policy_name=policy.name if policy is not None else catalog.MICROSOFT_DEFAULT_CONTENT_FILTER.name,
+            # The name as written, known in a preview (the policy check reads it); the policy is created
+            # before this deployment all the same: it is earlier in the chain of writes (`after`).
+            rai_policy_name=d.content_filter if policy is not None else catalog.MICROSOFT_DEFAULT_CONTENT_FILTER.name,
             version_upgrade_option=cs.DeploymentModelVersionUpgradeOption(d.version_upgrade),
             tags=stack.tags,
             **({"after_id": after} if after is not None else {}),  # type: ignore[typeddict-item]

@@ -32,6 +32,11 @@ STORAGE = "azure-native:storage:StorageAccount"
 VAULT = "azure-native:keyvault:Vault"
 REGISTRY = "azure-native:containerregistry:Registry"
 INSIGHTS = "azure-native:applicationinsights:Component"
+CS = "azure-native:cognitiveservices"
+FOUNDRY_ACCOUNT = f"{CS}:Account"
+FOUNDRY_PROJECT = f"{CS}:Project"
+FOUNDRY_DEPLOYMENT = f"{CS}:Deployment"
+RAI_POLICY = f"{CS}:RaiPolicy"
 STACK = "pulumi:pulumi:Stack"
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
@@ -69,6 +74,15 @@ MIRRORS: dict[str, str] = {
     "Log Analytics workspace'; PSRule Azure.AppInsights.Workspace",
     "required-tags": "Azure Policy 'Require a tag on resources'",
     "stack-output-secrets": "no built-in rule: keys must never be stored or printed in plain text",
+    "foundry-local-auth-disabled": "Azure Policy 'Azure AI Services resources should have key access disabled "
+    "(disable local authentication)'; PSRule Azure.Cognitive.DisableLocalAuth; Checkov CKV_AZURE_236",
+    "foundry-public-network-access": "Azure Policy 'Azure AI Services resources should restrict network access'; "
+    "PSRule Azure.Cognitive.PublicAccess; Checkov CKV_AZURE_134",
+    "foundry-managed-identity": "PSRule Azure.Cognitive.ManagedIdentity; Checkov CKV_AZURE_238",
+    "foundry-content-filter": "Microsoft's default guardrails for Foundry Models (no built-in rule checks a "
+    "deployment's content filter against a floor)",
+    "foundry-no-auto-upgrade": "no built-in rule: a pinned model version changes only with the stack "
+    "(versionUpgradeOption NoAutoUpgrade)",
 }
 
 # Defaults of every configurable value; `--policy-pack-config` overrides them per policy.
@@ -83,6 +97,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "storage-min-tls": {"allowed": ["TLS1_2", "TLS1_3"]},
     "required-tags": {"tags": ["environment", "managed-by"]},
     "stack-output-secrets": {"pattern": "(?i)(key|secret|password|token|connectionstring)"},
+    "foundry-public-network-access": {"allowed": ["Disabled"]},
+    # The floor: Microsoft's default thresholds (a catalog fact) and Prompt Shields against jailbreaks.
+    "foundry-content-filter": {
+        "maxSeverity": FACTS["defaultContentFilter"]["thresholds"],
+        "requiredFilters": ["Jailbreak"],
+    },
 }
 
 Check = Callable[[str, Mapping[str, Any], dict[str, Any]], list[str]]
@@ -102,7 +122,7 @@ def _schema(name: str) -> PolicyConfigSchema | None:
     defaults = DEFAULTS.get(name)
     if not defaults:
         return None
-    kinds = {list: "array", int: "integer", str: "string"}
+    kinds = {list: "array", int: "integer", str: "string", dict: "object"}
     return PolicyConfigSchema(properties={k: {"type": kinds[type(v)], "default": v} for k, v in defaults.items()})
 
 
@@ -157,9 +177,7 @@ def _hub_only(check: Check) -> Check:
 def _identity(_t: str, props: Mapping[str, Any], _c: dict[str, Any]) -> list[str]:
     kind = _get(props, "identity.type")
     if not kind or kind == "None":
-        return [
-            f"identity.type is {kind!r}; a hub or project needs a managed identity (SystemAssigned or UserAssigned)"
-        ]
+        return [f"identity.type is {kind!r}; it needs a managed identity (SystemAssigned or UserAssigned)"]
     return []
 
 
@@ -333,6 +351,34 @@ RESOURCE_POLICIES = [
         _app_insights,
     ),
     _resource_policy("required-tags", "Azure resources carry the required tags.", MANDATORY, None, _tags),
+    _resource_policy(
+        "foundry-local-auth-disabled",
+        "Foundry resources accept Entra ID only: keys bypass Azure RBAC.",
+        ADVISORY,
+        (FOUNDRY_ACCOUNT,),
+        _must_be("properties.disableLocalAuth", True, "key auth off"),
+    ),
+    _resource_policy(
+        "foundry-public-network-access",
+        "Foundry resources restrict public network access as configured.",
+        ADVISORY,
+        (FOUNDRY_ACCOUNT,),
+        _one_of("properties.publicNetworkAccess", "allowed", "public network access"),
+    ),
+    _resource_policy(
+        "foundry-managed-identity",
+        "Foundry resources and projects have a managed identity.",
+        MANDATORY,
+        (FOUNDRY_ACCOUNT, FOUNDRY_PROJECT),
+        _identity,
+    ),
+    _resource_policy(
+        "foundry-no-auto-upgrade",
+        "Foundry model deployments keep their pinned model version.",
+        ADVISORY,
+        (FOUNDRY_DEPLOYMENT,),
+        _must_be("properties.versionUpgradeOption", "NoAutoUpgrade", "no automatic model version upgrade"),
+    ),
 ]
 
 
@@ -377,7 +423,112 @@ def _one_serverless_per_model(args: StackValidationArgs, report: ReportViolation
             seen[key] = resource.name
 
 
+SEVERITY_RANK = {level: rank for rank, level in enumerate(FACTS["contentFilterSeverities"])}
+"""Low (0) blocks the most: a higher rank than the floor's is a weaker filter."""
+FILTER_SOURCES = ("Prompt", "Completion")
+ASYNCHRONOUS_MODES = ("Deferred", "Asynchronous_filter")
+
+
+def _known(props: Mapping[str, Any], path: str) -> Any:
+    """`_get`, with a value known only after apply read as None."""
+    try:
+        return _get(props, path)
+    except UnknownValueError:
+        return None
+
+
+def _account_of(props: Mapping[str, Any]) -> str | None:
+    # Inputs name the account; outputs (what the engine gives a stack policy after apply) carry it in the id.
+    name = _known(props, "accountName")
+    if not name:
+        match = re.search(r"/accounts/([^/]+)/", str(_known(props, "id") or ""), re.IGNORECASE)
+        name = match.group(1) if match else None
+    return str(name).lower() if name else None
+
+
+def _rai_policies(args: StackValidationArgs) -> list[tuple[str | None, str, Mapping[str, Any]]]:
+    """(account, policy name, props) of every content filter policy in the stack."""
+    found = []
+    for resource in args.resources:
+        if resource.resource_type == RAI_POLICY:
+            props = resource.props
+            # An unknown name (a preview) stops the policy: it is reported as not evaluated, never guessed.
+            name = _get(props, "raiPolicyName") if "raiPolicyName" in props else _get(props, "name")
+            if name:
+                found.append((_account_of(props), str(name).lower(), props))
+    return found
+
+
+def _default_filters() -> list[dict[str, Any]]:
+    """Microsoft's default policy as content filter entries, from the catalog's facts."""
+    default = FACTS["defaultContentFilter"]
+    entries = [
+        {"name": category, "source": source, "severityThreshold": level, "enabled": True, "blocking": True}
+        for category, level in default["thresholds"].items()
+        for source in FILTER_SOURCES
+    ]
+    return entries + [{"name": name, "enabled": True, "blocking": True} for name in default["filters"]]
+
+
+def _entry(filters: Any, name: str, source: str | None = None) -> Mapping[str, Any] | None:
+    for entry in filters:
+        if str(_get(entry, "name")).lower() == name.lower() and source in (None, _get(entry, "source")):
+            return entry
+    return None
+
+
+def _below_floor(filters: Any, mode: Any, config: dict[str, Any]) -> list[str]:
+    problems = [f"mode {mode}: content is returned before the filters finish"] if mode in ASYNCHRONOUS_MODES else []
+    for category, limit in dict(config["maxSeverity"]).items():
+        for source in FILTER_SOURCES:
+            entry, where = _entry(filters, category, source), f"{category} on {source.lower()}s"
+            threshold = _get(entry, "severityThreshold") if entry is not None else None
+            if entry is None:
+                problems.append(f"{where} is not set; the floor blocks from {limit}")
+            elif not _get(entry, "enabled") or not _get(entry, "blocking"):
+                problems.append(f"{where} is off or only annotates; the floor blocks from {limit}")
+            elif SEVERITY_RANK.get(threshold, len(SEVERITY_RANK)) > SEVERITY_RANK.get(limit, 0):
+                problems.append(f"{where} blocks from {threshold}; the floor blocks from {limit}")
+    for name in config["requiredFilters"]:
+        entry = _entry(filters, name)
+        if entry is None or not _get(entry, "enabled") or not _get(entry, "blocking"):
+            problems.append(f"{name} is not on and blocking")
+    return problems
+
+
+def _deployment_filter(props: Mapping[str, Any], policies: list[Any], config: dict[str, Any]) -> list[str]:
+    name, default = _get(props, "properties.raiPolicyName"), FACTS["defaultContentFilter"]["name"]
+    if not name:
+        return [f"properties.raiPolicyName is not set: attach {default} or a content filter policy of the stack"]
+    if str(name).lower() == default.lower():
+        return [f"{default}: {p}" for p in _below_floor(_default_filters(), None, config)]
+    account = _account_of(props)
+    # The policy must be on the deployment's own account; an account known only after apply matches any.
+    same = [p for a, n, p in policies if n == str(name).lower() and (a == account or None in (a, account))]
+    if not same:
+        return [f"content filter {name!r} is neither {default} nor a content filter policy of its Foundry resource"]
+    filters, mode = _get(same[0], "properties.contentFilters") or [], _get(same[0], "properties.mode")
+    return [f"content filter {name!r}: {p}" for p in _below_floor(filters, mode, config)]
+
+
+def _content_filter_floor(args: StackValidationArgs, report: ReportViolation) -> None:
+    config = {**DEFAULTS["foundry-content-filter"], **dict(args.get_config() or {})}
+    policies = _rai_policies(args)
+    for resource in args.resources:
+        if resource.resource_type == FOUNDRY_DEPLOYMENT:
+            for problem in _deployment_filter(resource.props, policies, config):
+                report(f"model deployment {resource.name}: {problem}", resource.urn)
+
+
 STACK_POLICIES = [
+    StackValidationPolicy(
+        name="foundry-content-filter",
+        description="Foundry model deployments are filtered by a content filter policy no weaker than the "
+        f"configured floor. [mirrors: {MIRRORS['foundry-content-filter']}]",
+        validate=_content_filter_floor,
+        enforcement_level=MANDATORY,
+        config_schema=_schema("foundry-content-filter"),
+    ),
     StackValidationPolicy(
         name="serverless-one-per-model",
         description="A project has at most one serverless deployment per model. "

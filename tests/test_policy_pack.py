@@ -14,7 +14,9 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 
 from policy.rules import MIRRORS, POLICIES
-from tests.conftest import ML, ROOT, run, shipped_config, stack_config
+from tests.conftest import CS, LLAMA33, ML, ROOT, foundry, run, shipped_config, stack_config
+from tools import policy_facts
+from tools.engine import UNKNOWN
 from tools.policy_check import PolicyPackProcess, _struct, read_policy_config
 
 ALL_POLICIES = {p.name for p in POLICIES}
@@ -44,9 +46,19 @@ def analyze(pack: PolicyPackProcess, type_: str, props: dict[str, Any]) -> list[
     ]
 
 
+# A locked-down Foundry stack: Entra ID only, no public network, a strict named content filter beside the default.
+STRICT = {"hate": "Low", "sexual": "Low", "violence": "Low", "selfHarm": "Low", "indirectAttack": True}
+LOCKED_FOUNDRY = stack_config(
+    deployments=[foundry("maverick", contentFilter="strict"), foundry("llama33", LLAMA33)],
+    contentFilters={"strict": STRICT},
+    foundry={"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny"}},
+)
+
+
 def baseline(type_: str, pick=None) -> dict[str, Any]:
     stacks = [
         run("prod", shipped_config("prod")),
+        run("dev", LOCKED_FOUNDRY),
         run("dev", stack_config(hub={"containerRegistry": True})),
     ]
     for result in stacks:
@@ -79,6 +91,10 @@ STORAGE = ("azure-native:storage:StorageAccount", None)
 VAULT = ("azure-native:keyvault:Vault", None)
 REGISTRY = ("azure-native:containerregistry:Registry", None)
 INSIGHTS = ("azure-native:applicationinsights:Component", None)
+ACCOUNT = (f"{CS}:Account", None)
+FOUNDRY_PROJECT = (f"{CS}:Project", None)
+FOUNDRY_DEPLOYMENT = (f"{CS}:Deployment", None)
+RAI_POLICY = (f"{CS}:RaiPolicy", None)
 
 # (policy, resource, path, new value, config for the policy or None) -> violation expected
 MUTATIONS = [
@@ -124,6 +140,22 @@ MUTATIONS = [
     ("required-tags", SERVERLESS, "tags", REMOVE, None),
     ("required-tags", VAULT, "tags.owner", REMOVE, {"tags": ["owner", "costCenter"]}),
     ("no-preview-api-versions", STORAGE, None, None, None),
+    ("foundry-local-auth-disabled", ACCOUNT, "properties.disableLocalAuth", False, None),
+    ("foundry-local-auth-disabled", ACCOUNT, "properties.disableLocalAuth", REMOVE, None),
+    ("foundry-public-network-access", ACCOUNT, "properties.publicNetworkAccess", "Enabled", None),
+    ("foundry-public-network-access", ACCOUNT, "properties.publicNetworkAccess", REMOVE, None),
+    ("foundry-public-network-access", ACCOUNT, "properties.publicNetworkAccess", "Disabled", {"allowed": ["Enabled"]}),
+    ("foundry-managed-identity", ACCOUNT, "identity.type", "None", None),
+    ("foundry-managed-identity", ACCOUNT, "identity", REMOVE, None),
+    ("foundry-managed-identity", FOUNDRY_PROJECT, "identity", REMOVE, None),
+    (
+        "foundry-no-auto-upgrade",
+        FOUNDRY_DEPLOYMENT,
+        "properties.versionUpgradeOption",
+        "OnceCurrentVersionExpired",
+        None,
+    ),
+    ("foundry-no-auto-upgrade", FOUNDRY_DEPLOYMENT, "properties.versionUpgradeOption", REMOVE, None),
 ]
 
 # Configs that make the shipped baselines compliant for the advisory network policies.
@@ -155,7 +187,22 @@ def test_each_mutation_violates_exactly_its_policy(pack, tmp_path, case):
 
 
 @pytest.mark.parametrize(
-    "resource", [HUB, PROJECT, SERVERLESS, DEPLOYMENT, STORAGE, VAULT, REGISTRY, INSIGHTS], ids=lambda r: r[0]
+    "resource",
+    [
+        HUB,
+        PROJECT,
+        SERVERLESS,
+        DEPLOYMENT,
+        STORAGE,
+        VAULT,
+        REGISTRY,
+        INSIGHTS,
+        ACCOUNT,
+        FOUNDRY_PROJECT,
+        FOUNDRY_DEPLOYMENT,
+        RAI_POLICY,
+    ],
+    ids=lambda r: r[0],
 )
 def test_baselines_from_the_program_are_compliant(pack, tmp_path, resource):
     type_, pick = resource
@@ -165,7 +212,7 @@ def test_baselines_from_the_program_are_compliant(pack, tmp_path, resource):
 
 def test_every_policy_is_tested_both_ways():
     resource_policies = {p for p, *_ in MUTATIONS}
-    stack_policies = {"serverless-one-per-model", "stack-output-secrets"}
+    stack_policies = {"serverless-one-per-model", "stack-output-secrets", "foundry-content-filter"}
     assert resource_policies | stack_policies == ALL_POLICIES
     assert set(MIRRORS) == ALL_POLICIES, "every policy names the rule it mirrors"
 
@@ -256,3 +303,132 @@ def test_unknown_policy_in_config_is_an_error(tmp_path):
 def test_shipped_policy_configs_name_real_policies():
     for path in (ROOT / "policy" / "config").glob("*.json"):
         assert read_policy_config(path, ALL_POLICIES), path
+
+
+def test_shipped_facts_are_the_catalogs():
+    # The pack ships its own copy of the catalog facts it uses; regenerate it with `python -m tools.policy_facts`.
+    assert (ROOT / "policy" / "facts.json").read_text() == policy_facts.render()
+
+
+# foundry-content-filter joins each model deployment to the content filter policy it names on the same Foundry
+# resource (a stack policy); Microsoft's default policy is judged by the catalog's facts.
+def foundry_resources(config: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    result = run("dev", config)
+    return [(r.type, copy.deepcopy(r.inputs)) for r in result.registrations if r.type in (DEPLOYMENT_T, RAI_T)]
+
+
+DEPLOYMENT_T, RAI_T = FOUNDRY_DEPLOYMENT[0], RAI_POLICY[0]
+
+
+def analyze_foundry(pack, resources: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    request = proto.AnalyzeStackRequest(
+        resources=[
+            proto.AnalyzerResource(type=t, properties=_struct(p), urn=f"urn:pulumi:dev::p::{t}::r{i}", name=f"r{i}")
+            for i, (t, p) in enumerate(resources)
+        ]
+    )
+    return [(d.policyName, d.message) for d in pack.stub.AnalyzeStack(request).diagnostics]
+
+
+def _filter(props: dict[str, Any], name: str, source: str | None = None) -> dict[str, Any]:
+    return next(
+        f for f in props["properties"]["contentFilters"] if f["name"] == name and source in (None, f.get("source"))
+    )
+
+
+def _strict_deployment(resources):
+    return next(p for t, p in resources if t == DEPLOYMENT_T and p["properties"]["raiPolicyName"] == "strict")
+
+
+def _policy(resources):
+    return next(p for t, p in resources if t == RAI_T)
+
+
+# (case, change to the locked-down stack's resources, policy config or None, fragment of the violation)
+FILTER_CASES = [
+    ("attached policy omitted", lambda r: _strict_deployment(r)["properties"].pop("raiPolicyName"), None, "not set"),
+    (
+        "no such policy",
+        lambda r: _strict_deployment(r)["properties"].update(raiPolicyName="Microsoft.Nill"),
+        None,
+        "neither",
+    ),
+    ("policy of another account", lambda r: _strict_deployment(r).update(accountName="aif-other"), None, "neither"),
+    (
+        "weaker threshold",
+        lambda r: _filter(_policy(r), "Hate", "Completion").update(severityThreshold="High"),
+        None,
+        "Hate on completions blocks from High; the floor blocks from Medium",
+    ),
+    (
+        "category omitted",
+        lambda r: _policy(r)["properties"]["contentFilters"].remove(_filter(_policy(r), "Sexual", "Prompt")),
+        None,
+        "Sexual on prompts is not set",
+    ),
+    ("category off", lambda r: _filter(_policy(r), "Violence", "Prompt").update(enabled=False), None, "is off"),
+    ("annotate only", lambda r: _filter(_policy(r), "Selfharm", "Completion").update(blocking=False), None, "is off"),
+    ("jailbreak off", lambda r: _filter(_policy(r), "Jailbreak").update(enabled=False), None, "Jailbreak is not on"),
+    ("asynchronous", lambda r: _policy(r)["properties"].update(mode="Asynchronous_filter"), None, "mode"),
+    ("filters omitted", lambda r: _policy(r)["properties"].pop("contentFilters"), None, "is not set"),
+    (
+        "stricter floor than Microsoft's default",
+        lambda r: None,
+        {"maxSeverity": {"Hate": "Low"}},
+        "Microsoft.DefaultV2: Hate on prompts blocks from Medium; the floor blocks from Low",
+    ),
+    (
+        "a filter the floor requires",
+        lambda r: _filter(_policy(r), "Indirect Attack").update(enabled=False),
+        {"requiredFilters": ["Jailbreak", "Indirect Attack"]},
+        "Indirect Attack is not on",
+    ),
+]
+
+
+def test_content_filters_the_program_attaches_meet_the_floor(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    assert analyze_foundry(pack, foundry_resources(LOCKED_FOUNDRY)) == []
+    assert analyze_foundry(pack, foundry_resources(shipped_config("dev"))) == [], "Microsoft's default meets it"
+
+
+@pytest.mark.parametrize("case", FILTER_CASES, ids=[c[0] for c in FILTER_CASES])
+def test_each_content_filter_mutation_violates_the_floor(pack, tmp_path, case):
+    _, mutate, config, fragment = case
+    resources = foundry_resources(LOCKED_FOUNDRY)
+    mutate(resources)
+    configure(pack, {**BASELINE_CONFIG, **({"foundry-content-filter": config} if config else {})}, tmp_path)
+    found = analyze_foundry(pack, resources)
+    assert {f[0] for f in found} == {"foundry-content-filter"}, found
+    assert any(fragment in f[1] for f in found), found
+
+
+ACCOUNT_IDS = "/subscriptions/s/resourceGroups/g/providers/Microsoft.CognitiveServices/accounts"
+
+
+def test_the_floor_join_works_on_outputs_too(pack, tmp_path):
+    # After apply the engine hands a stack policy outputs: no accountName, the account is in the id.
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    resources = foundry_resources(LOCKED_FOUNDRY)
+    for _, props in resources:
+        account = props.pop("accountName")
+        name = props.pop("raiPolicyName", None) or props.pop("deploymentName")
+        kind = "raiPolicies" if name == "strict" else "deployments"
+        props |= {
+            "name": name,
+            "id": f"{ACCOUNT_IDS}/{account}/{kind}/{name}",
+        }
+    assert analyze_foundry(pack, resources) == []
+    moved = copy.deepcopy(resources)
+    _policy(moved)["id"] = _policy(moved)["id"].replace("/accounts/", "/accounts/other-")
+    assert [f[0] for f in analyze_foundry(pack, moved)] == ["foundry-content-filter"]
+
+
+def test_a_policy_name_known_only_after_apply_is_not_guessed(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    resources = foundry_resources(LOCKED_FOUNDRY)
+    policy = _policy(resources)
+    policy.pop("raiPolicyName")
+    policy["name"] = UNKNOWN
+    (found,) = analyze_foundry(pack, resources)
+    assert found[0] == "foundry-content-filter" and found[1].startswith("can't run policy"), found

@@ -20,6 +20,20 @@ def facts() -> dict[str, Any]:
         "serverlessRegions": sorted(catalog.serverless_regions()),
         "gpuVmSkus": list(catalog.GPU_VM_SKUS),
         "maxRequestTimeoutSeconds": catalog.LIMITS.max_request_timeout_seconds,
+        "contentFilterSeverities": list(catalog.RAI_SEVERITIES),
+        "defaultContentFilter": _default_content_filter(),
+    }
+
+
+def _default_content_filter() -> dict[str, Any]:
+    default = catalog.MICROSOFT_DEFAULT_CONTENT_FILTER
+    source = catalog.SOURCES[default.source]
+    return {
+        "name": default.name,
+        "thresholds": dict(default.thresholds),
+        "filters": list(default.filters),
+        "source": source.url,
+        "dated": source.dated.isoformat(),
     }
 
 
