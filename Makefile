@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 # would compile those modules again on every run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install plan test lint lock clean
+.PHONY: install plan test lint bench lock clean
 
 $(UV_STAMP):
 	rm -rf .uv
@@ -46,6 +46,10 @@ lint: $(VENV)/.synced-test
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Speed as ratios measured in one run; `make bench ARGS=--all` adds make test and a fresh clone's first plan.
+bench: install
+	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 # After changing the dependencies in pyproject.toml: re-resolve, then commit uv.lock with it.
 lock: $(UV_STAMP)
