@@ -335,10 +335,24 @@ class ArmClient:
         self.scope = scope or arm_scope(self.endpoint, environ)
         self.deadline = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
         self.poll_interval, self.max_polls, self.max_pages = poll_interval, max_polls, max_pages
+        self._options = {
+            "poll_interval": poll_interval,
+            "max_polls": max_polls,
+            "max_pages": max_pages,
+            "max_body_bytes": max_body_bytes,
+            "max_retry_after": max_retry_after,
+            "retry_total": retry_total,
+        }
         self._credential = _TokenLedger(credential)
         self._transport = _BoundedTransport(self.deadline, max_body_bytes)
         self._retry = {"max_retry_after": max_retry_after, "retry_total": retry_total, "retry_status": retry_total}
         self.pipeline = ARMPipelineClient(base_url=self.endpoint, policies=self.policies(), transport=self._transport)
+
+    def sibling(self, endpoint: str) -> "ArmClient":
+        """A client for another origin (an Azure ML registry host): the same token scope, deadline and limits;
+        `endpoint` must pass `checked_endpoint` and the caller's own rule for which hosts may get the token."""
+        credential = self._credential.credential
+        return ArmClient(credential, endpoint, scope=self.scope, deadline=self.deadline, **self._options)
 
     def policies(self) -> list[Any]:
         """The generated clients' list without auto-registration (a write and an endless poll on a 409), network

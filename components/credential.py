@@ -43,18 +43,34 @@ class Cloud:
     """Without a trailing slash."""
     arm_scope: str
     authority: str
+    ml_registry_discovery: str
+    """Where Azure ML registries (azureml-meta) say which host serves their models."""
+    ml_domain: str
+    """The domain every Azure ML registry host of this cloud is under: the ARM token goes to no other."""
 
 
-def _cloud(name: str, sdk_cloud: AzureClouds, authority: str) -> Cloud:
-    # azure-mgmt-core's own table (the one the generated clients use), so no endpoint is written here twice.
+def _cloud(name: str, sdk_cloud: AzureClouds, authority: str, registry_region: str, ml_domain: str) -> Cloud:
+    # azure-mgmt-core's own table (the one the generated clients use), so no endpoint is written here twice;
+    # the registry discovery hosts are azure-ai-ml's (_azure_environments.py, REGISTRY_DISCOVERY_ENDPOINT).
     endpoints = get_arm_endpoints(sdk_cloud)
-    return Cloud(name, endpoints["resource_manager"].rstrip("/"), endpoints["credential_scopes"][0], authority)
+    arm, scope = endpoints["resource_manager"].rstrip("/"), endpoints["credential_scopes"][0]
+    return Cloud(name, arm, scope, authority, f"https://{registry_region}.{ml_domain}", ml_domain)
 
 
 CLOUDS: dict[str, Cloud] = {
-    "public": _cloud("public", AzureClouds.AZURE_PUBLIC_CLOUD, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD),
-    "usgovernment": _cloud("usgovernment", AzureClouds.AZURE_US_GOVERNMENT, AzureAuthorityHosts.AZURE_GOVERNMENT),
-    "china": _cloud("china", AzureClouds.AZURE_CHINA_CLOUD, AzureAuthorityHosts.AZURE_CHINA),
+    "public": _cloud(
+        "public", AzureClouds.AZURE_PUBLIC_CLOUD, AzureAuthorityHosts.AZURE_PUBLIC_CLOUD, "eastus", "api.azureml.ms"
+    ),
+    "usgovernment": _cloud(
+        "usgovernment",
+        AzureClouds.AZURE_US_GOVERNMENT,
+        AzureAuthorityHosts.AZURE_GOVERNMENT,
+        "usgovarizona",
+        "api.ml.azure.us",
+    ),
+    "china": _cloud(
+        "china", AzureClouds.AZURE_CHINA_CLOUD, AzureAuthorityHosts.AZURE_CHINA, "chinaeast2", "api.ml.azure.cn"
+    ),
 }
 # The names pulumi-azure-native accepts for ARM_ENVIRONMENT (provider/pkg/azure GetCloudByName, case-insensitive).
 CLOUD_ALIASES = {
@@ -77,6 +93,23 @@ def cloud_from_env(environ: Mapping[str, str] = os.environ) -> Cloud:
         # The provider would silently use the public cloud; signing in there with another cloud's identity fails later.
         raise UserError(f"{variable} {raw!r} is not an Azure cloud: use public, usgovernment or china")
     return CLOUDS[name]
+
+
+def subscription_from_env(flag: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """The subscription a command works on: --subscription-id, else ARM_SUBSCRIPTION_ID, else AZURE_SUBSCRIPTION_ID."""
+    for source, value in (
+        ("--subscription-id", flag),
+        ("ARM_SUBSCRIPTION_ID", environ.get("ARM_SUBSCRIPTION_ID")),
+        ("AZURE_SUBSCRIPTION_ID", environ.get("AZURE_SUBSCRIPTION_ID")),
+    ):
+        if value is None or (source != "--subscription-id" and not value.strip()):
+            continue
+        if not GUID.fullmatch(value.strip()):
+            raise UserError(
+                f"{source} {value!r} is not a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)"
+            )
+        return value.strip().lower()
+    raise UserError("which subscription? give --subscription-id GUID or set ARM_SUBSCRIPTION_ID")
 
 
 def quiet_azure_logging() -> None:

@@ -54,59 +54,48 @@ def _plan(args: argparse.Namespace) -> int:
     return 1 if plan.mandatory else 0
 
 
-SIGN_IN_HINT = (
-    "not signed in to Azure ({reason}): run `az login` (and `az account set -s <subscription>`), or set "
-    "AZURE_CLIENT_ID/AZURE_TENANT_ID for a federated or certificate credential"
-)
-
-
 def _load_config(stack: str):
     stack_file = read_stack_file(find_project_root(Path.cwd()), stack)
     return config_from_engine(stack_file.values, set(stack_file.secret_keys), stack).config
 
 
+PREFLIGHT_SECONDS = 300
+"""One deadline for every request preflight makes: retries, pages and the registry included."""
+
+
+def _arm_client(credential, seconds: float):
+    from components.arm import ArmClient
+    from components.credential import credential_from_env
+
+    return ArmClient(credential or credential_from_env(), deadline=seconds)
+
+
 def _preflight(args: argparse.Namespace, credential=None) -> int:
-    from azure.core.exceptions import ClientAuthenticationError
+    from components.credential import subscription_from_env
+    from infra.config import today_utc
+    from tools.preflight import FAIL, Preflight, render_table
 
-    from components.arm import ArmClient, ArmError, arm_endpoint
-    from tools.preflight import Preflight, render_table
-
-    subscription = (
-        args.subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID") or os.environ.get("ARM_SUBSCRIPTION_ID")
-    )
-    if not subscription or not GUID.fullmatch(subscription):
-        print("error: give the subscription: --subscription-id GUID (or AZURE_SUBSCRIPTION_ID)", file=sys.stderr)
-        return 2
+    subscription = subscription_from_env(args.subscription_id)
     config = _load_config(args.stack)
-    if credential is None:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
-    client = ArmClient(credential, arm_endpoint())
-    try:
-        checks = Preflight(config, client, subscription).run()
-    except ClientAuthenticationError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print("error: " + SIGN_IN_HINT.format(reason=reason[:160]), file=sys.stderr)
-        return 1
-    except ArmError as exc:
-        if exc.status == 401:
-            print("error: " + SIGN_IN_HINT.format(reason="ARM refused the token, expired?"), file=sys.stderr)
-        else:
-            print(f"error: Azure Resource Manager: {exc}", file=sys.stderr)
-        return 1
-    failed = any(c.status == "fail" for c in checks)
+    client = _arm_client(credential, PREFLIGHT_SECONDS)
+    checks = Preflight(config, client, subscription, args.stack, today_utc()).run()
+    failed = any(c.status == FAIL for c in checks)
     if args.format == "json":
-        payload = {
-            "stack": args.stack,
-            "subscription": subscription,
-            "ok": not failed,
-            "checks": [asdict(c) for c in checks],
-        }
-        print(json.dumps(payload, indent=2))
+        payload = {"stack": args.stack, "subscription": subscription, "ok": not failed}
+        print(json.dumps({**payload, "checks": [asdict(c) for c in checks]}, indent=2))
     else:
         print(render_table(checks), end="")
     return 1 if failed else 0
+
+
+def _purge(args: argparse.Namespace, credential=None) -> int:
+    from components.credential import subscription_from_env
+    from tools.purge import PURGE_SECONDS, Purge, run_purge
+
+    subscription = subscription_from_env(args.subscription_id)
+    config = _load_config(args.stack)
+    purge = Purge(config, _arm_client(credential, PURGE_SECONDS), subscription, args.stack)
+    return run_purge(purge, args.yes, sys.stdin, sys.stdout)
 
 
 def _smoke(args: argparse.Namespace) -> int:
@@ -156,14 +145,25 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     plan.set_defaults(func=_plan)
 
     preflight = commands.add_parser(
-        "preflight", help="check with Azure, before pulumi up: offers, quota, permissions, existing endpoints"
+        "preflight",
+        help="check with Azure, before pulumi up: offers, models, quota, permissions, names a destroy left blocked",
     )
     preflight.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
     preflight.add_argument(
-        "--subscription-id", default=None, help="default: AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID"
+        "--subscription-id", default=None, help="default: ARM_SUBSCRIPTION_ID, then AZURE_SUBSCRIPTION_ID"
     )
     preflight.add_argument("--format", choices=("text", "json"), default="text")
     preflight.set_defaults(func=lambda a: _preflight(a, credential))
+
+    purge = commands.add_parser(
+        "purge", help="after pulumi destroy: purge the stack's soft-deleted key vault and Foundry resource (asks first)"
+    )
+    purge.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    purge.add_argument(
+        "--subscription-id", default=None, help="default: ARM_SUBSCRIPTION_ID, then AZURE_SUBSCRIPTION_ID"
+    )
+    purge.add_argument("--yes", action="store_true", help="purge without asking (CI); otherwise asks on a terminal")
+    purge.set_defaults(func=lambda a: _purge(a, credential))
 
     smoke = commands.add_parser(
         "smoke", help="after pulumi up: call every endpoint plain and streaming, check the answers; keys never printed"
