@@ -315,3 +315,13 @@ def test_found_by_fuzzing_an_empty_page_and_a_first_answer_of_the_wrong_shape(ho
     home.script.routes["/put"] = lambda h: h.json(200, {"properties": 7})
     with pytest.raises(ArmError, match="starts the operation is not what ARM sends"):
         arm.operation("PUT", "/put", "1", {})
+
+
+def test_nothing_logs_the_token_even_at_debug(home, caplog):
+    import logging
+
+    home.script.routes["/r"] = answer_then([lambda h: h.json(503, {})], lambda h: h.json(400, {"error": {"code": "X"}}))
+    with caplog.at_level(logging.DEBUG), pytest.raises(ArmError):
+        client(home).get("/r", "1")
+    assert caplog.records, "the libraries did log at DEBUG"
+    assert TOKEN not in caplog.text and TOKEN[:12] not in caplog.text
