@@ -579,6 +579,9 @@ FOUNDRY_ROUTES: dict[Api, str] = {
     # The v1 API's legacy completions route; no Llama offered as a Foundry Model today answers it.
     Api.COMPLETIONS: "/openai/v1/completions",
 }
+# The hosts those routes live on [foundry-endpoints]: a token for FOUNDRY_TOKEN_SCOPE opens every Foundry
+# resource its holder may use, so `llama-on-azure smoke` sends it to these hosts only.
+FOUNDRY_INFERENCE_HOST_SUFFIXES: tuple[str, ...] = (".services.ai.azure.com", ".openai.azure.com")
 
 # Content filter (RaiPolicy) names exactly as API 2025-06-01 takes them, with the spaces [rai-content-filters].
 RAI_HARM_CATEGORIES: tuple[str, ...] = ("Hate", "Sexual", "Violence", "Selfharm")

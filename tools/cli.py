@@ -98,21 +98,24 @@ def _purge(args: argparse.Namespace, credential=None) -> int:
     return run_purge(purge, args.yes, sys.stdin, sys.stdout)
 
 
-def _smoke(args: argparse.Namespace) -> int:
-    from tools.smoke import Caller, SmokeError, load_outputs, render_table, run_smoke
+def _smoke(args: argparse.Namespace, credential=None) -> int:
+    from tools.smoke import Client, load_outputs, parse_timeout, redactor_for, render_table, run_smoke
 
+    timeout = parse_timeout(args.timeout)
+    outputs = load_outputs(args.stack, args.outputs)
+    redact = redactor_for(outputs)  # knows every key before anything from the outputs reaches a message
+    client = Client(timeout, allow_http_loopback=args.allow_http_loopback)
     try:
-        outputs = load_outputs(args.stack, args.outputs)
-        results = run_smoke(outputs, Caller(timeout=args.timeout))
-    except SmokeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        results = run_smoke(outputs, client, None if credential is None else lambda: credential, redact)
+    except UserError as exc:
+        raise UserError(redact(str(exc))) from None
+    failed = any(r.status == "fail" for r in results)
     if args.format == "json":
-        failed = any(r.status == "fail" for r in results)
-        print(json.dumps({"ok": not failed, "results": [asdict(r) for r in results]}, indent=2))
+        text = json.dumps(redact.value({"ok": not failed, "results": [asdict(r) for r in results]}), indent=2) + "\n"
     else:
-        print(render_table(results), end="")
-    return 1 if any(r.status == "fail" for r in results) else 0
+        text = render_table(results)
+    print(redact(text), end="")
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None, credential=None) -> int:
@@ -171,9 +174,16 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     source = smoke.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="read the outputs with `pulumi stack output --json --show-secrets`")
     source.add_argument("--outputs", type=Path, help="a file holding that JSON")
-    smoke.add_argument("--timeout", type=float, default=120.0, help="seconds per call (default 120)")
+    smoke.add_argument(
+        "--timeout", default="120", help="seconds per call, everything included: connect, answer, stream, retries"
+    )
     smoke.add_argument("--format", choices=("text", "json"), default="text")
-    smoke.set_defaults(func=_smoke)
+    smoke.add_argument(
+        "--allow-http-loopback",
+        action="store_true",
+        help="for tests against a local server: allow plain http to 127.0.0.1/::1/localhost (never elsewhere)",
+    )
+    smoke.set_defaults(func=lambda a: _smoke(a, credential))
 
     args = parser.parse_args(argv)
     try:

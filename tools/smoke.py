@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import http.client
 import json
+import math
+import re
 import socket
+import ssl
 import subprocess
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components import catalog
 from infra.errors import UserError
+from infra.exports import ENDPOINT_KEYS, read_endpoints
+from tools.redact import MIN_SECRET, Redactor, clean_secret, printable
 
-FINISH_REASONS = {"stop", "length", "content_filter", "content_filter_error", None}
+DEFAULT_TIMEOUT = 120.0
+MAX_TIMEOUT = 900.0
+"""Seconds one call (connect, answer, stream, retries) may take at most: a model answering 16 tokens is far faster."""
+MAX_ATTEMPTS = 4
+MAX_RETRY_AFTER = 30.0
+"""Longest wait between two attempts, whatever Retry-After asks (86400, a date next year)."""
+MAX_BODY_BYTES = 1 << 20
+MAX_STREAM_BYTES = 4 << 20
+MAX_LINE_BYTES = 256 << 10
+MAX_EVENTS = 10_000
+MAX_OUTPUTS_BYTES = 16 << 20
+PULUMI_TIMEOUT = 120
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+STACK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*){0,2}")
+"""A stack name, or org/project/stack; never something the pulumi CLI would read as a flag or a path."""
+FINISH_REASONS = {"stop", "length", "content_filter", "content_filter_error", "tool_calls", None}
 CHAT_BODY = {
     "messages": [
         {"role": "system", "content": "You are a smoke test. Answer in one word."},
@@ -26,14 +49,17 @@ CHAT_BODY = {
     "temperature": 0,
 }
 COMPLETION_BODY = {"prompt": "The capital of France is", "max_tokens": 16, "temperature": 0}
+OK, FAIL, NOT_CHECKED = "ok", "fail", "not checked"
+MASKED = "[secret]"
+"""What `pulumi stack output` prints for a secret without --show-secrets."""
 
 
 class SmokeError(UserError):
-    """The outputs could not be read: a message for the user."""
+    """The outputs could not be read, or a flag is wrong: a message for the user."""
 
 
 class Failed(Exception):
-    """One call failed; the message names what, never the key."""
+    """One call failed; the message names what, never a key."""
 
 
 @dataclass
@@ -42,78 +68,380 @@ class SmokeResult:
     mode: str
     """plain or stream."""
     status: str
-    """ok or fail."""
+    """ok, fail, or not checked."""
     latency_ms: int
     prompt_tokens: int | None
     completion_tokens: int | None
     detail: str
 
 
-def load_outputs(stack: str | None, outputs_file: Path | None, run=subprocess.run) -> dict[str, Any]:
+# ---------------------------------------------------------------------------------------------------------------
+# Flags and outputs.
+
+
+def parse_timeout(text: str | float) -> float:
+    """--timeout: seconds per call, positive, finite and at most MAX_TIMEOUT."""
+    try:
+        seconds = float(text)
+    except (TypeError, ValueError):
+        raise SmokeError(f"--timeout {text!r} is not a number of seconds; give e.g. 60") from None
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_TIMEOUT:
+        raise SmokeError(f"--timeout {text!r} is not allowed: more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    return seconds
+
+
+def _outputs_json(text: str, source: str) -> Any:
+    """The JSON object in `text`; lines the CLI prints before it (an update notice, a warning) are skipped."""
+    with contextlib.suppress(ValueError):
+        return json.loads(text)
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"^[ \t]*\{", text, re.MULTILINE):
+        with contextlib.suppress(ValueError):
+            value, _ = decoder.raw_decode(text, match.end() - 1)
+            if isinstance(value, dict):
+                return value
+    # Never quote the text: it is the output of --show-secrets.
+    raise SmokeError(f"{source} is not JSON (expected the output of `pulumi stack output --json --show-secrets`)")
+
+
+def _read_outputs_file(path: Path) -> Any:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_OUTPUTS_BYTES + 1)
+    except OSError as exc:
+        raise SmokeError(f"cannot read outputs from {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_OUTPUTS_BYTES:
+        raise SmokeError(f"{path} is larger than {MAX_OUTPUTS_BYTES} bytes: not the outputs of a stack")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SmokeError(f"{path} is not UTF-8 text: save the outputs with `pulumi stack output --json`") from None
+    return _outputs_json(text, str(path))
+
+
+def load_outputs(stack: str | None, outputs_file: Path | None, run: Callable[..., Any] = subprocess.run) -> Any:
     """`pulumi stack output --json --show-secrets` of a stack, or the same JSON from a file."""
     if outputs_file is not None:
-        try:
-            return json.loads(outputs_file.read_text())
-        except (OSError, ValueError) as exc:
-            raise SmokeError(f"cannot read outputs from {outputs_file}: {exc}") from None
-    command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", str(stack)]
+        return _read_outputs_file(outputs_file)
+    if not stack or not STACK_NAME.fullmatch(stack):
+        raise SmokeError(f"--stack {stack!r} is not a stack name (letters, digits, '-', '_', '.', org/project/stack)")
+    command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
     try:
-        done = run(command, capture_output=True, text=True, timeout=120)
+        done = run(command, capture_output=True, text=True, timeout=PULUMI_TIMEOUT)
     except FileNotFoundError:
         raise SmokeError("the pulumi CLI is not installed: install it, or pass --outputs FILE") from None
+    except subprocess.TimeoutExpired:
+        raise SmokeError(f"`pulumi stack output` did not finish within {PULUMI_TIMEOUT} s") from None
+    except (OSError, ValueError) as exc:
+        raise SmokeError(f"cannot run the pulumi CLI: {exc}") from None
     if done.returncode != 0:
-        raise SmokeError(f"pulumi stack output failed: {done.stderr.strip().splitlines()[-1] if done.stderr else ''}")
-    return json.loads(done.stdout)
+        last = (done.stderr or "").strip().splitlines()[-1:] or ["no message"]
+        raise SmokeError(f"`pulumi stack output` failed (exit {done.returncode}): {printable(last[0], 300)}")
+    return _outputs_json(done.stdout or "", "what `pulumi stack output` printed")
 
 
-class Caller:
-    """POSTs JSON with a bearer key; retries 429 with backoff; never lets the key into a message."""
+def redactor_for(outputs: Any) -> Redactor:
+    """A redactor that knows every string under endpointKeys, before anything else is read from the outputs."""
+    redactor = Redactor()
+    stack = [outputs.get(ENDPOINT_KEYS)] if isinstance(outputs, dict) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and item != MASKED:
+            redactor.add(item)
+        elif isinstance(item, dict):
+            stack += list(item.values())
+        elif isinstance(item, list):
+            stack += item
+    return redactor
 
-    def __init__(self, timeout: float = 60, attempts: int = 4, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.timeout, self.attempts, self.sleep = timeout, attempts, sleep
 
-    def post(self, url: str, key: str, body: dict[str, Any]) -> tuple[int, Any]:
-        """(status, open response); the caller reads and closes it (a stream is read as it arrives)."""
+# ---------------------------------------------------------------------------------------------------------------
+# An HTTP client that cannot hang and cannot leak: one deadline per call, capped bytes, no redirects, https only.
+
+
+@dataclass
+class Deadline:
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def remaining(self) -> float:
+        return self.seconds - (time.monotonic() - self.started)
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def failure(self) -> Failed:
+        return Failed(f"no complete answer within {self.seconds:g} s")
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+def check_url(url: Any, allow_http_loopback: bool = False) -> Target:
+    """Where a credential may go: https, or plain http to this machine when the flag allows it; nothing else."""
+    if not isinstance(url, str) or not url or _UNSAFE_URL.search(url):
+        raise Failed("the url is empty or has spaces or control characters")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise Failed("the url cannot be parsed") from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme == "http" and not (allow_http_loopback and host in LOOPBACK):
+        hint = " (--allow-http-loopback allows it for 127.0.0.1 only)" if host in LOOPBACK else ""
+        raise Failed(f"the url is plain http: a key is sent over https only{hint}")
+    if scheme not in ("https", "http"):
+        raise Failed(f"the url's scheme {printable(scheme, 20)!r} is not allowed: smoke calls https:// URLs only")
+    if not host or parts.username is not None or parts.password is not None:
+        raise Failed("the url has no host, or carries a user name or password")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
+
+
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def retry_delay(value: str | None, attempt: int, now: Callable[[], float] = time.time) -> float:
+    """Seconds to wait before the next attempt: Retry-After (seconds or an HTTP date), capped; else a backoff."""
+    backoff = min(2.0 * 2**attempt, MAX_RETRY_AFTER)
+    text = (value or "").strip()
+    if re.fullmatch(r"[0-9]{1,12}", text):
+        return min(float(text), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return backoff
+    seconds = when.timestamp() - now() if when.tzinfo else math.nan
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER) if math.isfinite(seconds) else backoff
+
+
+class _Watchdog:
+    """Closes the connection's socket when the deadline passes: a trickling server cannot outlive it."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.fired = False
+        self._socket: socket.socket | None = None
+        self._timer = threading.Timer(max(deadline.remaining(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        self._socket = sock
+
+    def _fire(self) -> None:
+        self.fired = True
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _resolve(host: str, port: int, deadline: Deadline) -> list[Any]:
+    """getaddrinfo, bounded by the deadline (the resolver has no timeout of its own)."""
+    found: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            found["error"] = exc
+
+    thread = threading.Thread(target=lookup, daemon=True)
+    thread.start()
+    thread.join(max(deadline.remaining(), 0.0))
+    if thread.is_alive():
+        raise deadline.failure()
+    if "error" in found:
+        raise Failed(f"cannot resolve {printable(host, 80)}: {found['error']}")
+    return found["addresses"]
+
+
+def _connect(target: Target, deadline: Deadline) -> Callable[..., socket.socket]:
+    def create(_address: Any, _timeout: Any = None, _source: Any = None) -> socket.socket:
+        error: OSError | None = None
+        for family, kind, proto, _, address in _resolve(target.host, target.port, deadline):
+            sock = socket.socket(family, kind, proto)
+            sock.settimeout(max(deadline.remaining(), 0.001))
+            try:
+                sock.connect(address)
+                return sock
+            except OSError as exc:
+                error = exc
+                sock.close()
+        raise error or OSError("no address")
+
+    return create
+
+
+class Response:
+    """An answer being read: every read bounded by the call's deadline and a byte cap."""
+
+    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline, watchdog):
+        self.conn, self.raw, self.deadline, self.watchdog = conn, response, deadline, watchdog
+        self.status = response.status
+        self.content_type = response.getheader("Content-Type", "") or ""
+
+    def header(self, name: str) -> str | None:
+        return self.raw.getheader(name)
+
+    def _guard(self, read: Callable[[], bytes]) -> bytes:
+        if self.deadline.expired() or self.watchdog.fired:
+            raise self.deadline.failure()
+        if self.conn.sock is not None:
+            self.conn.sock.settimeout(max(self.deadline.remaining(), 0.001))
+        try:
+            data = read()
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            if self.deadline.expired() or self.watchdog.fired:
+                raise self.deadline.failure() from None
+            raise Failed(f"the connection broke while reading the answer ({type(exc).__name__})") from None
+        if self.watchdog.fired:
+            raise self.deadline.failure()
+        return data
+
+    def body(self, cap: int = MAX_BODY_BYTES) -> bytes:
+        data = self._guard(lambda: self.raw.read(cap + 1))
+        if len(data) > cap:
+            raise Failed(f"the answer is larger than {cap} bytes")
+        return data
+
+    def lines(self) -> Iterator[str]:
+        total = 0
+        while True:
+            line = self._guard(lambda: self.raw.readline(MAX_LINE_BYTES + 1))
+            if not line:
+                return
+            total += len(line)
+            if total > MAX_STREAM_BYTES:
+                raise Failed(f"the stream passed {MAX_STREAM_BYTES} bytes without ending")
+            if len(line) > MAX_LINE_BYTES:
+                raise Failed(f"a stream line is longer than {MAX_LINE_BYTES} bytes")
+            yield line.decode("utf-8", "replace").rstrip("\r\n")
+
+    def close(self) -> None:
+        self.watchdog.cancel()
+        with contextlib.suppress(Exception):
+            self.raw.close()
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+class Client:
+    """POSTs JSON with credentials to their own origin only: no redirects, https, deadline, capped retries."""
+
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        attempts: int = MAX_ATTEMPTS,
+        allow_http_loopback: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout, self.attempts, self.sleep = timeout, max(1, min(attempts, MAX_ATTEMPTS)), sleep
+        self.allow_http_loopback = allow_http_loopback
+        self.context = ssl.create_default_context()
+
+    def post(self, target: Target, headers: dict[str, str], body: dict[str, Any], deadline: Deadline) -> Response:
         data = json.dumps(body).encode()
         for attempt in range(self.attempts):
-            request = urllib.request.Request(url, data=data, method="POST")
-            request.add_header("Authorization", f"Bearer {key}")
-            request.add_header("Content-Type", "application/json")
-            request.add_header("Accept", "text/event-stream" if body.get("stream") else "application/json")
-            try:
-                response = urllib.request.urlopen(request, timeout=self.timeout)
-                return response.status, response
-            except urllib.error.HTTPError as err:
-                if err.code == 429 and attempt + 1 < self.attempts:
-                    retry_after = err.headers.get("Retry-After")
-                    err.close()
-                    self.sleep(float(retry_after) if retry_after and retry_after.isdigit() else 2.0 * 2**attempt)
-                    continue
-                return err.code, err
-            except TimeoutError:
-                raise Failed(f"no answer within {self.timeout:g} s") from None
-            except urllib.error.URLError as err:
-                if isinstance(err.reason, (TimeoutError, socket.timeout)):
-                    raise Failed(f"no answer within {self.timeout:g} s") from None
-                raise Failed(f"cannot connect: {err.reason}") from None
+            response = self._send(target, headers, data, deadline)
+            if 300 <= response.status < 400:
+                response.close()
+                raise Failed(_redirect_message(response, target))
+            if response.status != 429 or attempt + 1 == self.attempts:
+                return response
+            delay = retry_delay(response.header("Retry-After"), attempt)
+            response.close()
+            if delay >= deadline.remaining():
+                raise Failed(f"throttled (HTTP 429): the endpoint asks to wait {delay:g} s, past the deadline")
+            self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _send(self, target: Target, headers: dict[str, str], data: bytes, deadline: Deadline) -> Response:
+        if deadline.expired():
+            raise deadline.failure()
+        timeout = max(deadline.remaining(), 0.001)
+        if target.scheme == "https":
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                target.host, target.port, timeout=timeout, context=self.context
+            )
+        else:
+            conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+        conn._create_connection = _connect(target, deadline)  # type: ignore[attr-defined]
+        watchdog = _Watchdog(deadline)
+        try:
+            conn.connect()
+            watchdog.watch(conn.sock)
+            conn.request("POST", target.path, body=data, headers={**headers, "Content-Type": "application/json"})
+            return Response(conn, conn.getresponse(), deadline, watchdog)
+        except Failed:
+            watchdog.cancel()
+            conn.close()
+            raise
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            watchdog.cancel()
+            conn.close()
+            if deadline.expired() or watchdog.fired:
+                raise deadline.failure() from None
+            raise Failed(_connection_message(exc)) from None
 
-def _read_json(response: Any) -> Any:
-    raw = response.read()
+
+def _connection_message(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"the TLS certificate was refused: {exc.verify_message}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "cannot connect: connection refused"
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
+    return f"cannot connect or no valid answer: {printable(str(reason), 120)}"
+
+
+def _redirect_message(response: Response, target: Target) -> str:
+    location = response.header("Location") or ""
+    try:
+        parts = urllib.parse.urlsplit(location)
+        where = f"{parts.scheme}://{parts.hostname}" if parts.scheme and parts.hostname else "a relative location"
+    except ValueError:
+        where = "an unreadable location"
+    return (
+        f"HTTP {response.status}: the endpoint redirects to {printable(where, 120)}; redirects are never followed, "
+        "so the key goes nowhere else: put the final URL in the stack's exports"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The documented answers.
+
+
+def _json_body(response: Response) -> Any:
+    raw = response.body()
     try:
         return json.loads(raw)
     except ValueError:
-        raise Failed(f"the answer is not JSON: {raw[:80]!r}") from None
+        kind = response.content_type.split(";")[0].strip() or "no content type"
+        sample = printable(raw[:60].decode("utf-8", "replace"), 60)
+        raise Failed(f"the answer is not JSON ({printable(kind, 40)}): {sample!r}") from None
 
 
-def _http_failure(status: int, response: Any) -> None:
+def _http_failure(response: Response) -> None:
     """Raise Failed for an error status; return for a content-filter refusal (the endpoint works)."""
     body: Any = None
-    with contextlib.suppress(ValueError):
-        body = json.loads(response.read() or b"null")
-    code = ((body or {}).get("error") or {}).get("code") if isinstance(body, dict) else None
-    if status == 400 and code == "content_filter":
+    with contextlib.suppress(Failed, ValueError):
+        body = json.loads(response.body() or b"null")
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    code = code if isinstance(code, str) else None
+    if response.status == 400 and code in ("content_filter", "ResponsibleAIPolicyViolation"):
         return
     reasons = {
         401: "authentication refused",
@@ -121,7 +449,12 @@ def _http_failure(status: int, response: Any) -> None:
         404: "not found (wrong URL or endpoint gone)",
         429: "still throttled after retries",
     }
-    raise Failed(f"HTTP {status}: {reasons.get(status, 'error')}" + (f" ({code})" if code else ""))
+    suffix = f" ({printable(code, 60)})" if code else ""
+    raise Failed(f"HTTP {response.status}: {reasons.get(response.status, 'error')}{suffix}")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _usage(body: dict[str, Any]) -> tuple[int, int]:
@@ -129,11 +462,31 @@ def _usage(body: dict[str, Any]) -> tuple[int, int]:
     if not isinstance(usage, dict):
         raise Failed("usage is missing")
     counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
-    if not all(isinstance(c, int) and c >= 0 for c in counts):
-        raise Failed(f"usage counts are not non-negative integers: {usage}")
+    if not all(_count(c) for c in counts):
+        raise Failed("usage counts are not non-negative integers")
     if counts[0] + counts[1] != counts[2]:
         raise Failed(f"usage total_tokens {counts[2]} is not prompt + completion ({counts[0]} + {counts[1]})")
     return counts[0], counts[1]
+
+
+def _check_choice(api: str, choice: Any) -> bool:
+    """One choice of a completion; True when the content filter stopped it."""
+    if not isinstance(choice, dict) or "finish_reason" not in choice:
+        raise Failed("a choice has no finish_reason")
+    reason = choice["finish_reason"]
+    if not isinstance(reason, (str, type(None))) or reason not in FINISH_REASONS:
+        raise Failed(f"finish_reason {printable(str(reason), 40)!r} is not one of the documented values")
+    if api == "chat":
+        message = choice.get("message")
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            raise Failed("choices[].message is not an assistant message")
+        if not isinstance(message.get("content"), (str, type(None))) or (
+            message.get("content") is None and reason != "content_filter"
+        ):
+            raise Failed("choices[].message has no content")
+    elif not isinstance(choice.get("text"), str):
+        raise Failed("choices[].text is missing")
+    return str(reason).startswith("content_filter")
 
 
 def check_completion(api: str, body: Any) -> tuple[int, int, str]:
@@ -144,118 +497,239 @@ def check_completion(api: str, body: Any) -> tuple[int, int, str]:
     if not isinstance(body.get("id"), str) or not body["id"]:
         raise Failed("id is missing")
     if body.get("object") != expected:
-        raise Failed(f"object is {body.get('object')!r}, expected {expected!r}")
-    if not isinstance(body.get("created"), int):
+        raise Failed(f"object is {printable(repr(body.get('object')), 40)}, expected {expected!r}")
+    if not _count(body.get("created")):
         raise Failed("created is not a unix time")
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
         raise Failed("choices is missing or empty")
-    filtered = False
-    for choice in choices:
-        if "finish_reason" not in choice or choice["finish_reason"] not in FINISH_REASONS:
-            raise Failed(f"finish_reason {choice.get('finish_reason')!r} is not one of the documented values")
-        filtered |= str(choice["finish_reason"]).startswith("content_filter")
-        if api == "chat":
-            message = choice.get("message") or {}
-            if message.get("role") != "assistant" or not isinstance(message.get("content"), str):
-                raise Failed("choices[].message is not an assistant message with content")
-        elif not isinstance(choice.get("text"), str):
-            raise Failed("choices[].text is missing")
+    filtered = any([_check_choice(api, c) for c in choices])
     prompt, completion = _usage(body)
     return prompt, completion, "content filtered" if filtered else "schema ok"
 
 
-def _events(response: Any) -> Iterator[str]:
-    for raw in response:
-        line = raw.decode().strip()
-        if line.startswith("data:"):
-            yield line[5:].strip()
+def sse_events(lines: Iterator[str]) -> Iterator[str]:
+    """The data of each server-sent event (several data: lines joined), comments and other fields skipped."""
+    data: list[str] = []
+    count = 0
+    for line in lines:
+        if line == "":
+            if data:
+                count += 1
+                if count > MAX_EVENTS:
+                    raise Failed(f"the stream sent more than {MAX_EVENTS} events")
+                yield "\n".join(data)
+                data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        yield "\n".join(data)
 
 
-def check_stream(api: str, response: Any) -> tuple[int | None, int, str]:
-    """Server-sent events: chunks with finish_reason null but the last, chat deltas, then [DONE]."""
-    chunks, done = [], False
-    for data in _events(response):
-        if data == "[DONE]":
-            done = True
-            break
+def _stream_chunks(events: Iterator[str]) -> list[dict[str, Any]]:
+    chunks: list[dict[str, Any]] = []
+    for data in events:
+        if data.strip() == "[DONE]":
+            return chunks
         try:
-            chunks.append(json.loads(data))
+            chunk = json.loads(data)
         except ValueError:
-            raise Failed(f"a stream event is not JSON: {data[:60]!r}") from None
-    if not done:
-        raise Failed("the stream did not end with data: [DONE]")
-    if not chunks:
-        raise Failed("the stream carried no chunk")
-    for i, chunk in enumerate(chunks):
-        choices = chunk.get("choices") or []
-        if not choices:
-            raise Failed(f"stream chunk {i} has no choices")
-        reason = choices[0].get("finish_reason")
-        last = i == len(chunks) - 1
-        if not last and reason is not None:
-            raise Failed(f"stream chunk {i} has finish_reason {reason!r} before the last chunk")
-        if last and reason not in FINISH_REASONS - {None}:
-            raise Failed(f"the last stream chunk has finish_reason {reason!r}")
-        if api == "chat" and "delta" not in choices[0]:
+            raise Failed(f"a stream event is not JSON: {printable(data, 60)!r}") from None
+        if not isinstance(chunk, dict):
+            raise Failed("a stream event is not a JSON object")
+        chunks.append(chunk)
+    raise Failed("the stream did not end with data: [DONE]")
+
+
+def check_stream(api: str, events: Iterator[str]) -> tuple[int | None, int, str]:
+    """Server-sent events: chunks with finish_reason null but the last, chat deltas, then [DONE].
+
+    Chunks without choices (Azure's prompt filter results, a final usage chunk) are allowed anywhere.
+    """
+    chunks = _stream_chunks(events)
+    with_choices = [c for c in chunks if isinstance(c.get("choices"), list) and c["choices"]]
+    if not with_choices:
+        raise Failed("the stream carried no chunk with choices")
+    for i, chunk in enumerate(with_choices):
+        choice = chunk["choices"][0]
+        if not isinstance(choice, dict):
+            raise Failed(f"stream chunk {i} has a choice that is not an object")
+        reason = choice.get("finish_reason")
+        if i < len(with_choices) - 1 and reason is not None:
+            raise Failed(f"stream chunk {i} has finish_reason {printable(str(reason), 40)!r} before the last")
+        if i == len(with_choices) - 1 and (not isinstance(reason, str) or reason not in FINISH_REASONS):
+            raise Failed(f"the last stream chunk has finish_reason {printable(str(reason), 40)!r}")
+        if api == "chat" and not isinstance(choice.get("delta"), dict):
             raise Failed(f"chat stream chunk {i} has no delta")
-        if api != "chat" and not isinstance(choices[0].get("text"), str):
+        if api != "chat" and not isinstance(choice.get("text"), str):
             raise Failed(f"completion stream chunk {i} has no text")
-    usage = chunks[-1].get("usage") if isinstance(chunks[-1].get("usage"), dict) else None
-    prompt = usage.get("prompt_tokens") if usage else None
-    completion = usage.get("completion_tokens") if usage else len(chunks)
-    return prompt, completion, f"{len(chunks)} chunks, ends with [DONE]"
+    usage = next((c["usage"] for c in reversed(chunks) if isinstance(c.get("usage"), dict)), None)
+    prompt = usage.get("prompt_tokens") if usage and _count(usage.get("prompt_tokens")) else None
+    completion = usage.get("completion_tokens") if usage and _count(usage.get("completion_tokens")) else None
+    return (
+        prompt,
+        completion if completion is not None else len(with_choices),
+        f"{len(chunks)} chunks, ends with [DONE]",
+    )
 
 
-def smoke_endpoint(name: str, endpoint: dict[str, Any], key: str | None, caller: Caller) -> list[SmokeResult]:
-    api, url, kind = endpoint.get("api"), endpoint.get("url"), endpoint.get("kind")
-    if not key:
-        return [SmokeResult(name, "plain", "fail", 0, None, None, "no key in endpointKeys")]
-    if not url:
-        return [SmokeResult(name, "plain", "fail", 0, None, None, "no url in endpoints")]
-    body = CHAT_BODY if api == "chat" else COMPLETION_BODY
-    # Serverless endpoints answer with the documented Llama API; a managed endpoint answers in its
-    # model container's own format, so only reachability and JSON are checked there.
-    modes = [False, True] if kind != "managed" else [False]
-    results = []
-    for stream in modes:
-        mode = "stream" if stream else "plain"
-        started = time.monotonic()
-        response = None
+# ---------------------------------------------------------------------------------------------------------------
+# Credentials: a key from endpointKeys, or an Entra ID token for a Foundry resource.
+
+
+class TokenSource:
+    """An Entra ID token for Foundry, asked once per run from a credential with get_token(scope)."""
+
+    def __init__(self, credential_factory: Callable[[], Any] | None = None) -> None:
+        self._factory = credential_factory
+        self._token: str | None = None
+        self._error: str | None = None
+
+    def token(self, redactor: Redactor) -> str:
+        if self._token is None and self._error is None:
+            self._fetch(redactor)
+        if self._error is not None:
+            raise Failed(self._error)
+        return self._token or ""
+
+    def _fetch(self, redactor: Redactor) -> None:
         try:
-            status, response = caller.post(url, key, {**body, "stream": stream})
-            if status >= 400:
-                _http_failure(status, response)
-                prompt, completion, detail = None, None, "reachable, content filtered (HTTP 400)"
-            elif kind == "managed":
-                _read_json(response)
-                prompt, completion, detail = None, None, "reachable, JSON answer (managed: schema not checked)"
-            elif stream:
-                prompt, completion, detail = check_stream(api, response)
-            else:
-                prompt, completion, detail = check_completion(api, _read_json(response))
-            outcome = "ok"
-        except Failed as err:
-            prompt, completion, detail, outcome = None, None, str(err), "fail"
-        except TimeoutError:
-            prompt, completion, detail, outcome = None, None, f"the answer stalled past {caller.timeout:g} s", "fail"
-        finally:
-            if response is not None:
-                response.close()
-        latency = int((time.monotonic() - started) * 1000)
-        results.append(SmokeResult(name, mode, outcome, latency, prompt, completion, detail.replace(key, "***")))
-    return results
+            if self._factory is None:
+                from components.credential import credential_from_env
+
+                self._factory = credential_from_env
+            access = self._factory().get_token(catalog.FOUNDRY_TOKEN_SCOPE)
+            token = getattr(access, "token", access)
+        except UserError as exc:
+            self._error = f"no Entra ID token: {exc}"
+            return
+        except Exception as exc:  # a credential library's own error: one line, never a traceback
+            first = str(exc).strip().splitlines()[:1] or [""]
+            self._error = f"no Entra ID token ({type(exc).__name__}): {printable(first[0], 200)}"
+            return
+        redactor.add(token if isinstance(token, str) else None)
+        cleaned = clean_secret(token) if isinstance(token, str) else None
+        if cleaned is None:
+            self._error = "the Entra ID token has characters an HTTP header cannot carry"
+        else:
+            self._token = cleaned
 
 
-def run_smoke(outputs: dict[str, Any], caller: Caller) -> list[SmokeResult]:
-    endpoints = outputs.get("endpoints")
-    if not isinstance(endpoints, dict) or not endpoints:
-        raise SmokeError("the outputs have no endpoints: is this a llama-on-azure stack after pulumi up?")
-    keys = outputs.get("endpointKeys") or {}
-    return [r for name, e in endpoints.items() for r in smoke_endpoint(name, e, keys.get(name), caller)]
+def _foundry_host(host: str, allow_http_loopback: bool) -> bool:
+    return host.endswith(catalog.FOUNDRY_INFERENCE_HOST_SUFFIXES) or (allow_http_loopback and host in LOOPBACK)
 
 
-def _count(value: int | None) -> str:
+@dataclass
+class Call:
+    """What one endpoint needs to be called: where, with which body and which Authorization header."""
+
+    target: Target
+    authorization: str
+    body: dict[str, Any]
+    modes: tuple[bool, ...]
+    """False for plain, True for streaming."""
+
+
+def _credential(name: str, endpoint: dict[str, Any], keys: dict[str, str], target: Target, ctx: Context) -> str:
+    auth, kind = endpoint.get("auth"), endpoint.get("kind")
+    if auth == "key":
+        raw = keys.get(name)
+        if not raw:
+            raise Failed(f"no key in endpointKeys for {name}")
+        key = clean_secret(raw)
+        if key is None or len(key) < MIN_SECRET:
+            raise Failed(f"the key in endpointKeys.{name} is not a key (empty, or characters a header cannot carry)")
+        return key
+    if auth == "entra" and kind == "foundry":
+        if not _foundry_host(target.host, ctx.client.allow_http_loopback):
+            hosts = ", ".join("*" + s for s in catalog.FOUNDRY_INFERENCE_HOST_SUFFIXES)
+            raise Failed(
+                f"an Entra ID token is sent only to Foundry hosts ({hosts}), not to {printable(target.host, 80)}"
+            )
+        return ctx.tokens.token(ctx.redactor)
+    raise NotChecked(f"auth {auth!r}: smoke signs in with a key, or with Entra ID on Foundry; call it yourself")
+
+
+class NotChecked(Exception):
+    """An endpoint smoke cannot call: reported as not checked, never as ok."""
+
+
+def plan_call(name: str, endpoint: dict[str, Any], keys: dict[str, str], ctx: Context) -> Call:
+    target = check_url(endpoint.get("url"), ctx.client.allow_http_loopback)
+    credential = _credential(name, endpoint, keys, target, ctx)
+    kind, api = endpoint.get("kind"), endpoint.get("api")
+    body = dict(CHAT_BODY if api == "chat" else COMPLETION_BODY)
+    if kind == "foundry":
+        body["model"] = endpoint["deployment"]  # the OpenAI v1 API picks the deployment by `model`
+    # Serverless and Foundry endpoints answer with a documented API; a managed endpoint answers in its
+    # model container's own format, so only reachability and JSON are checked there.
+    modes = (False,) if kind == "managed" else (False, True)
+    return Call(target, f"Bearer {credential}", body, modes)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Running.
+
+
+@dataclass
+class Context:
+    client: Client
+    redactor: Redactor
+    tokens: TokenSource
+
+
+def _one_call(name: str, endpoint: dict[str, Any], call: Call, stream: bool, ctx: Context) -> SmokeResult:
+    mode = "stream" if stream else "plain"
+    deadline = Deadline(ctx.client.timeout)
+    headers = {"Authorization": call.authorization, "Accept": "text/event-stream" if stream else "application/json"}
+    response = None
+    prompt = completion = None
+    try:
+        response = ctx.client.post(call.target, headers, {**call.body, "stream": stream}, deadline)
+        if response.status >= 400:
+            _http_failure(response)
+            detail = "reachable, content filtered (HTTP 400)"
+        elif endpoint.get("kind") == "managed":
+            _json_body(response)
+            detail = "reachable, JSON answer (managed: schema not checked)"
+        elif stream:
+            prompt, completion, detail = check_stream(endpoint["api"], sse_events(response.lines()))
+        else:
+            prompt, completion, detail = check_completion(endpoint["api"], _json_body(response))
+        status = OK
+    except Failed as err:
+        prompt, completion, detail, status = None, None, str(err), FAIL
+    finally:
+        if response is not None:
+            response.close()
+    latency = int((time.monotonic() - deadline.started) * 1000)
+    return SmokeResult(name, mode, status, latency, prompt, completion, ctx.redactor(printable(detail, 300)))
+
+
+def smoke_endpoint(name: str, endpoint: dict[str, Any], keys: dict[str, str], ctx: Context) -> list[SmokeResult]:
+    try:
+        call = plan_call(name, endpoint, keys, ctx)
+    except Failed as err:
+        return [SmokeResult(name, "plain", FAIL, 0, None, None, ctx.redactor(printable(str(err), 300)))]
+    except NotChecked as why:
+        return [SmokeResult(name, "plain", NOT_CHECKED, 0, None, None, ctx.redactor(printable(str(why), 300)))]
+    return [_one_call(name, endpoint, call, stream, ctx) for stream in call.modes]
+
+
+def run_smoke(
+    outputs: Any,
+    client: Client,
+    credential_factory: Callable[[], Any] | None = None,
+    redactor: Redactor | None = None,
+) -> list[SmokeResult]:
+    """Every endpoint of the outputs, plain and streaming; `credential_factory` gives an Entra ID credential."""
+    redactor = redactor or redactor_for(outputs)
+    endpoints, keys = read_endpoints(outputs)
+    ctx = Context(client, redactor, TokenSource(credential_factory))
+    return [r for name, e in endpoints.items() for r in smoke_endpoint(str(name), e, keys, ctx)]
+
+
+def _tokens(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
@@ -263,12 +737,12 @@ def render_table(results: list[SmokeResult]) -> str:
     headers = ("endpoint", "mode", "result", "latency", "tokens in/out", "detail")
     rows = [
         (
-            r.endpoint,
+            printable(r.endpoint, 60),
             r.mode,
             r.status.upper(),
             f"{r.latency_ms} ms",
-            f"{_count(r.prompt_tokens)}/{_count(r.completion_tokens)}",
-            r.detail,
+            f"{_tokens(r.prompt_tokens)}/{_tokens(r.completion_tokens)}",
+            printable(r.detail),
         )
         for r in results
     ]
@@ -276,6 +750,10 @@ def render_table(results: list[SmokeResult]) -> str:
     lines = [
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5] for row in [headers, *rows]
     ]
-    failed = sorted({r.endpoint for r in results if r.status == "fail"})
-    lines += ["", f"{len(results)} calls: " + (f"failed: {', '.join(failed)}" if failed else "all endpoints answer")]
+    failed = sorted({printable(r.endpoint, 60) for r in results if r.status == FAIL})
+    unchecked = sorted({printable(r.endpoint, 60) for r in results if r.status == NOT_CHECKED})
+    summary = f"failed: {', '.join(failed)}" if failed else "all endpoints answer"
+    if unchecked and not failed:
+        summary = f"the others answer; not checked: {', '.join(unchecked)}"
+    lines += ["", f"{len(results)} calls: {summary}"]
     return "\n".join(lines) + "\n"
