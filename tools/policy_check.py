@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
@@ -56,35 +59,192 @@ def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
-def read_policy_config(path: Path | None, policy_names: set[str]) -> dict[str, proto.PolicyConfig]:
-    """A `--policy-pack-config` file, checked and turned into what the CLI sends to Configure."""
+MAX_POLICY_CONFIG_BYTES = 1 << 20
+_LEVEL_HELP = f"a level ({', '.join(LEVELS)}) or an object with enforcementLevel and the policy's settings"
+
+
+def _config_data(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_POLICY_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise PolicyError(f"policy config {path}: cannot read it: {exc.strerror or exc}") from None
+    if len(raw) > MAX_POLICY_CONFIG_BYTES:
+        raise PolicyError(f"policy config {path}: larger than {MAX_POLICY_CONFIG_BYTES} bytes")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise PolicyError(f"policy config {path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise PolicyError(
+            f"policy config {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except ValueError as exc:
+        raise PolicyError(f"policy config {path}: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise PolicyError(
+            f"policy config {path}: must be a JSON object of policy name to settings, not {_json_type(data)}"
+        )
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _schemas(policies: Iterable[Any]) -> dict[str, dict[str, Any] | None]:
+    """Policy name -> its config schema as a dict (None: no schema, no settings); names alone: not checked."""
+    found: dict[str, dict[str, Any] | None] = {}
+    for policy in policies:
+        if isinstance(policy, str):
+            found[policy] = {"open": True}
+        else:
+            found[policy.name] = (
+                json_format.MessageToDict(policy.configSchema) if policy.HasField("configSchema") else None
+            )
+    return found
+
+
+def read_policy_config(path: Path | None, policies: Iterable[Any]) -> dict[str, proto.PolicyConfig]:
+    """A `--policy-pack-config` file, checked against each policy's config schema (from GetAnalyzerInfo, or
+    just names), and turned into what the CLI sends to Configure; every problem at once, as one PolicyError."""
     if path is None:
         return {}
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise PolicyError(f"policy config {path}: {exc}") from None
-    configs: dict[str, proto.PolicyConfig] = {}
-    entries = dict(data)
+    schemas = _schemas(policies)
+    entries = dict(_config_data(path))
     everyone = entries.pop("all", None)
     if everyone is not None:
-        entries = {name: everyone for name in policy_names} | entries
+        entries = {name: everyone for name in schemas} | entries
+    configs: dict[str, proto.PolicyConfig] = {}
+    problems: list[str] = []
     for name, entry in entries.items():
-        if name not in policy_names:
-            raise PolicyError(
-                f"policy config {path}: no policy named {name!r}; policies: {', '.join(sorted(policy_names))}"
-            )
-        entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
-        level = entry.pop("enforcementLevel", None)
-        config = proto.PolicyConfig(properties=_struct(entry))
-        if level is not None:
-            if level not in LEVELS:
-                raise PolicyError(
-                    f"policy config {path}: {name}: enforcementLevel {level!r}; allowed: {', '.join(LEVELS)}"
-                )
-            config.enforcementLevel = LEVELS[level]
-        configs[name] = config
+        if name not in schemas:
+            problems.append(f"no policy named {name!r}; policies: {', '.join(sorted(schemas))}")
+            continue
+        found = _entry_problems(name, entry, schemas[name])
+        problems += found
+        if not found:
+            configs[name] = _policy_config(entry)
+    if problems:
+        raise PolicyError(
+            f"policy config {path}: " + problems[0]
+            if len(problems) == 1
+            else f"policy config {path} has {len(problems)} problems:\n  " + "\n  ".join(problems)
+        )
     return configs
+
+
+def _policy_config(entry: Any) -> proto.PolicyConfig:
+    entry = {"enforcementLevel": entry} if isinstance(entry, str) else dict(entry)
+    level = entry.pop("enforcementLevel", None)
+    config = proto.PolicyConfig(properties=_struct(entry))
+    if level is not None:
+        config.enforcementLevel = LEVELS[level]
+    return config
+
+
+def _entry_problems(name: str, entry: Any, schema: dict[str, Any] | None) -> list[str]:
+    if isinstance(entry, str):
+        entry = {"enforcementLevel": entry}
+    if not isinstance(entry, dict):
+        return [f"{name}: {_show(entry)} is not allowed; {_LEVEL_HELP}"]
+    problems = []
+    level = entry.get("enforcementLevel")
+    if "enforcementLevel" in entry and level not in LEVELS:
+        problems.append(f"{name}: enforcementLevel {_show(level)} is not allowed; one of {', '.join(LEVELS)}")
+    settings = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+    if schema is not None and schema.get("open"):
+        return problems
+    properties = (schema or {}).get("properties") or {}
+    for key, value in settings.items():
+        if key not in properties:
+            takes = f"it takes {', '.join(sorted(properties))}" if properties else "it takes no settings"
+            problems.append(f"{name}.{key}: unknown setting; {takes} (and enforcementLevel)")
+        else:
+            problems += _value_problems(f"{name}.{key}", value, properties[key])
+    missing = [
+        k for k in (schema or {}).get("required") or [] if k not in settings and "default" not in properties.get(k, {})
+    ]
+    problems += [f"{name}.{key}: required setting is missing" for key in missing]
+    return problems
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _inferred(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema without `items`/`properties` takes its shape from its default (all the pack's schemas give one)."""
+    default = schema.get("default")
+    if schema.get("type") == "array" and "items" not in schema and isinstance(default, list) and default:
+        kinds = {_json_type(v) for v in default}
+        if len(kinds) == 1:
+            return {**schema, "items": {"type": kinds.pop()}}
+    if schema.get("type") == "object" and "properties" not in schema and isinstance(default, dict) and default:
+        properties = {k: {"type": _json_type(v)} for k, v in default.items()}
+        return {**schema, "properties": properties, "additionalProperties": False}
+    return schema
+
+
+def _value_problems(where: str, value: Any, schema: dict[str, Any]) -> list[str]:
+    """JSON schema's usual keywords: type, enum, bounds, lengths, pattern, items, properties."""
+    schema = _inferred(schema)
+    expected = schema.get("type")
+    types = expected if isinstance(expected, list) else [expected] if expected else []
+    actual = _json_type(value)
+    if types and actual not in types and not (actual == "integer" and "number" in types):
+        return [f"{where}: {_show(value)} is not allowed; expected {' or '.join(types)}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {_show(value)} is not allowed; one of {', '.join(_show(v) for v in schema['enum'])}"]
+    problems = _bound_problems(where, value, schema)
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            problems += _value_problems(f"{where}[{i}]", item, schema["items"])
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for key, item in value.items():
+            if key in properties:
+                problems += _value_problems(f"{where}.{key}", item, properties[key])
+            elif schema.get("additionalProperties") is False:
+                problems.append(f"{where}.{key}: unknown key; allowed: {', '.join(sorted(properties))}")
+    return problems
+
+
+def _bound_problems(where: str, value: Any, schema: dict[str, Any]) -> list[str]:
+    checks: list[tuple[str, Callable[[Any, Any], bool], Callable[[Any], Any], str]] = [
+        ("minimum", lambda v, b: v >= b, lambda v: v, "at least"),
+        ("maximum", lambda v, b: v <= b, lambda v: v, "at most"),
+        ("exclusiveMinimum", lambda v, b: v > b, lambda v: v, "more than"),
+        ("exclusiveMaximum", lambda v, b: v < b, lambda v: v, "less than"),
+        ("minLength", lambda v, b: v >= b, len, "a length of at least"),
+        ("maxLength", lambda v, b: v <= b, len, "a length of at most"),
+        ("minItems", lambda v, b: v >= b, len, "at least this many items:"),
+        ("maxItems", lambda v, b: v <= b, len, "at most this many items:"),
+    ]
+    numbers, sized = (int, float), (str, list)
+    problems = []
+    for keyword, ok, measure, words in checks:
+        applies = (
+            isinstance(value, sized)
+            if keyword.endswith(("Length", "Items"))
+            else (isinstance(value, numbers) and not isinstance(value, bool))
+        )
+        if keyword in schema and applies and not ok(measure(value), schema[keyword]):
+            problems.append(f"{where}: {_show(value)} is not allowed; {words} {_show(schema[keyword])}")
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        problems.append(f"{where}: {_show(value)} is not allowed; it must match {schema['pattern']}")
+    return problems
 
 
 def _options(reg: Registration) -> proto.AnalyzerResourceOptions:
@@ -166,11 +326,7 @@ def check_policies(
     with process or PolicyPackProcess(result.stack, pack) as pack_process:
         stub = pack_process.stub
         info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-        stub.Configure(
-            proto.ConfigureAnalyzerRequest(
-                policyConfig=read_policy_config(config_path, {p.name for p in info.policies})
-            )
-        )
+        stub.Configure(proto.ConfigureAnalyzerRequest(policyConfig=read_policy_config(config_path, info.policies)))
         types = {r.urn: (r.name, r.type) for r in result.registrations}
         found: list[Violation] = []
         for reg in result.registrations:
