@@ -73,6 +73,8 @@ class _Handler(JsonHandler):
     streams: dict[str, bytes]
     """Test-set raw SSE bodies by endpoint name."""
     redirect_to: str
+    scripts: dict[str, tuple[int, dict[str, str], bytes]]
+    """Test-set raw answers by endpoint name: status, headers, body."""
     hung_up: list[str]
     """Endpoints whose client hung up while the server was still trickling."""
 
@@ -108,6 +110,15 @@ class _Handler(JsonHandler):
         }
         if name in behaviours:
             behaviours[name]()
+            return True
+        if name in self.scripts:  # a test's own answer: status, headers and raw body (fuzzing)
+            status, headers, data = self.scripts[name]
+            self.send_response(status)
+            for header, value in headers.items():
+                self.send_header(header, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return True
         if name in RETRY_AFTER and self.throttled.get(name, 0) < 1:
             self.throttled[name] = 1
@@ -214,7 +225,9 @@ class LlamaServer(LocalServer):
         self.answers: dict[str, Any] = {}
         self.streams: dict[str, bytes] = {}
         self.hung_up: list[str] = []
+        self.scripts: dict[str, tuple[int, dict[str, str], bytes]] = {}
         attributes = {
+            "scripts": self.scripts,
             "hung_up": self.hung_up,
             "throttled": {},
             "calls": self.calls,

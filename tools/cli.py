@@ -10,6 +10,7 @@ import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import NoReturn
 
 from infra.config import config_from_engine
 from infra.errors import UserError
@@ -118,8 +119,15 @@ def _smoke(args: argparse.Namespace, credential=None) -> int:
     return 1 if failed else 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A wrong flag is a user's mistake like any other: one `error:` line and exit 1 (not argparse's usage and 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def main(argv: list[str] | None = None, credential=None) -> int:
-    parser = argparse.ArgumentParser(prog="llama-on-azure", description=__doc__)
+    parser = _Parser(prog="llama-on-azure", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     plan = commands.add_parser(
@@ -185,8 +193,8 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     )
     smoke.set_defaults(func=lambda a: _smoke(a, credential))
 
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return args.func(args)
     except UserError as exc:
         # A user's mistake: one clear message, never a traceback (those are for bugs).
