@@ -267,11 +267,14 @@ def _resolve(host: str, port: int, deadline: Deadline) -> list[Any]:
     return found["addresses"]
 
 
-def _connect(target: Target, deadline: Deadline) -> Callable[..., socket.socket]:
+def _connect(target: Target, deadline: Deadline, watchdog: _Watchdog) -> Callable[..., socket.socket]:
+    """http.client's socket factory: resolve and connect within the deadline, the socket under the watchdog."""
+
     def create(_address: Any, _timeout: Any = None, _source: Any = None) -> socket.socket:
         error: OSError | None = None
         for family, kind, proto, _, address in _resolve(target.host, target.port, deadline):
             sock = socket.socket(family, kind, proto)
+            watchdog.watch(sock)  # the TLS handshake that follows is bounded too
             sock.settimeout(max(deadline.remaining(), 0.001))
             try:
                 sock.connect(address)
@@ -347,10 +350,12 @@ class Client:
         attempts: int = MAX_ATTEMPTS,
         allow_http_loopback: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        context: ssl.SSLContext | None = None,
     ) -> None:
         self.timeout, self.attempts, self.sleep = timeout, max(1, min(attempts, MAX_ATTEMPTS)), sleep
         self.allow_http_loopback = allow_http_loopback
-        self.context = ssl.create_default_context()
+        self.context = context or ssl.create_default_context()
+        """The system's trust store; a test passes a context that trusts its own certificate authority."""
 
     def post(self, target: Target, headers: dict[str, str], body: dict[str, Any], deadline: Deadline) -> Response:
         data = json.dumps(body).encode()
@@ -358,7 +363,7 @@ class Client:
             response = self._send(target, headers, data, deadline)
             if 300 <= response.status < 400:
                 response.close()
-                raise Failed(_redirect_message(response, target))
+                raise Failed(_redirect_message(response))
             if response.status != 429 or attempt + 1 == self.attempts:
                 return response
             delay = retry_delay(response.header("Retry-After"), attempt)
@@ -378,11 +383,11 @@ class Client:
             )
         else:
             conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-        conn._create_connection = _connect(target, deadline)  # type: ignore[attr-defined]
         watchdog = _Watchdog(deadline)
+        conn._create_connection = _connect(target, deadline, watchdog)  # type: ignore[attr-defined]
         try:
             conn.connect()
-            watchdog.watch(conn.sock)
+            watchdog.watch(conn.sock)  # after TLS, the wrapping socket owns the connection
             conn.request("POST", target.path, body=data, headers={**headers, "Content-Type": "application/json"})
             return Response(conn, conn.getresponse(), deadline, watchdog)
         except Failed:
@@ -406,7 +411,7 @@ def _connection_message(exc: BaseException) -> str:
     return f"cannot connect or no valid answer: {printable(str(reason), 120)}"
 
 
-def _redirect_message(response: Response, target: Target) -> str:
+def _redirect_message(response: Response) -> str:
     location = response.header("Location") or ""
     try:
         parts = urllib.parse.urlsplit(location)
