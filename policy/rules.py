@@ -412,7 +412,8 @@ def _one_serverless_per_model(args: StackValidationArgs, report: ReportViolation
     for resource in args.resources:
         if resource.resource_type != SERVERLESS:
             continue
-        key = (_get(resource.props, "workspaceName"), _get(resource.props, "properties.modelSettings.modelId"))
+        project = _parent_of(resource.props, "workspaceName", "workspaces")
+        key = (project, _get(resource.props, "properties.modelSettings.modelId"))
         if key in seen:
             report(
                 f"serverless endpoints {seen[key]} and {resource.name} both deploy {key[1]} in project {key[0]}; "
@@ -437,13 +438,18 @@ def _known(props: Mapping[str, Any], path: str) -> Any:
         return None
 
 
-def _account_of(props: Mapping[str, Any]) -> str | None:
-    # Inputs name the account; outputs (what the engine gives a stack policy after apply) carry it in the id.
-    name = _known(props, "accountName")
+def _parent_of(props: Mapping[str, Any], key: str, collection: str) -> str | None:
+    # Inputs name the parent (accountName, workspaceName); outputs, what the engine gives a stack policy after
+    # apply, carry it only in the resource id (.../accounts/<name>/...).
+    name = _known(props, key)
     if not name:
-        match = re.search(r"/accounts/([^/]+)/", str(_known(props, "id") or ""), re.IGNORECASE)
+        match = re.search(rf"/{collection}/([^/]+)/", str(_known(props, "id") or ""), re.IGNORECASE)
         name = match.group(1) if match else None
     return str(name).lower() if name else None
+
+
+def _account_of(props: Mapping[str, Any]) -> str | None:
+    return _parent_of(props, "accountName", "accounts")
 
 
 def _rai_policies(args: StackValidationArgs) -> list[tuple[str | None, str, Mapping[str, Any]]]:

@@ -153,7 +153,7 @@ def test_a_named_filter_becomes_a_rai_policy_with_its_thresholds_on_prompts_and_
         ("Jailbreak", "Prompt"): True,
         ("Indirect Attack", "Prompt"): True,
         ("Protected Material Text", "Completion"): True,
-        ("Protected Material Code", "Completion"): False,
+        ("Protected Material Code", "Completion"): True,  # on, as in Microsoft's default
     }
     for key, enabled in switches.items():
         assert filters[key] == {"name": key[0], "source": key[1], "blocking": True, "enabled": enabled}

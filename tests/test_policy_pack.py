@@ -432,3 +432,17 @@ def test_a_policy_name_known_only_after_apply_is_not_guessed(pack, tmp_path):
     policy["name"] = UNKNOWN
     (found,) = analyze_foundry(pack, resources)
     assert found[0] == "foundry-content-filter" and found[1].startswith("can't run policy"), found
+
+
+def test_one_serverless_deployment_per_model_also_on_outputs(pack, tmp_path):
+    # After apply a stack policy sees outputs: the project is only in the resource id, not in workspaceName.
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    endpoint = baseline(*SERVERLESS)
+    base = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces"
+
+    def as_output(project: str, name: str) -> dict[str, Any]:
+        return {"id": f"{base}/{project}/serverlessEndpoints/{name}", "properties": endpoint["properties"]}
+
+    assert analyze_stack(pack, {}, [as_output("proj-a", "one"), as_output("proj-b", "two")]) == []
+    found = analyze_stack(pack, {}, [as_output("proj-a", "one"), as_output("PROJ-A", "two")])
+    assert [f[0] for f in found] == ["serverless-one-per-model"]

@@ -59,6 +59,19 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "properties.egressPublicNetworkAccess",
         "properties.dataCollector",
     ),
+    "azure-native:cognitiveservices:Account": (
+        "properties.customSubDomainName",
+        "properties.disableLocalAuth",
+        "properties.publicNetworkAccess",
+    ),
+    "azure-native:cognitiveservices:Deployment": (
+        "properties.model",
+        "sku.name",
+        "sku.capacity",
+        "properties.raiPolicyName",
+        "properties.versionUpgradeOption",
+    ),
+    "azure-native:cognitiveservices:RaiPolicy": ("properties.basePolicyName", "properties.mode"),
     "pulumi-python:dynamic:Resource": ("traffic",),
 }
 

@@ -79,7 +79,8 @@ class ContentFilter(_Section):
     """Prompt Shields against jailbreak attempts in prompts."""
     indirect_attack: bool = False
     protected_material_text: bool = True
-    protected_material_code: bool = False
+    protected_material_code: bool = True
+    """Each switch on as in Microsoft's default content filter, but indirect attacks (off there too)."""
 
 
 class Principal(_Section):
@@ -103,7 +104,8 @@ class Access(_Section):
     deployers: Principals = Field(default_factory=list)
     """Get the custom deployer role at the subscription, resource group and project."""
     developers: Principals = Field(default_factory=list)
-    """Get the built-in roles that let them call the deployments (Azure AI Developer, Cognitive Services User)."""
+    """Get the built-in roles that let them call the deployments (Azure AI Developer on the project, Foundry User on
+    the Foundry resource)."""
 
     @property
     def enabled(self) -> bool:
