@@ -48,7 +48,6 @@ CASES = {
     "plan: no stack file": ["plan", "--stack", "nope"],
     "plan: subscription not a GUID": ["plan", "--stack", "x", "--subscription-id", "sub"],
     "plan: unknown format": ["plan", "--format", "xml"],
-    "plan: policy config missing": ["plan", "--stack", "x", "--policy-config", "missing.json"],
     # preflight and purge (checked before any sign-in)
     "preflight: subscription not a GUID": ["preflight", "--stack", "x", "--subscription-id", "sub"],
     "preflight: no stack file": ["preflight", "--stack", "nope", "--subscription-id", GUID],
@@ -100,22 +99,28 @@ def test_outside_a_project_the_error_says_where_to_run(tmp_path, monkeypatch, ca
     assert_one_error(main(["plan"]), capsys.readouterr().err)
 
 
+SKIP = ["--skip-policies"]
+CONFIG = ["--policy-config", "policy.json"]
+
+
 @pytest.mark.parametrize(
-    ("stack", "policy", "expected"),
+    ("stack", "policy", "flags", "expected"),
     [
-        (DEV + "  llama-on-azure:region: mars\n", None, "mapping key"),  # duplicate, before the program runs
-        (DEV.replace("eastus2", "mars"), None, "llama-on-azure:region: 'mars' is not an Azure region"),
-        (DEV, "{not json", "not JSON"),
-        (DEV, '{"required-tags": {"tags": "owner"}}', 'required-tags.tags: "owner" is not allowed; expected array'),
+        (DEV + "  llama-on-azure:region: mars\n", None, SKIP, "mapping key"),  # a duplicate: before the program runs
+        (DEV.replace("eastus2", "mars"), None, SKIP, "llama-on-azure:region: 'mars' is not an Azure region"),
+        (DEV, "{not json", CONFIG, "not JSON"),
+        (DEV, None, ["--policy-config", "missing.json"], "missing.json: cannot read it"),
+        (DEV, '{"required-tags": {"tags": "owner"}}', CONFIG, 'required-tags.tags: "owner" is not allowed; expected'),
     ],
-    ids=["duplicate", "bad region", "policy config not JSON", "policy config against its schema"],
+    ids=["duplicate", "bad region", "policy config not JSON", "policy config missing", "policy config's schema"],
 )
-def test_the_installed_command_exits_1_with_one_error_line(tmp_path, stack, policy, expected):
+def test_the_installed_command_exits_1_with_one_error_line(tmp_path, stack, policy, flags, expected):
+    # In its own process: these run the program, whose Pulumi runtime must not live in the test process
+    # (a later fork of it would inherit its threads).
     cwd = project(tmp_path, stack, policy)
-    extra = ["--policy-config", "policy.json"] if policy else ["--skip-policies"]
     script = Path(sys.executable).with_name("llama-on-azure")
     done = subprocess.run(
-        [str(script), "plan", "--stack", "x", *extra], cwd=cwd, capture_output=True, text=True, timeout=120
+        [str(script), "plan", "--stack", "x", *flags], cwd=cwd, capture_output=True, text=True, timeout=120
     )
     assert_one_error(done.returncode, done.stderr)
     assert expected in done.stderr and done.stdout == ""

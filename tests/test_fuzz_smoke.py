@@ -15,7 +15,7 @@ from tools.redact import FRAGMENT, Redactor
 from tools.smoke import Client, run_smoke
 
 BOUNDED = settings(
-    max_examples=80,
+    max_examples=50,
     deadline=None,
     database=None,
     derandomize=True,

@@ -11,6 +11,7 @@ import pytest
 
 from infra.config import ENCRYPTED, config_from_engine
 from tests.conftest import ROOT
+from tools.cli import main
 from tools.stack_file import MAX_DEPTH, MAX_FILE_BYTES, StackFileError, load_stack_file, parse_stack_file
 
 NAME = Path("Pulumi.test.yaml")
@@ -318,17 +319,12 @@ def test_plan_refuses_a_duplicate_key_naming_the_line(tmp_path):
     assert done.stderr.startswith(f'error: Pulumi.x.yaml: line {line}: mapping key "llama-on-azure:region" already')
 
 
-def test_plan_warns_about_a_null_value_and_refuses_a_bad_stack_name(tmp_path):
+def test_plan_warns_about_a_null_value_and_refuses_a_bad_stack_name(tmp_path, monkeypatch, capsys):
     done = plan(crafted(tmp_path, "  llama-on-azure:nameSuffix:\n"))
     assert "warning: Pulumi.x.yaml: llama-on-azure:nameSuffix: no value (null)" in done.stderr
-    bad = subprocess.run(
-        [str(Path(sys.executable).with_name("llama-on-azure")), "plan", "--stack", "../x"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert bad.returncode == 1 and "--stack '../x' is not a stack name" in bad.stderr
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", "--stack", "../x"]) == 1  # refused before any file is opened
+    assert "--stack '../x' is not a stack name" in capsys.readouterr().err
 
 
 def aliased(count: int) -> str:
