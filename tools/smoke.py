@@ -420,7 +420,7 @@ def _redirect_message(response: Response) -> str:
         where = "an unreadable location"
     return (
         f"HTTP {response.status}: the endpoint redirects to {printable(where, 120)}; redirects are never followed, "
-        "so the key goes nowhere else: put the final URL in the stack's exports"
+        "so the key goes nowhere else (is the url in the stack's outputs the endpoint's own?)"
     )
 
 
