@@ -80,6 +80,14 @@ def run(
     return _cache[key]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_policy_pack():
+    yield
+    from tests.cli_support import stop_session_pack
+
+    stop_session_pack()
+
+
 @pytest.fixture(params=["dev", "prod"])
 def shipped(request) -> RunResult:
     result = run(request.param, shipped_config(request.param))

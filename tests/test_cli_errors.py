@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_support import command, installed
 from tests.conftest import ROOT
 from tools.cli import main
 
@@ -94,6 +93,12 @@ def test_a_stack_file_pulumi_would_refuse_is_one_error_line(tmp_path, monkeypatc
     assert_one_error(code, capsys.readouterr().err)
 
 
+def test_the_installed_command_turns_a_mistake_into_one_error_line(tmp_path):
+    done = installed("plan", "--stack", "x", "--skip-policies", cwd=project(tmp_path, DEV.replace("eastus2", "mars")))
+    assert_one_error(done.returncode, done.stderr)
+    assert "llama-on-azure:region: 'mars' is not an Azure region" in done.stderr and done.stdout == ""
+
+
 def test_outside_a_project_the_error_says_where_to_run(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert_one_error(main(["plan"]), capsys.readouterr().err)
@@ -114,13 +119,9 @@ CONFIG = ["--policy-config", "policy.json"]
     ],
     ids=["duplicate", "bad region", "policy config not JSON", "policy config missing", "policy config's schema"],
 )
-def test_the_installed_command_exits_1_with_one_error_line(tmp_path, stack, policy, flags, expected):
-    # In its own process: these run the program, whose Pulumi runtime must not live in the test process
+def test_a_plan_that_runs_the_program_exits_1_with_one_error_line(tmp_path, stack, policy, flags, expected):
+    # In a child process: these run the program, whose Pulumi runtime must not live in the test process
     # (a later fork of it would inherit its threads).
-    cwd = project(tmp_path, stack, policy)
-    script = Path(sys.executable).with_name("llama-on-azure")
-    done = subprocess.run(
-        [str(script), "plan", "--stack", "x", *flags], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+    done = command("plan", "--stack", "x", *flags, cwd=project(tmp_path, stack, policy))
     assert_one_error(done.returncode, done.stderr)
     assert expected in done.stderr and done.stdout == ""

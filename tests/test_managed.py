@@ -1,13 +1,12 @@
 """Managed compute under the mock engine: online endpoint, deployments, traffic, keys, quota."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from infra.config import config_from_engine
+from tests.cli_support import command
 from tests.conftest import LLAMA33, ML, ROOT, managed, run, serverless, shipped_config, stack_config
 from tests.rest_oracle import check_resource
 from tools.engine import stack_config_values
@@ -197,21 +196,12 @@ def test_quota_counts_instances_times_vcpus_with_the_upgrade_reserve():
 
 
 def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):
-    script = Path(sys.executable).with_name("llama-on-azure")
-    done = subprocess.run(
-        [str(script), "plan", "--stack", "prod"], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    done = command("plan", "--stack", "prod", cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "vCPU quota the managed deployments need in swedencentral" in done.stdout
     assert "standardNCADSA100v4Family: 288 vCPUs" in done.stdout
     assert "llama33: 3 x Standard_NC96ads_A100_v4 (96 vCPUs)" in done.stdout
-    as_json = subprocess.run(
-        [str(script), "plan", "--stack", "prod", "--format", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    as_json = command("plan", "--stack", "prod", "--format", "json", cwd=ROOT)
     quota = json.loads(as_json.stdout)["quota"]
     assert quota == [
         {

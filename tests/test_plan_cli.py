@@ -2,18 +2,16 @@
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
+from tests.cli_support import Done, command, installed
 from tests.conftest import ROOT, serverless, stack_config
 
 
-def plan(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("llama-on-azure")
-    return subprocess.run([str(script), "plan", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+def plan(*args: str, cwd: Path = ROOT) -> Done:
+    return command("plan", *args, cwd=cwd)
 
 
 def crafted_project(tmp_path: Path, stack: str, config: dict) -> Path:
@@ -23,7 +21,7 @@ def crafted_project(tmp_path: Path, stack: str, config: dict) -> Path:
 
 
 def test_plan_of_dev_prints_the_tree_and_masked_exports():
-    done = plan("--stack", "dev")
+    done = installed("plan", "--stack", "dev", cwd=ROOT)  # the README's main command, as a user runs it
     assert done.returncode == 0, done.stderr
     out = done.stdout
     for expected in (

@@ -1,14 +1,13 @@
 """`--policy-config` files: checked against each policy's config schema from the real pack, every problem at once."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf import empty_pb2
 
+from tests.cli_support import command
 from tests.conftest import ROOT
 from tools.policy_check import LEVELS, PolicyError, PolicyPackProcess, read_policy_config
 
@@ -108,14 +107,7 @@ def test_the_shipped_configs_match_the_schemas(policies):
 def test_plan_refuses_a_config_that_does_not_match_instead_of_reporting_violations(tmp_path):
     path = tmp_path / "policy.json"
     path.write_text(json.dumps({"managed-min-instances": {"enforcementLevel": "mandatory", "minInstances": "3"}}))
-    script = Path(sys.executable).with_name("llama-on-azure")
-    done = subprocess.run(
-        [str(script), "plan", "--stack", "prod", "--policy-config", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = command("plan", "--stack", "prod", "--policy-config", str(path), cwd=ROOT)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("error: policy config ")
     assert 'managed-min-instances.minInstances: "3" is not allowed; expected integer' in done.stderr

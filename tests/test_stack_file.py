@@ -2,14 +2,13 @@
 
 import json
 import shutil
-import subprocess
-import sys
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from infra.config import ENCRYPTED, config_from_engine
+from tests.cli_support import Done, command
 from tests.conftest import ROOT
 from tools.cli import main
 from tools.stack_file import MAX_DEPTH, MAX_FILE_BYTES, StackFileError, load_stack_file, parse_stack_file
@@ -298,10 +297,8 @@ def crafted(tmp_path: Path, text: str) -> Path:
     return tmp_path
 
 
-def plan(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("llama-on-azure")
-    command = [str(script), "plan", "--stack", "x", "--skip-policies", *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+def plan(cwd: Path, *args: str) -> Done:
+    return command("plan", "--stack", "x", "--skip-policies", *args, cwd=cwd)
 
 
 def test_plan_reads_yes_as_pulumi_does_and_refuses_it_for_a_boolean(tmp_path):

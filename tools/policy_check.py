@@ -266,6 +266,7 @@ class PolicyPackProcess:
         )
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.channel: grpc.Channel | None = None
+        self.port: int | None = None
 
     @property
     def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
@@ -275,6 +276,7 @@ class PolicyPackProcess:
             if not line.isdigit():
                 self.close()
                 raise PolicyError(f"the policy pack did not start: {line or ''}{self._stderr()}")
+            self.port = int(line)
             self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         return self._stub
