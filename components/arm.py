@@ -29,7 +29,7 @@ from azure.mgmt.core.polling.arm_polling import ARMPolling
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from components.credential import LOOPBACK, TokenCredential, cloud_from_env, one_line
-from infra.errors import UserError
+from components.errors import UserError
 
 ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
 """Points every ARM client at another endpoint: a private cloud over https, or a local test server on loopback."""

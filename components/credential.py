@@ -16,7 +16,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AzureAuthorityHosts
 from azure.mgmt.core.tools import get_arm_endpoints
 
-from infra.errors import UserError
+from components.errors import UserError
 
 # The audience GitHub's OIDC token must carry for Microsoft Entra workload identity federation; the
 # provider sends the same one unless ARM_OIDC_AUDIENCE says otherwise.

@@ -1,5 +1,5 @@
-"""The one error type for user mistakes: the command line prints it as `error: ...` and exits 1."""
+"""The user-mistake error type, defined in components so they can raise it too (tools, infra, components)."""
 
+from components.errors import UserError
 
-class UserError(Exception):
-    """A mistake the user can fix (a stack key, a file, a flag, a sign-in): worded for them, never a traceback."""
+__all__ = ["UserError"]

@@ -321,7 +321,16 @@ def test_nothing_logs_the_token_even_at_debug(home, caplog):
     import logging
 
     home.script.routes["/r"] = answer_then([lambda h: h.json(503, {})], lambda h: h.json(400, {"error": {"code": "X"}}))
-    with caplog.at_level(logging.DEBUG), pytest.raises(ArmError):
-        client(home).get("/r", "1")
+    # Every logger at DEBUG, including those a sign-in quieted earlier in this process.
+    loggers = [logging.getLogger(n) for n in ("", "azure", "azure.core", "azure.identity", "urllib3")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+    try:
+        with caplog.at_level(logging.DEBUG), pytest.raises(ArmError):
+            client(home).get("/r", "1")
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
     assert caplog.records, "the libraries did log at DEBUG"
     assert TOKEN not in caplog.text and TOKEN[:12] not in caplog.text

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from components.endpoint_traffic import EndpointTrafficProvider
+from infra.sdk_internals import serialize_dynamic_provider
 from tests.arm_server import ArmServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,13 +33,12 @@ ENDPOINT = (
 # provider host does; the loading lines are those of `get_provider` in pulumi/dynamic/__main__.py
 # (that module serves gRPC when imported, so it cannot be imported here).
 ENGINE = """
-import base64, json, sys
-import dill
+import json, sys
 from pulumi.dynamic import Config, ConfigureRequest
-from pulumi.runtime._serialization import _deserialize
+from infra.sdk_internals import deserialize_dynamic_provider
 
 blob, url, endpoint = sys.argv[1:4]
-provider = _deserialize(lambda: dill.loads(base64.b64decode(blob)))
+provider = deserialize_dynamic_provider(blob)
 provider.configure(ConfigureRequest(config=Config(raw_config={}, project_name="llama-on-azure")))
 loaded = f"{type(provider).__module__}.{type(provider).__qualname__}"
 
@@ -58,11 +58,7 @@ print(json.dumps({"class": loaded, "id": read.id, "traffic": read.outs.get("traf
 
 def current_blob() -> str:
     """What `EndpointTraffic(...)` stores today (pulumi.dynamic.Resource serializes its provider this way)."""
-    from pulumi.dynamic.dynamic import serialize_provider
-    from pulumi.runtime._serialization import _serialize
-
-    blob, _ = _serialize(True, serialize_provider, EndpointTrafficProvider())
-    return blob
+    return serialize_dynamic_provider(EndpointTrafficProvider())
 
 
 def run_engine(blob: str, url: str) -> dict:
@@ -108,11 +104,10 @@ def make_fixture() -> str:
             )
             (package / name).write_text(source.stdout)
         code = (
-            "from pulumi.dynamic.dynamic import serialize_provider\n"
-            "from pulumi.runtime._serialization import _serialize\n"
+            "from infra.sdk_internals import serialize_dynamic_provider\n"
             "import components.endpoint_traffic as m\n"
             f"assert m.__file__.startswith({tmp!r}), m.__file__\n"
-            "print(_serialize(True, serialize_provider, m.EndpointTrafficProvider())[0])\n"
+            "print(serialize_dynamic_provider(m.EndpointTrafficProvider()))\n"
         )
         done = subprocess.run([sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True, check=True)
         return done.stdout.strip()

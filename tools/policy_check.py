@@ -21,6 +21,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from infra.config import NAMESPACE
 from infra.errors import UserError
+from infra.sdk_internals import SECRET_SIG, SECRET_SIG_KEY
 from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult
 
 POLICY_PACK = PROJECT_ROOT / "policy"
@@ -46,7 +47,7 @@ def _wire(value: Any) -> Any:
     """Recorded values back to what the engine sends: secrets signed, unknowns as the sentinel."""
     if isinstance(value, dict):
         if set(value) == {"secret"}:
-            return {rpc._special_sig_key: rpc._special_secret_sig, "value": _wire(value["secret"])}
+            return {SECRET_SIG_KEY: SECRET_SIG, "value": _wire(value["secret"])}
         return {k: _wire(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_wire(v) for v in value]
