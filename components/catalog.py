@@ -30,6 +30,26 @@ SOURCES: dict[str, Source] = {
         "https://learn.microsoft.com/azure/foundry/openai/concepts/model-retirement-schedule",
         dt.date(2026, 8, 26),
     ),
+    "azure-native": Source(
+        "pulumi-azure-native 3.29: the REST API version of each resource provider it uses",
+        "https://github.com/pulumi/pulumi-azure-native/blob/master/versions/v3-config.yaml",
+        dt.date(2026, 10, 1),
+    ),
+    "rest-api-specs": Source(
+        "Azure/azure-rest-api-specs: the stable versions of the Resources, Subscriptions and Authorization APIs",
+        "https://github.com/Azure/azure-rest-api-specs/tree/main/specification",
+        dt.date(2026, 9, 1),
+    ),
+    "ml-builtin-actions": Source(
+        "Azure Machine Learning operations (Microsoft.MachineLearningServices resource provider operations)",
+        "https://learn.microsoft.com/azure/role-based-access-control/permissions/ai-machine-learning",
+        dt.date(2026, 6, 1),
+    ),
+    "offer-types": Source(
+        "Azure subscription offers (quota ids) that cannot purchase from Azure Marketplace",
+        "https://learn.microsoft.com/marketplace/purchase-saas-offer-in-azure-portal",
+        dt.date(2025, 10, 1),
+    ),
     "sold-by-azure": Source(
         "Foundry Models sold directly by Azure (models-azure-direct-others include)",
         "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/models-sold-directly-by-azure",
@@ -562,6 +582,31 @@ DEPLOYER_ACTIONS: dict[str, tuple[str, ...]] = {
         "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/*",
     ),
 }
+# Managed compute, on top of the how-to's list: the online endpoint, its deployments and its keys [ml-builtin-actions].
+MANAGED_DEPLOYER_ACTIONS: tuple[str, ...] = (
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/*",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/*",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action",
+)
+# A stack that manages roles needs these too; Contributor lacks them [builtin-roles].
+ROLE_MANAGEMENT_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Authorization/roleDefinitions/write",
+    "Microsoft.Authorization/roleAssignments/write",
+)
+# Subscription offers (quota id prefixes) that cannot buy from Azure Marketplace [offer-types, seed].
+NO_MARKETPLACE_QUOTA_IDS: tuple[str, ...] = ("FreeTrial", "AzureForStudents", "AzurePass", "Sponsored")
+
+# REST API versions of the calls made outside azure-native: the providers' the same as azure-native's own
+# [azure-native], the others the stable ones of the specs [rest-api-specs].
+API_VERSIONS: dict[str, str] = {
+    "Microsoft.MachineLearningServices": "2025-12-01",
+    "Microsoft.CognitiveServices": "2025-06-01",
+    "subscriptions": "2022-12-01",
+    "providers": "2021-04-01",
+    "permissions": "2022-04-01",
+}
+ML_API_VERSION = API_VERSIONS["Microsoft.MachineLearningServices"]
+
 # What a deployer needs on top for Foundry resources: accounts, projects, deployments, content filters
 # and their keys (Cognitive Services Contributor has them) [foundry-rbac].
 FOUNDRY_DEPLOYER_ACTIONS: tuple[str, ...] = (

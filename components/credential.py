@@ -16,13 +16,12 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AzureAuthorityHosts
 from azure.mgmt.core.tools import get_arm_endpoints
 
+from components import naming
 from components.errors import UserError
 
 # The audience GitHub's OIDC token must carry for Microsoft Entra workload identity federation; the
 # provider sends the same one unless ARM_OIDC_AUDIENCE says otherwise.
 GITHUB_AUDIENCE = "api://AzureADTokenExchange"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 # A tenant is its GUID or one of its domain names (contoso.onmicrosoft.com); azure-identity refuses the rest.
 TENANT = re.compile(r"^([0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9]([A-Za-z0-9-]*\.)+[A-Za-z]{2,})$")
 MAX_ASSERTION_BYTES = 1 << 20
@@ -104,7 +103,7 @@ def subscription_from_env(flag: str | None, environ: Mapping[str, str] = os.envi
     ):
         if value is None or (source != "--subscription-id" and not value.strip()):
             continue
-        if not GUID.fullmatch(value.strip()):
+        if not naming.GUID.fullmatch(value.strip()):
             raise UserError(
                 f"{source} {value!r} is not a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)"
             )
@@ -140,7 +139,7 @@ def github_assertion(
     (what `az login --federated-token` does) fails half-way through a long `pulumi up`.
     """
     parts = urllib.parse.urlsplit(url)
-    loopback = allow_http_loopback and parts.scheme == "http" and parts.hostname in LOOPBACK
+    loopback = allow_http_loopback and parts.scheme == "http" and parts.hostname in naming.LOOPBACK_HOSTS
     if parts.scheme != "https" and not loopback:
         raise UserError("ACTIONS_ID_TOKEN_REQUEST_URL must be an https URL")
     query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "audience"] + [("audience", audience)]
@@ -215,7 +214,7 @@ def _identity(environ: Mapping[str, str], method: str, need_client: bool = True)
         )
     if not client and need_client:
         errors.append(f"{method} needs ARM_CLIENT_ID")
-    elif client and not GUID.fullmatch(client):
+    elif client and not naming.GUID.fullmatch(client):
         errors.append(f"{client_var} {client!r} is not an application (client) id, which is a GUID")
     if errors:
         raise UserError("; ".join(errors))

@@ -19,26 +19,15 @@ from components.arm import ArmClient, ArmError, checked_endpoint
 from components.credential import cloud_from_env
 from infra.config import FoundryDeployment, ManagedDeployment, StackConfig
 
-ML_API = "2025-12-01"
-SUBSCRIPTION_API = "2022-12-01"
-PROVIDERS_API = "2021-04-01"
-PERMISSIONS_API = "2022-04-01"
 # azure-ai-ml's pin for the registry data plane (model versions of azureml-meta).
 REGISTRY_API = "2021-10-01-dataplanepreview"
 REGISTRY_VARIABLE = "LLAMA_ON_AZURE_ML_REGISTRY_ENDPOINT"
 """Points registry discovery at another host: a local test server (loopback http allowed there)."""
 ML, COGNITIVE = "Microsoft.MachineLearningServices", "Microsoft.CognitiveServices"
+ML_API = catalog.ML_API_VERSION
+SUBSCRIPTION_API, PROVIDERS_API = catalog.API_VERSIONS["subscriptions"], catalog.API_VERSIONS["providers"]
+PERMISSIONS_API = catalog.API_VERSIONS["permissions"]
 FOUNDRY_ACCOUNT_TYPE, FOUNDRY_KIND = f"{COGNITIVE}/accounts", "AIServices"
-# Offer types that cannot buy from Azure Marketplace (free trial, student credit) [SEED: paid subscription].
-NO_MARKETPLACE_QUOTA_IDS = ("FreeTrial", "AzureForStudents", "AzurePass", "Sponsored")
-# Needed on top of the how-to's list when the stack manages roles (Contributor lacks them).
-ROLE_ACTIONS = ("Microsoft.Authorization/roleDefinitions/write", "Microsoft.Authorization/roleAssignments/write")
-# Managed compute: the online endpoint, its deployments and its keys, in the project.
-MANAGED_ACTIONS = (
-    f"{ML}/workspaces/onlineEndpoints/*",
-    f"{ML}/workspaces/onlineEndpoints/deployments/*",
-    f"{ML}/workspaces/onlineEndpoints/listKeys/action",
-)
 OK, FAIL, WARN, NOT_CHECKED = "ok", "fail", "warn", "not checked"
 SKU_NAME = re.compile(r"Standard_[A-Za-z0-9_]+")
 
@@ -156,7 +145,7 @@ class Preflight:
         name = f"{sub.get('displayName', '')} ({quota_id or 'unknown offer'})"
         if sub.get("state") not in (None, "Enabled"):
             return [Check("subscription", name, FAIL, f"state is {sub.get('state')}; it must be Enabled")]
-        if quota_id.startswith(NO_MARKETPLACE_QUOTA_IDS):
+        if quota_id.startswith(catalog.NO_MARKETPLACE_QUOTA_IDS):
             detail = "a free or trial subscription cannot subscribe to Marketplace offers"
             return [Check("subscription", name, FAIL, detail)]
         if spending == "On":
@@ -320,11 +309,11 @@ class Preflight:
             required["resource group (Marketplace)"] = ("group", catalog.DEPLOYER_ACTIONS["resourceGroup"])
             required["project (serverless)"] = ("group", catalog.DEPLOYER_ACTIONS["project"])
         if self.config.managed:
-            required["project (managed compute)"] = ("group", MANAGED_ACTIONS)
+            required["project (managed compute)"] = ("group", catalog.MANAGED_DEPLOYER_ACTIONS)
         if self.config.foundry_deployments:
             required["resource group (Foundry)"] = ("group", catalog.FOUNDRY_DEPLOYER_ACTIONS)
         if self.config.access.enabled:
-            required["role management"] = ("subscription", ROLE_ACTIONS)
+            required["role management"] = ("subscription", catalog.ROLE_MANAGEMENT_ACTIONS)
         return required
 
     def permissions(self) -> list[Check]:

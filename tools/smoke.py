@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components import catalog
+from components import catalog, naming
 from infra.errors import UserError
 from infra.exports import ENDPOINT_KEYS, read_endpoints
 from tools.redact import MIN_SECRET, Redactor, clean_secret, printable
@@ -36,7 +36,6 @@ MAX_LINE_BYTES = 256 << 10
 MAX_EVENTS = 10_000
 MAX_OUTPUTS_BYTES = 16 << 20
 PULUMI_TIMEOUT = 120
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 STACK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*){0,2}")
 """A stack name, or org/project/stack; never something the pulumi CLI would read as a flag or a path."""
 FINISH_REASONS = {"stop", "length", "content_filter", "content_filter_error", "tool_calls", None}
@@ -196,8 +195,8 @@ def check_url(url: Any, allow_http_loopback: bool = False) -> Target:
     except ValueError:
         raise Failed("the url cannot be parsed") from None
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
-    if scheme == "http" and not (allow_http_loopback and host in LOOPBACK):
-        hint = " (--allow-http-loopback allows it for 127.0.0.1 only)" if host in LOOPBACK else ""
+    if scheme == "http" and not (allow_http_loopback and host in naming.LOOPBACK_HOSTS):
+        hint = " (--allow-http-loopback allows it for 127.0.0.1 only)" if host in naming.LOOPBACK_HOSTS else ""
         raise Failed(f"the url is plain http: a key is sent over https only{hint}")
     if scheme not in ("https", "http"):
         raise Failed(f"the url's scheme {printable(scheme, 20)!r} is not allowed: smoke calls https:// URLs only")
@@ -621,7 +620,8 @@ class TokenSource:
 
 
 def _foundry_host(host: str, allow_http_loopback: bool) -> bool:
-    return host.endswith(catalog.FOUNDRY_INFERENCE_HOST_SUFFIXES) or (allow_http_loopback and host in LOOPBACK)
+    loopback = allow_http_loopback and host in naming.LOOPBACK_HOSTS
+    return host.endswith(catalog.FOUNDRY_INFERENCE_HOST_SUFFIXES) or loopback
 
 
 @dataclass

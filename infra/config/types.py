@@ -90,7 +90,7 @@ Prefix = _text(r"[a-z][a-z0-9]{1,9}", "2-10 lowercase letters and digits, a lett
 NameSuffix = _text(r"[a-z0-9]{6}", "6 lowercase letters or digits")
 ResourceGroupName = _text(naming.RESOURCE_GROUP.pattern, "1-90 letters, digits, ._-() and not ending in '.'")
 PrincipalId = _text(
-    r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}",
+    naming.GUID.pattern,
     "an Entra object id, a GUID like 00000000-0000-0000-0000-000000000000 (az ad user show --id ...)",
 )
 SubnetId = _text(
