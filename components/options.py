@@ -3,6 +3,10 @@
 import pulumi
 
 PACKAGE = "llama-on-azure"
+# azure-native's type-token prefixes of the two AI resource providers (the policy pack, which ships alone,
+# spells them once more in policy/rules.py).
+ML_TYPES = "azure-native:machinelearningservices"
+COGNITIVE_TYPES = "azure-native:cognitiveservices"
 
 
 def type_token(name: str) -> str:

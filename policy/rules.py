@@ -109,7 +109,8 @@ Check = Callable[[str, Mapping[str, Any], dict[str, Any]], list[str]]
 """(resource type, props, config) -> messages; one violation per message."""
 
 
-def _get(props: Mapping[str, Any], path: str) -> Any:
+def lookup(props: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path (`properties.authMode`), a secret's value unwrapped; None where a part is missing."""
     value: Any = props
     for part in path.split("."):
         if not isinstance(value, Mapping) or part not in value:
@@ -147,7 +148,7 @@ def _resource_policy(
 
 def _must_be(path: str, expected: Any, what: str) -> Check:
     def check(_t: str, props: Mapping[str, Any], _c: dict[str, Any]) -> list[str]:
-        value = _get(props, path)
+        value = lookup(props, path)
         if value is None:
             return [f"{path} is not set; set it to {expected!r} ({what})"]
         return [] if value == expected else [f"{path} is {value!r}; it must be {expected!r} ({what})"]
@@ -157,7 +158,7 @@ def _must_be(path: str, expected: Any, what: str) -> Check:
 
 def _one_of(path: str, config_key: str, what: str, omitted_ok: bool = False) -> Check:
     def check(_t: str, props: Mapping[str, Any], config: dict[str, Any]) -> list[str]:
-        value, allowed = _get(props, path), list(config[config_key])
+        value, allowed = lookup(props, path), list(config[config_key])
         if value is None:
             return [] if omitted_ok else [f"{path} is not set; allowed: {', '.join(map(str, allowed))} ({what})"]
         return [] if value in allowed else [f"{path} is {value!r}; allowed: {', '.join(map(str, allowed))} ({what})"]
@@ -166,7 +167,7 @@ def _one_of(path: str, config_key: str, what: str, omitted_ok: bool = False) -> 
 
 
 def _is_hub(props: Mapping[str, Any]) -> bool:
-    return _get(props, "kind") == "Hub" or (_get(props, "kind") != "Project" and not _get(props, "hubResourceId"))
+    return lookup(props, "kind") == "Hub" or (lookup(props, "kind") != "Project" and not lookup(props, "hubResourceId"))
 
 
 def _hub_only(check: Check) -> Check:
@@ -175,7 +176,7 @@ def _hub_only(check: Check) -> Check:
 
 
 def _identity(_t: str, props: Mapping[str, Any], _c: dict[str, Any]) -> list[str]:
-    kind = _get(props, "identity.type")
+    kind = lookup(props, "identity.type")
     if not kind or kind == "None":
         return [f"identity.type is {kind!r}; it needs a managed identity (SystemAssigned or UserAssigned)"]
     return []
@@ -189,16 +190,16 @@ def _no_preview(type_: str, _p: Mapping[str, Any], _c: dict[str, Any]) -> list[s
 
 
 def _min_instances(_t: str, props: Mapping[str, Any], config: dict[str, Any]) -> list[str]:
-    count, minimum = _get(props, "sku.capacity"), int(config["minInstances"])
+    count, minimum = lookup(props, "sku.capacity"), int(config["minInstances"])
     if count is None:
         return [f"sku.capacity (instance count) is not set; at least {minimum} recommended"]
     return [] if count >= minimum else [f"instance count is {count}; at least {minimum} recommended for availability"]
 
 
 def _request_timeout(_t: str, props: Mapping[str, Any], config: dict[str, Any]) -> list[str]:
-    if _get(props, "properties.endpointComputeType") not in (None, "Managed"):
+    if lookup(props, "properties.endpointComputeType") not in (None, "Managed"):
         return []
-    timeout, maximum = _get(props, "properties.requestSettings.requestTimeout"), int(config["maxSeconds"])
+    timeout, maximum = lookup(props, "properties.requestSettings.requestTimeout"), int(config["maxSeconds"])
     if not timeout:
         return ["properties.requestSettings.requestTimeout is not set; the SDK's 5 s default fails long generations"]
     match = re.fullmatch(r"PT(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?", str(timeout))
@@ -210,15 +211,15 @@ def _request_timeout(_t: str, props: Mapping[str, Any], config: dict[str, Any]) 
 
 def _tags(type_: str, props: Mapping[str, Any], config: dict[str, Any]) -> list[str]:
     # Tracked resources (those with a location) carry tags; proxy resources and components do not.
-    if not type_.startswith("azure-native:") or _get(props, "location") is None:
+    if not type_.startswith("azure-native:") or lookup(props, "location") is None:
         return []
-    tags = _get(props, "tags") or {}
+    tags = lookup(props, "tags") or {}
     missing = [t for t in config["tags"] if t not in tags]
     return [f"missing required tags: {', '.join(missing)}"] if missing else []
 
 
 def _app_insights(_t: str, props: Mapping[str, Any], _c: dict[str, Any]) -> list[str]:
-    if not _get(props, "workspaceResourceId"):
+    if not lookup(props, "workspaceResourceId"):
         return ["workspaceResourceId is not set; classic (non-workspace) Application Insights is retired"]
     return []
 
@@ -413,7 +414,7 @@ def _one_serverless_per_model(args: StackValidationArgs, report: ReportViolation
         if resource.resource_type != SERVERLESS:
             continue
         project = _parent_of(resource.props, "workspaceName", "workspaces")
-        key = (project, _get(resource.props, "properties.modelSettings.modelId"))
+        key = (project, lookup(resource.props, "properties.modelSettings.modelId"))
         if key in seen:
             report(
                 f"serverless endpoints {seen[key]} and {resource.name} both deploy {key[1]} in project {key[0]}; "
@@ -433,7 +434,7 @@ ASYNCHRONOUS_MODES = ("Deferred", "Asynchronous_filter")
 def _known(props: Mapping[str, Any], path: str) -> Any:
     """`_get`, with a value known only after apply read as None."""
     try:
-        return _get(props, path)
+        return lookup(props, path)
     except UnknownValueError:
         return None
 
@@ -459,7 +460,7 @@ def _rai_policies(args: StackValidationArgs) -> list[tuple[str | None, str, Mapp
         if resource.resource_type == RAI_POLICY:
             props = resource.props
             # An unknown name (a preview) stops the policy: it is reported as not evaluated, never guessed.
-            name = _get(props, "raiPolicyName") if "raiPolicyName" in props else _get(props, "name")
+            name = lookup(props, "raiPolicyName") if "raiPolicyName" in props else lookup(props, "name")
             if name:
                 found.append((_account_of(props), str(name).lower(), props))
     return found
@@ -478,7 +479,7 @@ def _default_filters() -> list[dict[str, Any]]:
 
 def _entry(filters: Any, name: str, source: str | None = None) -> Mapping[str, Any] | None:
     for entry in filters:
-        if str(_get(entry, "name")).lower() == name.lower() and source in (None, _get(entry, "source")):
+        if str(lookup(entry, "name")).lower() == name.lower() and source in (None, lookup(entry, "source")):
             return entry
     return None
 
@@ -488,22 +489,22 @@ def _below_floor(filters: Any, mode: Any, config: dict[str, Any]) -> list[str]:
     for category, limit in dict(config["maxSeverity"]).items():
         for source in FILTER_SOURCES:
             entry, where = _entry(filters, category, source), f"{category} on {source.lower()}s"
-            threshold = _get(entry, "severityThreshold") if entry is not None else None
+            threshold = lookup(entry, "severityThreshold") if entry is not None else None
             if entry is None:
                 problems.append(f"{where} is not set; the floor blocks from {limit}")
-            elif not _get(entry, "enabled") or not _get(entry, "blocking"):
+            elif not lookup(entry, "enabled") or not lookup(entry, "blocking"):
                 problems.append(f"{where} is off or only annotates; the floor blocks from {limit}")
             elif SEVERITY_RANK.get(threshold, len(SEVERITY_RANK)) > SEVERITY_RANK.get(limit, 0):
                 problems.append(f"{where} blocks from {threshold}; the floor blocks from {limit}")
     for name in config["requiredFilters"]:
         entry = _entry(filters, name)
-        if entry is None or not _get(entry, "enabled") or not _get(entry, "blocking"):
+        if entry is None or not lookup(entry, "enabled") or not lookup(entry, "blocking"):
             problems.append(f"{name} is not on and blocking")
     return problems
 
 
 def _deployment_filter(props: Mapping[str, Any], policies: list[Any], config: dict[str, Any]) -> list[str]:
-    name, default = _get(props, "properties.raiPolicyName"), FACTS["defaultContentFilter"]["name"]
+    name, default = lookup(props, "properties.raiPolicyName"), FACTS["defaultContentFilter"]["name"]
     if not name:
         return [f"properties.raiPolicyName is not set: attach {default} or a content filter policy of the stack"]
     if str(name).lower() == default.lower():
@@ -513,7 +514,7 @@ def _deployment_filter(props: Mapping[str, Any], policies: list[Any], config: di
     same = [p for a, n, p in policies if n == str(name).lower() and (a == account or None in (a, account))]
     if not same:
         return [f"content filter {name!r} is neither {default} nor a content filter policy of its Foundry resource"]
-    filters, mode = _get(same[0], "properties.contentFilters") or [], _get(same[0], "properties.mode")
+    filters, mode = lookup(same[0], "properties.contentFilters") or [], lookup(same[0], "properties.mode")
     return [f"content filter {name!r}: {p}" for p in _below_floor(filters, mode, config)]
 
 

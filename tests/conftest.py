@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
+from components.options import COGNITIVE_TYPES, ML_TYPES
 from infra.config import TODAY_VARIABLE
 from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
 
 ROOT = Path(__file__).resolve().parents[1]
-ML = "azure-native:machinelearningservices"
-CS = "azure-native:cognitiveservices"
+ML, CS = ML_TYPES, COGNITIVE_TYPES
 TODAY = "2026-11-27"
 # Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
 # processes (plan, policy pack) inherit it.

@@ -508,7 +508,7 @@ def test_outputs_files_that_cannot_be_read_are_one_clear_error(tmp_path):
         "big.json": b" " * (16 << 20) + b"{}",
     }
     expected = {
-        "missing.json": "cannot read outputs from",
+        "missing.json": "outputs file",
         "latin1.json": "is not UTF-8 text",
         "text.json": "is not JSON",
         "big.json": "larger than",

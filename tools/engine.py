@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc
 
+from components.options import ML_TYPES as _ML
 from infra import sdk_internals
 from infra.config import ENCRYPTED, NAMESPACE
 
@@ -28,7 +29,6 @@ SECRET = "[secret]"
 
 # The input that carries each type's physical name (the provider echoes it as the `name` output),
 # and the ARM resource type behind each token, for realistic ids.
-_ML = "azure-native:machinelearningservices"
 NAME_INPUTS = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",
     "azure-native:storage:StorageAccount": "accountName",
@@ -115,6 +115,22 @@ class RunResult:
         data = json.loads(text)
         data["registrations"] = [Registration(**r) for r in data["registrations"]]
         return cls(**data)
+
+
+def is_secret(value: Any) -> bool:
+    """A recorded value that was a secret on the wire: `{"secret": value}` (see _plain)."""
+    return isinstance(value, dict) and set(value) == {"secret"}
+
+
+def masked(value: Any) -> Any:
+    """A recorded value with every secret replaced by the SECRET marker: what may be printed."""
+    if is_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:

@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from components import catalog
+from components.options import ML_TYPES as _ML
 from infra.config import NAMESPACE
 from infra.errors import UserError
 from infra.exports import ENDPOINTS
-from policy.rules import PACK_NAME
-from tools.engine import PLACEHOLDER_SUBSCRIPTION, SECRET, UNKNOWN, Registration, RunResult
+from policy.rules import PACK_NAME, lookup
+from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, Registration, RunResult, masked
 from tools.policy_check import Violation
 from tools.stack_file import StackFile
 from tools.stack_file import load_stack_file as load_stack
-
-_ML = "azure-native:machinelearningservices"
 
 # The settings a reviewer looks for, per type (camelCase input paths, as the engine sees them).
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -113,18 +112,8 @@ def load_stack_file(root: Path, stack: str) -> dict[str, Any]:
     return read_stack_file(root, stack).engine_config()
 
 
-def _lookup(values: dict[str, Any], path: str) -> Any:
-    value: Any = values
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
 def _show(value: Any) -> str:
-    if isinstance(value, dict) and set(value) == {"secret"}:
-        return SECRET
+    """A masked value (see tools.engine.masked) in one line."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, dict):
@@ -143,7 +132,7 @@ def resource_summary(reg: Registration) -> dict[str, Any]:
     if reg.custom and "location" in reg.inputs:
         settings["location"] = reg.inputs["location"]
     for path in KEY_SETTINGS.get(reg.type, ()):
-        if (value := _lookup(reg.inputs, path)) is not None:
+        if (value := lookup(reg.inputs, path)) is not None:
             settings[path] = value
     return settings
 
@@ -179,7 +168,7 @@ def _tree_lines(result: RunResult) -> list[str]:
     def walk(parent: str, depth: int) -> None:
         for reg in sorted(children.get(parent, []), key=lambda r: (first_create(r), r.name)):
             flags = " [protected]" if reg.protect else ""
-            settings = resource_summary(reg)
+            settings = masked(resource_summary(reg))
             detail = "  " + ", ".join(f"{k}={_show(v)}" for k, v in settings.items()) if settings else ""
             lines.append(f"{'    ' * depth}+ {reg.type}  {reg.name}{flags}{detail}")
             walk(reg.urn, depth + 1)
@@ -192,25 +181,12 @@ def _export_lines(value: Any, depth: int) -> list[str]:
     pad = "    " * depth
     lines: list[str] = []
     for key, item in value.items():
-        if isinstance(item, dict) and set(item) == {"secret"}:
-            lines.append(f"{pad}{key}: {SECRET}")
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             lines.append(f"{pad}{key}:")
             lines.extend(_export_lines(item, depth + 1))
         else:
             lines.append(f"{pad}{key}: {_show(item)}")
     return lines
-
-
-def masked(value: Any) -> Any:
-    """Exports with every secret replaced by the SECRET marker."""
-    if isinstance(value, dict):
-        if set(value) == {"secret"}:
-            return SECRET
-        return {k: masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    return value
 
 
 def quota_rows(result: RunResult) -> list[dict[str, Any]]:
@@ -323,7 +299,7 @@ def render_text(plan: Plan) -> str:
     lines += _warning_lines(result)
     lines += _quota_lines(quota_rows(plan.result))
     lines += _policy_lines(plan)
-    lines += ["", "Outputs:", *_export_lines(result.exports, 1)]
+    lines += ["", "Outputs:", *_export_lines(masked(result.exports), 1)]
     return "\n".join(lines) + "\n"
 
 

@@ -22,7 +22,8 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 from infra.config import NAMESPACE
 from infra.errors import UserError
 from infra.sdk_internals import SECRET_SIG, SECRET_SIG_KEY
-from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult
+from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult, is_secret
+from tools.files import read_capped
 
 POLICY_PACK = PROJECT_ROOT / "policy"
 LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "disabled": proto.DISABLED}
@@ -46,7 +47,7 @@ class Violation:
 def _wire(value: Any) -> Any:
     """Recorded values back to what the engine sends: secrets signed, unknowns as the sentinel."""
     if isinstance(value, dict):
-        if set(value) == {"secret"}:
+        if is_secret(value):
             return {SECRET_SIG_KEY: SECRET_SIG, "value": _wire(value["secret"])}
         return {k: _wire(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -65,13 +66,7 @@ _LEVEL_HELP = f"a level ({', '.join(LEVELS)}) or an object with enforcementLevel
 
 
 def _config_data(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_POLICY_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise PolicyError(f"policy config {path}: cannot read it: {exc.strerror or exc}") from None
-    if len(raw) > MAX_POLICY_CONFIG_BYTES:
-        raise PolicyError(f"policy config {path}: larger than {MAX_POLICY_CONFIG_BYTES} bytes")
+    raw = read_capped(path, MAX_POLICY_CONFIG_BYTES, PolicyError, "policy config")
     try:
         data = json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)
     except UnicodeDecodeError:

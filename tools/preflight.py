@@ -18,6 +18,7 @@ from components import catalog
 from components.arm import ArmClient, ArmError, checked_endpoint
 from components.credential import cloud_from_env
 from infra.config import FoundryDeployment, ManagedDeployment, StackConfig
+from tools.tables import render_rows
 
 # azure-ai-ml's pin for the registry data plane (model versions of azureml-meta).
 REGISTRY_API = "2021-10-01-dataplanepreview"
@@ -544,12 +545,8 @@ def _registry_host(url: str, discovery: str, domain: str) -> bool:
 
 def render_table(checks: Iterable[Check]) -> str:
     checks = list(checks)
-    headers = ("check", "subject", "result", "detail")
     rows = [(c.check, c.subject, c.status.upper(), c.detail) for c in checks]
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(3)]
-    lines = []
-    for row in [headers, *rows]:
-        lines.append("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+    lines = render_rows(("check", "subject", "result", "detail"), rows)
     counts = {status: sum(c.status == status for c in checks) for status in (FAIL, WARN, NOT_CHECKED)}
     summary = f"{len(checks)} checks: {counts[FAIL]} failed, {counts[WARN]} warnings, {counts[NOT_CHECKED]} not checked"
     lines += ["", summary + ("" if counts[FAIL] else ", ready for pulumi up")]

@@ -22,7 +22,9 @@ from typing import Any
 from components import catalog, naming
 from infra.errors import UserError
 from infra.exports import ENDPOINT_KEYS, read_endpoints
+from tools.files import read_capped
 from tools.redact import MIN_SECRET, Redactor, clean_secret, printable
+from tools.tables import render_rows
 
 DEFAULT_TIMEOUT = 120.0
 MAX_TIMEOUT = 900.0
@@ -104,13 +106,7 @@ def _outputs_json(text: str, source: str) -> Any:
 
 
 def _read_outputs_file(path: Path) -> Any:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_OUTPUTS_BYTES + 1)
-    except OSError as exc:
-        raise SmokeError(f"cannot read outputs from {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_OUTPUTS_BYTES:
-        raise SmokeError(f"{path} is larger than {MAX_OUTPUTS_BYTES} bytes: not the outputs of a stack")
+    data = read_capped(path, MAX_OUTPUTS_BYTES, SmokeError, "outputs file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -751,10 +747,7 @@ def render_table(results: list[SmokeResult]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(5)]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + "  " + row[5] for row in [headers, *rows]
-    ]
+    lines = render_rows(headers, rows)
     failed = sorted({printable(r.endpoint, 60) for r in results if r.status == FAIL})
     unchecked = sorted({printable(r.endpoint, 60) for r in results if r.status == NOT_CHECKED})
     summary = f"failed: {', '.join(failed)}" if failed else "all endpoints answer"
