@@ -10,7 +10,7 @@ import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from infra.config import config_from_engine
 from infra.errors import UserError
@@ -126,10 +126,7 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def main(argv: list[str] | None = None, credential=None) -> int:
-    parser = _Parser(prog="llama-on-azure", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _plan_parser(commands: Any) -> None:
     plan = commands.add_parser(
         "plan",
         help="offline plan of a stack: run the program under Pulumi's mock engine, print what it would create",
@@ -153,8 +150,10 @@ def main(argv: list[str] | None = None, credential=None) -> int:
         help="policy pack config (as pulumi --policy-pack-config); default: policy/config/<stack>.json if present",
     )
     plan.add_argument("--skip-policies", action="store_true", help="do not run the policy pack")
-    plan.set_defaults(func=_plan)
+    plan.set_defaults(func=lambda a, _credential: _plan(a))
 
+
+def _azure_parsers(commands: Any) -> None:
     preflight = commands.add_parser(
         "preflight",
         help="check with Azure, before pulumi up: offers, models, quota, permissions, names a destroy left blocked",
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None, credential=None) -> int:
         "--subscription-id", default=None, help="default: ARM_SUBSCRIPTION_ID, then AZURE_SUBSCRIPTION_ID"
     )
     preflight.add_argument("--format", choices=("text", "json"), default="text")
-    preflight.set_defaults(func=lambda a: _preflight(a, credential))
+    preflight.set_defaults(func=_preflight)
 
     purge = commands.add_parser(
         "purge", help="after pulumi destroy: purge the stack's soft-deleted key vault and Foundry resource (asks first)"
@@ -174,8 +173,10 @@ def main(argv: list[str] | None = None, credential=None) -> int:
         "--subscription-id", default=None, help="default: ARM_SUBSCRIPTION_ID, then AZURE_SUBSCRIPTION_ID"
     )
     purge.add_argument("--yes", action="store_true", help="purge without asking (CI); otherwise asks on a terminal")
-    purge.set_defaults(func=lambda a: _purge(a, credential))
+    purge.set_defaults(func=_purge)
 
+
+def _smoke_parser(commands: Any) -> None:
     smoke = commands.add_parser(
         "smoke", help="after pulumi up: call every endpoint plain and streaming, check the answers; keys never printed"
     )
@@ -191,11 +192,18 @@ def main(argv: list[str] | None = None, credential=None) -> int:
         action="store_true",
         help="for tests against a local server: allow plain http to 127.0.0.1/::1/localhost (never elsewhere)",
     )
-    smoke.set_defaults(func=lambda a: _smoke(a, credential))
+    smoke.set_defaults(func=_smoke)
 
+
+def main(argv: list[str] | None = None, credential=None) -> int:
+    """Parse and run one command; `credential` replaces the Azure sign-in (tests)."""
+    parser = _Parser(prog="llama-on-azure", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_plan_parser, _azure_parsers, _smoke_parser):
+        add(commands)
     try:
         args = parser.parse_args(argv)
-        return args.func(args)
+        return args.func(args, credential)
     except UserError as exc:
         # A user's mistake: one clear message, never a traceback (those are for bugs).
         print(f"error: {exc}", file=sys.stderr)
