@@ -50,6 +50,12 @@ SOURCES: dict[str, Source] = {
         "https://learn.microsoft.com/marketplace/purchase-saas-offer-in-azure-portal",
         dt.date(2025, 10, 1),
     ),
+    "ai-services-network": Source(
+        "Configure Azure AI services virtual networks (IP network rules: public IPv4 addresses or ranges only, "
+        "no private ranges, no /31 or /32 prefixes)",
+        "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks",
+        dt.date(2025, 11, 1),
+    ),
     "sold-by-azure": Source(
         "Foundry Models sold directly by Azure (models-azure-direct-others include)",
         "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/models-sold-directly-by-azure",

@@ -61,7 +61,8 @@ class ServerlessEndpoint(pulumi.ComponentResource):
         )
         # Waiting on the subscription's id makes the endpoint depend on it, also when the id arrives from
         # another language through the component package: create after it, delete before it.
-        after = [pulumi.Output.from_input(args["marketplace_subscription_id"]).apply(lambda _: None)]
+        subscription = args.get("marketplace_subscription_id")
+        after = None if subscription is None else [pulumi.Output.from_input(subscription).apply(lambda _: None)]
         endpoint = ml.ServerlessEndpoint(
             f"{name}-endpoint",
             name=args["endpoint_name"],
@@ -75,7 +76,7 @@ class ServerlessEndpoint(pulumi.ComponentResource):
                 content_safety=ml.ContentSafetyArgs(content_safety_status=safety),
             ),
             tags=args.get("tags") or {},
-            opts=named_child(self, depends_on=after if "marketplace_subscription_id" in args else None),
+            opts=named_child(self, depends_on=after),
         )
         # The provider does not mark list* results secret; the keys are wrapped where they are read.
         keys = ml.list_serverless_endpoint_keys_output(

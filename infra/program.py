@@ -425,9 +425,10 @@ def _foundry_export(
 
 def _access(stack: Stack, project: AiProject | None, account: FoundryResource | None = None) -> Access:
     config = stack.config
-    actions = [a for scope in catalog.DEPLOYER_ACTIONS.values() for a in scope]
-    if config.foundry_deployments:
-        actions += catalog.FOUNDRY_DEPLOYER_ACTIONS
+    # Every action deploying this stack takes (the how-to's list for the hub path), but role management.
+    how_to = [a for scope in catalog.DEPLOYER_ACTIONS.values() for a in scope]
+    needed = [a for label, (_, group) in config.deployer_actions().items() if label != "role management" for a in group]
+    actions = list(dict.fromkeys(how_to + needed))
     scopes: dict[str, Any] = {}
     if project is not None:
         scopes["project_id"] = project.resource_id

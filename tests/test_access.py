@@ -146,3 +146,13 @@ def test_bad_access_config_is_refused(access, fragments):
     assert result.error and result.registrations == []
     for fragment in fragments:
         assert fragment in result.error, result.error
+
+
+def test_the_deployer_role_carries_what_each_kind_of_the_stack_needs():
+    from tests.conftest import managed
+
+    config = stack_config(access=ACCESS, deployments=[managed("big")])
+    role = run("dev", config).one("azure-native:authorization:RoleDefinition").inputs
+    actions = set(role["permissions"][0]["actions"])
+    assert set(catalog.MANAGED_DEPLOYER_ACTIONS) <= actions, "preflight requires them of a deployer"
+    assert not set(catalog.ROLE_MANAGEMENT_ACTIONS) & actions, "a deployer never manages roles"

@@ -221,6 +221,38 @@ CASES = {
         stack_config(deployments=[foundry("maverick", capacity=0)]),
         ["deployments[0].capacity", "0 is not allowed", "at least 1"],
     ),
+    "IP rule that is IPv6": (
+        stack_config(foundry={"networkAcls": {"ipRules": ["2001:db8::/32"]}}),
+        ["llama-on-azure:foundry.networkAcls.ipRules[0]", "IPv6", "IPv4 only"],
+    ),
+    "IP rule in a private range": (
+        stack_config(foundry={"networkAcls": {"ipRules": ["10.1.0.0/16"]}}),
+        ["foundry.networkAcls.ipRules[0]", "private range (RFC 1918)"],
+    ),
+    "IP rule of one address as /32": (
+        stack_config(foundry={"networkAcls": {"ipRules": ["198.51.100.7/32"]}}),
+        ["foundry.networkAcls.ipRules[0]", "/31 and /32", "single address alone"],
+    ),
+    "IP rule with host bits": (
+        stack_config(foundry={"networkAcls": {"ipRules": ["198.51.100.7/24"]}}),
+        ["foundry.networkAcls.ipRules[0]", "host bits zero"],
+    ),
+    "content filter named default": (
+        stack_config(contentFilters={"Default": {"hate": "Low"}}),
+        ["llama-on-azure:contentFilters.Default", "Microsoft's default content filter"],
+    ),
+    "two content filters one name to Azure": (
+        stack_config(contentFilters={"strict": {}, "Strict": {"hate": "Low"}}),
+        ["llama-on-azure:contentFilters.Strict", "one name to Azure"],
+    ),
+    "declared model with an infinite size": (
+        stack_config(models=[{"name": "Llama-X-1", "api": "chat", "parametersB": "inf"}]),
+        ["llama-on-azure:models[0].parametersB"],
+    ),
+    "declared model with an empty deployment type": (
+        stack_config(models=[{"name": "Llama-X-1", "api": "chat", "deploymentTypes": [""]}]),
+        ["llama-on-azure:models[0].deploymentTypes[0]"],
+    ),
     "foundry content filter not defined": (
         stack_config(deployments=[foundry("maverick", contentFilter="strict")]),
         ["deployments[0].contentFilter", "'strict' is not a policy of llama-on-azure:contentFilters", "default"],
@@ -229,9 +261,9 @@ CASES = {
         stack_config(deployments=[foundry("old", "Meta-Llama-3.1-8B-Instruct")]),
         ["deployments[0].model", "is not offered as kind 'foundry'", MAVERICK],
     ),
-    "declared model that shadows the catalog": (
-        stack_config(models=[{"name": LLAMA33, "api": "chat"}]),
-        ["llama-on-azure:models[0].name", "is in the catalog"],
+    "declaration that changes a catalog model's API": (
+        stack_config(models=[{"name": LLAMA33, "api": "completions"}]),
+        ["llama-on-azure:models[0].api", "'completions' is not the API of Llama-3.3-70B-Instruct"],
     ),
     "tag that replaces one the stack sets": (
         stack_config(tags={"Environment": "x"}),
@@ -323,3 +355,64 @@ def test_an_allow_listed_sku_is_accepted_without_a_warning():
 def test_the_same_deployment_name_on_two_endpoints_is_fine():
     result = run("dev", stack_config(deployments=[managed("blue", endpoint="one"), managed("blue", endpoint="two")]))
     assert result.error is None, result.error
+
+
+def test_two_names_that_azure_would_cut_to_one_are_refused():
+    first, second = "abcdefghijklmnopqrstuvwxy-bcdef", "abcdefghijklmnopqrstuvwxy-bcdeg"  # 31 characters each
+    result = run("dev", stack_config(deployments=[managed(first), managed(second)]))
+    assert result.error and result.registrations == []
+    assert f"'{second}' and '{first}' give the same Azure name" in result.error
+    distinct = run("dev", stack_config(deployments=[managed("abcdefghijklmnopqrstuvwx-bcdef"), managed(second)]))
+    assert distinct.error is None, distinct.error
+
+
+def test_a_declaration_adds_what_the_snapshot_does_not_know_of_a_catalog_model():
+    config = stack_config(
+        deployments=[serverless("chat"), foundry("next", LLAMA33, modelVersion="9")],
+        models=[{"name": LLAMA33, "api": "chat", "version": "9", "marketplace": False}],
+    )
+    result = run("dev", config)
+    assert result.error is None, result.error
+    assert any("adds to the catalog's Llama-3.3-70B-Instruct" in w and "preflight" in w for w in result.warnings)
+    deployment = result.one("azure-native:cognitiveservices:Deployment")
+    assert deployment.inputs["properties"]["model"]["version"] == "9"
+    assert not result.by_type("azure-native:machinelearningservices:MarketplaceSubscription"), "marketplace: false"
+
+
+def test_a_declaration_never_revives_a_retired_model():
+    config = stack_config(
+        deployments=[serverless("old", "Meta-Llama-3-70B-Instruct")],
+        models=[{"name": "Meta-Llama-3-70B-Instruct", "api": "chat", "regions": ["eastus2"]}],
+    )
+    assert "retired on 2025-06-30" in run("dev", config).error
+
+
+@pytest.mark.parametrize(
+    ("keys", "wrong"),
+    [
+        # A section that fails validation: its defaults would give made-up errors elsewhere.
+        (
+            {
+                "hub": {"isolationMode": "Disabled", "storageSku": "Premium_LRS"},
+                "deployments": [managed("big", egressPublicNetworkAccess="Disabled")],
+            },
+            "Azure ignores it",
+        ),
+        (
+            {
+                "contentFilters": {"strict": {"hate": "low"}},
+                "deployments": [foundry("maverick", contentFilter="strict")],
+            },
+            "is not a policy of",
+        ),
+        (
+            {"models": [{"name": "Llama-X-1", "api": "chatt"}], "deployments": [serverless("next", "Llama-X-1")]},
+            "is not in the Llama catalog",
+        ),
+    ],
+    ids=["hub", "content filter", "declared model"],
+)
+def test_a_section_that_fails_gives_no_made_up_errors_elsewhere(keys, wrong):
+    error = run("dev", stack_config(**keys)).error
+    assert error is not None
+    assert wrong not in error, error

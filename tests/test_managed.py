@@ -20,7 +20,7 @@ SHARED = [
 ]
 
 
-def test_prod_deploys_llama2_on_the_configured_vm_sku_and_instance_count():
+def test_prod_deploys_llama33_on_the_configured_vm_sku_and_instance_count():
     result = run("prod", shipped_config("prod"))
     endpoint = result.one(f"{ML}:OnlineEndpoint")
     deployment = result.one(f"{ML}:OnlineDeployment")

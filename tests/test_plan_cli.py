@@ -139,3 +139,17 @@ def test_bad_policy_config_is_reported(tmp_path):
     done = plan("--stack", "dev", "--policy-config", str(bad))
     assert done.returncode == 1
     assert "no policy named 'no-such-policy'" in done.stderr
+
+
+def test_an_encrypted_tag_value_keeps_the_tag_for_the_policies(tmp_path):
+    # One secure leaf must not hide every tag: prod's policy config requires owner and costCenter.
+    text = (ROOT / "Pulumi.prod.yaml").read_text().replace(
+        "    costCenter: ai-platform", "    costCenter:\n      secure: v1:AAAABBBBCCCC"
+    )
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.enc.yaml").write_text(text)
+    done = plan("--stack", "enc", "--policy-config", str(ROOT / "policy" / "config" / "prod.json"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "missing required tags" not in done.stdout
+    assert "encrypted values (secure:) are not checked offline" in done.stdout
+    assert "AAAABBBBCCCC" not in done.stdout

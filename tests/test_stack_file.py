@@ -11,6 +11,7 @@ from infra.config import ENCRYPTED, config_from_engine
 from tests.cli_support import Done, command
 from tests.conftest import ROOT
 from tools.cli import main
+from tools.engine import SecretText
 from tools.stack_file import MAX_DEPTH, MAX_FILE_BYTES, StackFileError, load_stack_file, parse_stack_file
 
 NAME = Path("Pulumi.test.yaml")
@@ -164,10 +165,13 @@ def test_secure_values_stay_encrypted_and_are_secret_keys():
         b"  llama-on-azure:c: {secure: 42}\n",
         NAME,
     )
-    assert stack.values["llama-on-azure:a"] == stack.values["llama-on-azure:b"] == ENCRYPTED
+    assert stack.values["llama-on-azure:a"] == ENCRYPTED
+    # An object keeps its shape, only its secure leaves are encrypted: which tags exist stays known offline.
+    assert json.loads(stack.values["llama-on-azure:b"]) == {"owner": ENCRYPTED}
     assert stack.secret_keys == {"llama-on-azure:a", "llama-on-azure:b"}
     assert stack.values["llama-on-azure:c"] == '{"secure":42}'  # not a string: an ordinary map
-    assert stack.engine_config()["llama-on-azure:a"] == {"secure": ENCRYPTED}
+    assert stack.engine_config()["llama-on-azure:a"] == ENCRYPTED
+    assert isinstance(stack.engine_config()["llama-on-azure:b"], SecretText)
 
 
 def test_a_null_value_is_an_empty_string_with_a_warning():

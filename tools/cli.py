@@ -6,12 +6,12 @@ import argparse
 import gc
 import json
 import os
-import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
+from components import naming
 from infra.config import config_from_engine
 from infra.errors import UserError
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
@@ -26,11 +26,9 @@ from tools.plan import (
 )
 from tools.policy_check import PolicyPackProcess, check_policies
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-
 
 def _plan(args: argparse.Namespace) -> int:
-    if not GUID.fullmatch(args.subscription_id):
+    if not naming.GUID.fullmatch(args.subscription_id):
         raise UserError(f"--subscription-id {args.subscription_id!r} is not a GUID")
     root = find_project_root(Path.cwd())
     config = load_stack_file(root, args.stack)

@@ -300,6 +300,10 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+class SecretText(str):
+    """A config value exactly as the CLI hands it over, for a key the CLI marks secret."""
+
+
 def stack_config_values(values: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     """YAML config -> what the CLI hands the program: strings, structured values as JSON, and the secret keys.
 
@@ -308,7 +312,10 @@ def stack_config_values(values: dict[str, Any]) -> tuple[dict[str, str], list[st
     out: dict[str, str] = {}
     secret: list[str] = []
     for key, value in values.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
+        if isinstance(value, SecretText):
+            out[key] = str(value)
+            secret.append(key)
+        elif isinstance(value, dict) and set(value) == {"secure"}:
             out[key] = ENCRYPTED
             secret.append(key)
         elif isinstance(value, str):

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from infra.config import ENCRYPTED, NAMESPACE
+from tools.engine import SecretText
 from infra.errors import UserError
 
 MAX_FILE_BYTES = 256 << 10
@@ -87,8 +88,8 @@ class StackFile:
     """The line of each key in the file, for messages."""
 
     def engine_config(self) -> dict[str, Any]:
-        """The shape `tools.engine.run_program` takes: strings, and `{"secure": ...}` for secret keys."""
-        return {k: {"secure": v} if k in self.secret_keys else v for k, v in self.values.items()}
+        """The shape `tools.engine.run_program` takes: strings, secret keys as `SecretText`."""
+        return {k: SecretText(v) if k in self.secret_keys else v for k, v in self.values.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -680,11 +681,28 @@ def _go_string(text: str) -> str:
     return escaped
 
 
+def _encrypted_leaves(value: Any) -> Any:
+    """The value with each secure leaf replaced by ENCRYPTED: its shape (which tags, which keys) stays known."""
+    if isinstance(value, _Secure):
+        return ENCRYPTED
+    if isinstance(value, dict):
+        return {k: _encrypted_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encrypted_leaves(v) for v in value]
+    return value
+
+
 def config_string(value: Any, where: str) -> tuple[str, bool]:
-    """Pulumi's Value for one top-level config value: (the string the program gets, whether it is secret)."""
+    """Pulumi's Value for one top-level config value: (the string the program gets, whether it is secret).
+
+    Pulumi decrypts for the program; offline a secure scalar becomes ENCRYPTED, and an object keeps its shape
+    with ENCRYPTED in place of each secure leaf (the whole key is secret, as Pulumi marks it).
+    """
     converted = _object(value, where)
-    if _has_secure(converted):
+    if isinstance(converted, _Secure):
         return ENCRYPTED, True
+    if _has_secure(converted):
+        return _go_json(_encrypted_leaves(converted)), True
     if converted is None:
         return "", False
     if isinstance(converted, str):

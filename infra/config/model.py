@@ -1,6 +1,6 @@
 """The stack's configuration model: one section per key, one model per deployment kind, and what derives from them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
@@ -112,28 +112,40 @@ class Access(_Section):
         return self.deployer_role or bool(self.developers)
 
 
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
 class DeclaredModel(_Section):
-    """A model the catalog snapshot does not know yet (`llama-on-azure:models`): only preflight can confirm it."""
+    """A model the catalog snapshot does not know yet, or what it does not know yet of a catalog model.
+
+    `llama-on-azure:models`. A new model gets every offer, generally available and unchecked; for a catalog
+    model the declaration only adds versions, regions, VM SKUs or deployment types (and may say whether it
+    is bought through Marketplace); its lifecycle stays the catalog's. Only preflight can confirm either.
+    """
 
     name: ModelName
     api: Literal["chat", "completions"]
     version: ModelVersion | None = None
     """Registry version (managed compute, a number) or model version (Foundry)."""
-    parameters_b: float | None = Field(default=None, gt=0, strict=False)
+    parameters_b: float | None = Field(default=None, gt=0, le=10_000, allow_inf_nan=False, strict=False)
     """Total parameters in billions: sizes the GPU memory check where no allow-list is given."""
-    regions: list[Region] | None = None
+    regions: list[Region] | None = Field(default=None, min_length=1)
     """Serverless: the regions that offer it; unchecked when left out."""
     marketplace: bool = True
     """Bought through Azure Marketplace (serverless subscription; Foundry partner model)."""
-    allowed_vm_skus: list[str] | None = None
+    allowed_vm_skus: list[NonEmpty] | None = Field(default=None, min_length=1)
     """Managed compute: the model card's `inference_compute_allow_list`."""
-    deployment_types: list[str] = Field(default_factory=lambda: [catalog.GLOBAL_STANDARD], min_length=1)
-    format: str = catalog.META_FORMAT
+    deployment_types: list[NonEmpty] = Field(default_factory=lambda: [catalog.GLOBAL_STANDARD], min_length=1)
+    format: NonEmpty = catalog.META_FORMAT
+
+    @property
+    def registry_version(self) -> int | None:
+        return registry_version(self.version) if self.version and self.version.isdigit() else None
 
     def entry(self) -> catalog.LlamaModel:
-        """The model as a catalog entry with every offer, each generally available and unchecked."""
+        """A new model as a catalog entry with every offer, each generally available and unchecked."""
         ga = catalog.Lifecycle(source="declared")
-        number = registry_version(self.version) if self.version and self.version.isdigit() else None
+        number = self.registry_version
         return catalog.LlamaModel(
             self.name,
             catalog.Api(self.api),
@@ -157,6 +169,40 @@ class DeclaredModel(_Section):
             ),
             declared=True,
         )
+
+    def extend(self, known: catalog.LlamaModel) -> catalog.LlamaModel:
+        """A catalog model with what this declaration adds; each offer keeps the catalog's lifecycle."""
+        given = self.model_fields_set
+        serverless, managed, foundry = known.serverless, known.managed, known.foundry
+        if serverless is not None:
+            regions = serverless.regions
+            if self.regions and regions is not None:
+                regions = regions | frozenset(self.regions)
+            marketplace = self.marketplace if "marketplace" in given else serverless.marketplace
+            serverless = replace(serverless, regions=regions, marketplace=marketplace)
+        if managed is not None:
+            versions = (*managed.versions, self.registry_version) if self.registry_version else managed.versions
+            skus = managed.allowed_vm_skus
+            if self.allowed_vm_skus:
+                skus = tuple(dict.fromkeys((*(skus or ()), *self.allowed_vm_skus)))
+            managed = replace(managed, versions=tuple(dict.fromkeys(versions)), allowed_vm_skus=skus)
+        if foundry is not None:
+            versions = (*foundry.versions, self.version) if self.version else foundry.versions
+            types = (*foundry.deployment_types, *self.deployment_types) if "deployment_types" in given else ()
+            foundry = replace(
+                foundry,
+                versions=tuple(dict.fromkeys(versions)),
+                deployment_types=tuple(dict.fromkeys((*foundry.deployment_types, *types))),
+            )
+        return replace(known, serverless=serverless, managed=managed, foundry=foundry)
+
+
+def known_models(declared: list[DeclaredModel]) -> dict[str, catalog.LlamaModel]:
+    """The catalog and the stack's declarations: new models, and what a declaration adds to a catalog model."""
+    known = dict(catalog.MODELS)
+    for m in declared:
+        known[m.name] = m.extend(known[m.name]) if m.name in catalog.MODELS else m.entry()
+    return known
 
 
 class _Deployment(_Section):
@@ -219,7 +265,7 @@ class FoundryDeployment(_Deployment):
 
     kind: Literal["foundry"]
     model_version: ModelVersion | None = None
-    sku: str = catalog.GLOBAL_STANDARD
+    sku: str = Field(default=catalog.GLOBAL_STANDARD, min_length=1)
     """The deployment type."""
     capacity: int = Field(default=1, ge=catalog.LIMITS.foundry_capacity[0], le=catalog.LIMITS.foundry_capacity[1])
     content_filter: str = "default"
@@ -268,7 +314,7 @@ class StackConfig(_Section):
         return self._tags_secret
 
     def model_post_init(self, _context: Any) -> None:
-        known = {**catalog.MODELS, **{m.name: m.entry() for m in self.models}}
+        known = known_models(self.models)
         for d in self.deployments:
             d._llama = known.get(d.model)
 
@@ -332,6 +378,27 @@ class StackConfig(_Section):
         if len(members) == 1 and members[0].traffic is None:
             return {members[0].name: 100}
         return {d.name: d.traffic or 0 for d in members}
+
+    def deployer_actions(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """What deploying this stack takes: scope label -> (subscription or group, actions), per kind it deploys.
+
+        The custom deployer role carries them (but role management, which only the stack's owner needs), and
+        preflight checks the signed-in principal has them.
+        """
+        partner = any(d.llama.foundry and not d.llama.foundry.sold_by_azure for d in self.foundry_deployments)
+        required: dict[str, tuple[str, tuple[str, ...]]] = {}
+        if self.serverless or partner:
+            required["subscription (Marketplace)"] = ("subscription", catalog.DEPLOYER_ACTIONS["subscription"])
+            required["resource group (Marketplace)"] = ("group", catalog.DEPLOYER_ACTIONS["resourceGroup"])
+        if self.serverless:
+            required["project (serverless)"] = ("group", catalog.DEPLOYER_ACTIONS["project"])
+        if self.managed:
+            required["project (managed compute)"] = ("group", catalog.MANAGED_DEPLOYER_ACTIONS)
+        if self.foundry_deployments:
+            required["resource group (Foundry)"] = ("group", catalog.FOUNDRY_DEPLOYER_ACTIONS)
+        if self.access.enabled:
+            required["role management"] = ("subscription", catalog.ROLE_MANAGEMENT_ACTIONS)
+        return required
 
     def content_filter(self, name: str) -> ContentFilter | None:
         """The named policy a foundry deployment refers to; None for Microsoft's default."""

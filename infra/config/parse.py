@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError, create_model
 
 from components import catalog, naming
-from infra.config.model import KINDS, Deployment, Parsed, StackConfig, _Deployment, _Section
+from infra.config.model import KINDS, DeclaredModel, Deployment, Parsed, StackConfig, _Deployment, _Section
 from infra.config.rules import Rules
 from infra.config.types import (
     ENCRYPTED,
@@ -18,6 +18,7 @@ from infra.config.types import (
     SECRET_KEYS,
     ConfigError,
     key_for,
+    shown,
 )
 
 
@@ -43,27 +44,32 @@ def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
         allowed = ", ".join(KINDS)
         if kind == "union_tag_not_found":
             return f"{key}.kind: required key is missing; one of {allowed}"
-        return f"{key}.kind: {error.get('ctx', {}).get('tag')!r} is not allowed; one of {allowed}"
+        return f"{key}.kind: {shown(error.get('ctx', {}).get('tag'))} is not allowed; one of {allowed}"
     if kind == "too_short":
         return f"{key}: is empty; list at least one entry"
+    if kind == "string_type" and isinstance(value, int | float):
+        return f'{key}: {shown(value)} is a number; text expected (quote it in the stack file: "{value}")'
     if kind in ("bool_type", "bool_parsing"):
-        return f"{key}: {value!r} is not allowed; true or false"
+        return f"{key}: {shown(value)} is not allowed; true or false"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(error.get("ctx", {}).values()), "")
         word = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most"}
-        return f"{key}: {value!r} is not allowed; {word.get(kind, 'less than')} {bound}"
+        return f"{key}: {shown(value)} is not allowed; {word.get(kind, 'less than')} {bound}"
     if kind == "value_error":
         return f"{key}: {msg.removeprefix('Value error, ')}"
     if kind in ("dict_type", "list_type", "model_type", "model_attributes_type"):
         expected = {"list_type": "a list", "model_type": "a map of keys", "model_attributes_type": "a map of keys"}
-        return f"{key}: {value!r} is not allowed; expected {expected.get(kind, 'a map')}"
-    return f"{key}: {value!r} is not allowed; {msg.removeprefix('Input should be ')}"
+        return f"{key}: {shown(value)} is not allowed; expected {expected.get(kind, 'a map')}"
+    return f"{key}: {shown(value)} is not allowed; {msg.removeprefix('Input should be ')}"
 
 
 _FIELDS: dict[str, Any] = {f.alias or name: f for name, f in StackConfig.model_fields.items()}
 _NAMES = {f.alias or name: name for name, f in StackConfig.model_fields.items()}
 _ONE_KEY: dict[str, type[_Section]] = {}
 _DEPLOYMENT: TypeAdapter[Any] = TypeAdapter(Deployment)
+_MODEL: TypeAdapter[Any] = TypeAdapter(DeclaredModel)
+_EACH = {"deployments": _DEPLOYMENT, "models": _MODEL}
+"""Lists whose entries are validated one by one: a bad entry leaves the others to the rules."""
 
 
 def _one_key(alias: str) -> type[_Section]:
@@ -79,28 +85,35 @@ def _errors(exc: ValidationError, prefix: tuple[Any, ...]) -> list[str]:
     return [_describe(e, prefix) for e in exc.errors(include_url=False)]
 
 
-def _validate_parts(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _validate_parts(raw: dict[str, Any], given: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[str]]:
     """Each key, and each deployment, validated on its own, so that one type error never hides another."""
     parts: dict[str, Any] = {}
     errors: list[str] = []
     for alias, value in raw.items():
         if alias not in _FIELDS:
             errors.append(f"{key_for(alias)}: unknown key (a typo?)")
-        elif alias == "deployments" and isinstance(value, list) and value:
+        elif alias in _EACH and isinstance(value, list) and value:
             parts[alias] = []
             for i, item in enumerate(value):
                 try:
-                    parts[alias].append((i, _DEPLOYMENT.validate_python(item)))
+                    parts[alias].append((i, _EACH[alias].validate_python(item)))
                 except ValidationError as exc:
                     errors += _errors(exc, (alias, i))
-                    if partial := _partial(item):
+                    parts.setdefault("_failed", set()).add(f"{alias}[{i}]")
+                    if alias == "deployments" and (partial := _partial(item)):
                         parts.setdefault("_partial", []).append((i, partial))
+                    elif alias == "models" and isinstance(item, dict) and isinstance(item.get("name"), str):
+                        parts.setdefault("_failed_models", set()).add(item["name"])
         else:
             try:
                 parts[alias] = getattr(_one_key(alias).model_validate({alias: value}), _NAMES[alias])
             except ValidationError as exc:
                 errors += _errors(exc, ())
-    errors += [f"{key_for(a)}: required key is missing" for a, f in _FIELDS.items() if f.is_required() and a not in raw]
+                # Rules skip a section that failed: its defaults would give made-up errors.
+                parts.setdefault("_failed", set()).add(alias)
+    # A key given but refused before validation (an encrypted value) is reported once, not as missing too.
+    missing = [a for a, f in _FIELDS.items() if f.is_required() and a not in raw and a not in given]
+    errors += [f"{key_for(a)}: required key is missing" for a in missing]
     return parts, errors
 
 
@@ -112,13 +125,16 @@ def _partial(item: Any) -> _Deployment | None:
 
 
 def _report(stack: str, lines: list[str]) -> str:
+    """Every problem of a stack, one per line (ConfigError keeps them as a list too)."""
     return f"stack {stack!r} has an invalid configuration:\n  " + "\n  ".join(lines)
 
 
-def parse_stack_config(raw: dict[str, Any], stack: str, today: dt.date | None = None) -> Parsed:
+def parse_stack_config(
+    raw: dict[str, Any], stack: str, today: dt.date | None = None, given: frozenset[str] = frozenset()
+) -> Parsed:
     """Validate the namespace's keys (without the `llama-on-azure:` prefix); raise ConfigError with every error."""
     today = today or today_utc()
-    parts, errors = _validate_parts(raw)
+    parts, errors = _validate_parts(raw, given)
     check = Rules(parts, today, errors, [])
     check.run()
     if "environment" not in parts and naming.environment_for_stack(stack) is None:
@@ -127,9 +143,12 @@ def parse_stack_config(raw: dict[str, Any], stack: str, today: dt.date | None = 
             "(it needs a letter or digit): set it, 1-12 lowercase letters and digits"
         )
     if errors:
-        raise ConfigError(_report(stack, errors))
+        raise ConfigError(_report(stack, errors), errors)
     parts["deployments"] = [d for _, d in parts["deployments"]]
-    parts.pop("_partial", None)
+    if "models" in parts:
+        parts["models"] = [m for _, m in parts["models"]]
+    for internal in ("_partial", "_failed", "_failed_models"):
+        parts.pop(internal, None)
     fields = {_NAMES[alias]: value for alias, value in parts.items()}
     fields.setdefault("environment", naming.environment_for_stack(stack))
     config = StackConfig.model_construct(**fields)  # every part is validated above: no second pass
@@ -158,7 +177,7 @@ def _decode(alias: str, text: str) -> Any:
         return text  # "123456" stays a string: a plain value is never JSON-decoded
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses: the text is refused
         return text
 
 
@@ -166,6 +185,14 @@ def _is_text(annotation: Any) -> bool:
     return annotation is str or str(annotation).startswith(
         ("typing.Annotated[str", "str |", "typing.Optional[typing.Annotated[str")
     )
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
 
 
 def _namespace_errors(keys: list[str]) -> list[str]:
@@ -207,6 +234,8 @@ def config_from_engine(
             notes.append(f"{full}: encrypted (secure:), so not checked offline: its value is checked at `pulumi up`")
             continue
         raw[alias] = _decode(alias, text)
+        if ENCRYPTED in _leaves(raw[alias]):
+            notes.append(f"{full}: encrypted values (secure:) are not checked offline: they are checked at `pulumi up`")
     location = values.get("azure-native:location")
     region = raw.get("region")
     if location and isinstance(region, str) and catalog.normalize_region(location) != catalog.normalize_region(region):
@@ -215,11 +244,11 @@ def config_from_engine(
             "set both to the same region (every resource here is placed in the stack's region)"
         )
     try:
-        parsed = parse_stack_config(raw, stack, today)
+        given = frozenset(k.partition(":")[2] for k in values if k.startswith(f"{NAMESPACE}:"))
+        parsed = parse_stack_config(raw, stack, today, given)
     except ConfigError as exc:
-        lines = str(exc).split("\n  ")[1:]
-        raise ConfigError(_report(stack, errors + lines)) from None
+        raise ConfigError(_report(stack, errors + exc.problems), errors + exc.problems) from None
     if errors:
-        raise ConfigError(_report(stack, errors))
+        raise ConfigError(_report(stack, errors), errors)
     parsed.config._tags_secret = f"{NAMESPACE}:tags" in secret_keys
     return Parsed(parsed.config, notes + parsed.warnings)

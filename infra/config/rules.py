@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from components import catalog
+from components import catalog, naming
 from infra.config.model import (
     DEFAULT_CONTENT_FILTER,
     RESERVED_TAGS,
@@ -16,6 +16,7 @@ from infra.config.model import (
     ManagedDeployment,
     ServerlessDeployment,
     _Deployment,
+    known_models,
 )
 from infra.config.types import NAMESPACE, key_for
 
@@ -30,8 +31,9 @@ class Rules:
     warnings: list[str]
 
     def __post_init__(self) -> None:
-        declared = self.parts.get("models") or []
-        self.known = {**catalog.MODELS, **{m.name: m.entry() for m in declared}}
+        self.declared = [m for _, m in self.parts.get("models") or []]
+        self.known = known_models(self.declared)
+        self.failed: set[str] = self.parts.get("_failed") or set()
         self.region: str | None = self.parts.get("region")
         # (index in the stack file, deployment) of the deployments that validated.
         self.deployments: list[tuple[int, Any]] = self.parts.get("deployments") or []
@@ -43,22 +45,30 @@ class Rules:
         for i, d in self.parts.get("_partial") or []:
             self.deployment(i, d, model_only=True)
         self.unique_names()
+        self.azure_names()
         self.endpoints()
         self.hub_network()
+        self.content_filters()
         self.tags()
         self.access()
 
     def declared_models(self) -> None:
         seen: set[str] = set()
-        for i, m in enumerate(self.parts.get("models") or []):
+        for i, m in self.parts.get("models") or []:
             key = key_for("models", i, "name")
-            if m.name in catalog.MODELS:
-                self.errors.append(
-                    f"{key}: {m.name!r} is in the catalog (as of {catalog.AS_OF}); remove the declaration"
-                )
-            elif m.name.lower() in seen:
+            if m.name.lower() in seen:
                 self.errors.append(f"{key}: {m.name!r} is declared twice")
             seen.add(m.name.lower())
+            known = catalog.MODELS.get(m.name)
+            if known is not None and known.api.value != m.api:
+                self.errors.append(
+                    f"{key_for('models', i, 'api')}: {m.api!r} is not the API of {m.name}, which is {known.api.value!r}"
+                )
+            elif known is not None:
+                self.warnings.append(
+                    f"{key}: adds to the catalog's {m.name} (as of {catalog.AS_OF}) what the snapshot does not know "
+                    "yet: only `llama-on-azure preflight` can confirm it; its lifecycle stays the catalog's"
+                )
             for j, sku in enumerate(m.allowed_vm_skus or []):
                 if sku not in catalog.VM_SKUS:
                     self.errors.append(
@@ -69,6 +79,8 @@ class Rules:
     def deployment(self, i: int, d: _Deployment, model_only: bool = False) -> None:
         key = key_for("deployments", i)
         llama = self.known.get(d.model)
+        if llama is None and d.model in (self.parts.get("_failed_models") or ()):
+            return  # its declaration failed validation and is reported there
         if llama is None:
             self.errors.append(
                 f"{key}.model: {d.model!r} is not in the Llama catalog (as of {catalog.AS_OF}); "
@@ -196,6 +208,8 @@ class Rules:
                 f"allowed: {', '.join(offer.deployment_types)}"
             )
         filters = self.parts.get("contentFilters") or {}
+        if "contentFilters" in self.failed:
+            return  # its errors are reported at the policy itself
         if d.content_filter != DEFAULT_CONTENT_FILTER and d.content_filter not in filters:
             names = ", ".join([DEFAULT_CONTENT_FILTER, *filters])
             self.errors.append(
@@ -232,6 +246,26 @@ class Rules:
                 f"{key_for('deployments')}: {len(foundry)} foundry deployments; a Foundry resource holds at most "
                 f"{catalog.LIMITS.max_foundry_deployments_per_resource}"
             )
+
+    def azure_names(self) -> None:
+        """Names cut to Azure's length limits must stay apart: two config names may not give one Azure name."""
+        derive = {"serverless": naming.serverless_endpoint, "managed": naming.online_endpoint}
+        seen: dict[tuple[str, str], str] = {}
+        for i, d in self.deployments:
+            kind = d.kind if d.kind in derive else None
+            if kind is None:
+                continue
+            name = d.endpoint_name if isinstance(d, ManagedDeployment) else d.name
+            where = key_for("deployments", i, "endpoint" if getattr(d, "endpoint", None) else "name")
+            # The suffix is the same for every name of the stack: a placeholder of its length shows the cut.
+            azure = derive[kind](name, "0" * naming.SUFFIX_LENGTH).lower()
+            earlier = seen.setdefault((kind, azure), name)
+            if earlier.lower() != name.lower():
+                self.errors.append(
+                    f"{where}: {name!r} and {earlier!r} give the same Azure name once cut to Azure's limit "
+                    f"({azure[: -naming.SUFFIX_LENGTH]}<suffix>); make them differ in their first "
+                    f"{len(azure) - naming.SUFFIX_LENGTH - 1} characters"
+                )
 
     def endpoints(self) -> None:
         """Per online endpoint: deployment names, traffic sums to 100, and the endpoint-level settings agree."""
@@ -291,7 +325,21 @@ class Rules:
                 "give them separate endpoints"
             )
 
+    def content_filters(self) -> None:
+        seen: dict[str, str] = {}
+        for name in self.parts.get("contentFilters") or {}:
+            key = key_for("contentFilters", name)
+            if name.lower() == DEFAULT_CONTENT_FILTER:
+                self.errors.append(f"{key}: {name!r} names Microsoft's default content filter; choose another name")
+            elif name.lower() in seen:
+                self.errors.append(
+                    f"{key}: {name!r} and {seen[name.lower()]!r} are one name to Azure (case-insensitive)"
+                )
+            seen.setdefault(name.lower(), name)
+
     def hub_network(self) -> None:
+        if "hub" in self.failed:
+            return
         hub: Hub = self.parts.get("hub") or Hub()
         if hub.isolation_mode == "Disabled":
             return
@@ -342,7 +390,8 @@ def tag_errors(tags: dict[str, str]) -> list[str]:
         if name.lower() in RESERVED_TAGS:
             errors.append(f"{where}: is always set by the stack ({', '.join(RESERVED_TAGS)}); choose another tag name")
         elif name.lower() in seen:
-            errors.append(f"{where}: tag names are case-insensitive in Azure; {name!r} is given twice")
+            first = next(n for n in tags if n.lower() == name.lower())
+            errors.append(f"{where}: {name!r} and {first!r} are one tag to Azure (tag names are case-insensitive)")
         seen.add(name.lower())
         if not name or len(name) > TAG_NAME_MAX or TAG_NAME_FORBIDDEN & set(name) or not name.isprintable():
             errors.append(f"{where}: not an Azure tag name: 1-{TAG_NAME_MAX} printable characters, none of <>%&\\?/")

@@ -21,6 +21,17 @@ SECRET_KEYS = ("tags",)
 class ConfigError(UserError):
     """A stack configuration mistake, worded for the person who edits `Pulumi.<stack>.yaml`."""
 
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [message]
+        """Each problem on its own, so that a caller can add its own to the list."""
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as messages quote it, cut to `limit` characters: a huge value never floods the terminal."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def key_for(*loc: Any) -> str:
     """('deployments', 0, 'model') -> 'llama-on-azure:deployments[0].model'."""
@@ -33,7 +44,7 @@ def key_for(*loc: Any) -> str:
 def _region(value: Any) -> str:
     if not isinstance(value, str) or (name := catalog.normalize_region(value)) is None:
         raise ValueError(
-            f"{value!r} is not an Azure region; use a name like eastus2 or swedencentral "
+            f"{shown(value)} is not an Azure region; use a name like eastus2 or swedencentral "
             '(display names such as "East US 2" are accepted)'
         )
     return name
@@ -44,7 +55,7 @@ def _matches(pattern: str, rule: str):
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            raise ValueError(f"{value!r} is not allowed: {rule}")
+            raise ValueError(f"{shown(value)} is not allowed: {rule}")
         return value
 
     return check
@@ -58,7 +69,7 @@ def registry_version(value: Any) -> int:
     # A registry version is a positive integer (the N of /versions/N); YAML gives 27, a quoted "27" is fine too.
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,6}", text) or int(text) < 1:
-        raise ValueError(f"{value!r} is not a model version; use the number that ends the model id (/versions/N)")
+        raise ValueError(f"{shown(value)} is not a model version; use the number that ends the model id (/versions/N)")
     return int(text)
 
 
@@ -66,28 +77,44 @@ def _model_version(value: Any) -> str:
     # Foundry model versions are strings ("1", "2024-11-20"); an unquoted YAML 1 arrives as a number.
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.-]{0,63}", text):
-        raise ValueError(f'{value!r} is not a model version; use the version Azure lists, like "1"')
+        raise ValueError(f'{shown(value)} is not a model version; use the version Azure lists, like "1"')
     return text
 
 
-def _cidr(value: str) -> str:
+RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _ip_rule(value: str) -> str:
+    # A Foundry resource's IP rules take public IPv4 addresses or ranges only; a single address is written
+    # without a prefix, ranges of /31 and /32 are refused [catalog source: ai-services-network].
     try:
-        ipaddress.ip_network(value, strict=False)
+        network = ipaddress.ip_network(value, strict=True)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 address or CIDR range like 203.0.113.0/24") from None
+        raise ValueError(
+            f"{shown(value)} is not an IPv4 address or CIDR range like 203.0.113.0/24 (host bits zero)"
+        ) from None
+    if network.version != 4:
+        raise ValueError(f"{shown(value)} is IPv6; Azure AI services IP rules take IPv4 only")
+    if any(network.subnet_of(private) for private in RFC1918):
+        raise ValueError(f"{shown(value)} is a private range (RFC 1918); IP rules allow public internet addresses only")
+    if "/" in value and network.prefixlen > 30:
+        raise ValueError(f"{shown(value)}: /31 and /32 ranges are not supported; give the single address alone")
     return value
 
 
 Region = Annotated[str, BeforeValidator(_region)]
 EndpointName = _text(
-    r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,30}[a-zA-Z0-9]",
+    naming.ONLINE_ENDPOINT.pattern.strip("^$"),  # the strictest of the endpoint kinds: one name fits any
     "3-32 characters, a letter first, then letters, digits or single dashes, not ending in a dash",
 )
 ModelName = _text(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a model name as Azure spells it, like Llama-3.3-70B-Instruct")
 PolicyName = _text(r"[a-zA-Z0-9][a-zA-Z0-9_-]{1,63}", "2-64 letters, digits, dashes or underscores")
 Environment = _text(naming.ENVIRONMENT.pattern, "1-12 lowercase letters and digits, a letter first")
 Prefix = _text(r"[a-z][a-z0-9]{1,9}", "2-10 lowercase letters and digits, a letter first")
-NameSuffix = _text(r"[a-z0-9]{6}", "6 lowercase letters or digits")
+NameSuffix = _text(
+    r"[a-z0-9]{6}",
+    "6 lowercase letters or digits (quote an all-digit one: a YAML number like 012345 is read as octal)",
+)
 ResourceGroupName = _text(naming.RESOURCE_GROUP.pattern, "1-90 letters, digits, ._-() and not ending in '.'")
 PrincipalId = _text(
     naming.GUID.pattern,
@@ -99,6 +126,6 @@ SubnetId = _text(
 )
 RegistryVersion = Annotated[int, BeforeValidator(registry_version)]
 ModelVersion = Annotated[str, BeforeValidator(_model_version)]
-Cidr = Annotated[str, AfterValidator(_cidr)]
+Cidr = Annotated[str, AfterValidator(_ip_rule)]
 Switch = Literal["Enabled", "Disabled"]
 Severity = Literal["Low", "Medium", "High"]
