@@ -143,8 +143,10 @@ def test_bad_policy_config_is_reported(tmp_path):
 
 def test_an_encrypted_tag_value_keeps_the_tag_for_the_policies(tmp_path):
     # One secure leaf must not hide every tag: prod's policy config requires owner and costCenter.
-    text = (ROOT / "Pulumi.prod.yaml").read_text().replace(
-        "    costCenter: ai-platform", "    costCenter:\n      secure: v1:AAAABBBBCCCC"
+    text = (
+        (ROOT / "Pulumi.prod.yaml")
+        .read_text()
+        .replace("    costCenter: ai-platform", "    costCenter:\n      secure: v1:AAAABBBBCCCC")
     )
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     (tmp_path / "Pulumi.enc.yaml").write_text(text)

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from infra.config import ENCRYPTED, NAMESPACE
-from tools.engine import SecretText
 from infra.errors import UserError
+from tools.engine import SecretText
 
 MAX_FILE_BYTES = 256 << 10
 """A stack file is a few kilobytes; 256 KiB is far beyond any real one, and bounds parsing time (about a second)."""
