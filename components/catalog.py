@@ -289,6 +289,7 @@ class LlamaModel:
 
 MODEL_REGISTRY = "azureml://registries/azureml-meta/models"
 META_FORMAT = "Meta"
+# The deployment types (a Foundry deployment's SKU name) Llama is offered with [deployment-types].
 GLOBAL_STANDARD = "GlobalStandard"
 GLOBAL_PROVISIONED = "GlobalProvisionedManaged"
 
@@ -376,8 +377,8 @@ MODELS: dict[str, LlamaModel] = {
             70,
             serverless=_serverless(GENERALLY_AVAILABLE),
             managed=ManagedOffer((9,), None, GENERALLY_AVAILABLE, source="llama33-managed-unconfirmed"),
-            # Version "3" is what Azure's own model list gave (July 2025); "4" is the registry version
-            # Microsoft's catalog links in 2026. Preflight lists the versions Azure offers in the region.
+            # Version "3" is what Azure's own model list gave (July 2025) [list-models-2025]; "4" is the registry
+            # version Microsoft's catalog links in 2026. Preflight lists the versions Azure offers in the region.
             foundry=FoundryOffer(
                 META_FORMAT,
                 ("4", "3"),

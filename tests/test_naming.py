@@ -60,3 +60,15 @@ def test_marketplace_subscription_name_from_a_dotted_model():
     name = naming.marketplace_subscription("Llama-3.3-70B-Instruct")
     assert naming.MARKETPLACE_SUBSCRIPTION.fullmatch(name)
     assert name == "Llama-3-3-70B-Instruct"
+
+
+def test_every_source_of_the_catalog_is_cited_by_a_fact():
+    import re
+
+    from components import catalog
+    from tests.conftest import ROOT
+
+    code = "".join(p.read_text() for p in [*(ROOT / "components").glob("*.py"), *(ROOT / "infra").rglob("*.py")])
+    facts = code.split("SOURCES: dict", 1)[0] + code.split("SOURCES: dict", 1)[1].split("\n}\n", 1)[1]
+    for key in catalog.SOURCES:
+        assert re.search(rf'[\[ ,"]{re.escape(key)}[\],"]', facts), f"source {key!r} is cited by no fact"
