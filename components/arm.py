@@ -1,7 +1,6 @@
 """Azure Resource Manager calls with safe defaults: one deadline, bounded retries, the token only to ARM's origin."""
 
 import contextlib
-import json
 import math
 import os
 import re
@@ -28,7 +27,7 @@ from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from components import naming
+from components import json_input, naming
 from components.credential import TokenCredential, cloud_from_env, one_line
 from components.errors import UserError
 
@@ -203,8 +202,8 @@ class _BoundedRetryPolicy(policies.RetryPolicy):
 
 def _error_body(response: Any) -> dict[str, Any]:
     try:
-        body = json.loads(response.text() or "{}")
-    except (ValueError, TypeError):
+        body = json_input.loads(response.body() or b"{}")
+    except (json_input.NotJson, TypeError):
         return {}
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {}
@@ -218,18 +217,24 @@ def _busy(response: Any) -> bool:
 
 class _JsonAnswerPolicy(policies.SansIOHTTPPolicy):
     """A 2xx answer must be empty or a JSON object: an HTML page or a bare list is an error here, not a
-    traceback in a deserializer later."""
+    traceback in a deserializer later. Any answer nested too deeply is refused before azure-core parses it
+    (its parser would raise RecursionError)."""
 
     def on_response(self, request: Any, response: Any) -> None:
         answer = response.http_response
-        if not 200 <= answer.status_code < 300 or not answer.body():
+        if not answer.body():
             return
+        success = 200 <= answer.status_code < 300
         try:
-            body = json.loads(answer.body())
-        except (ValueError, UnicodeDecodeError):
+            body = json_input.loads(answer.body())
+        except json_input.NotJson as err:
+            if not success and not isinstance(err, json_input.TooDeep):
+                return  # an error page that is not JSON: its status and reason say what went wrong
             raise ArmError(
-                answer.status_code, "NotJson", f"{_path(request)} answered with something not JSON"
+                answer.status_code, "NotJson", f"{_path(request)} answered with something not JSON ({err})"
             ) from None
+        if not success:
+            return
         if not isinstance(body, dict):
             kind = type(body).__name__
             raise ArmError(answer.status_code, "NotAnObject", f"{_path(request)} answered a JSON {kind}, not an object")
@@ -444,7 +449,10 @@ class ArmClient:
     def _json(response: Any) -> Any:
         if not 200 <= response.status_code < 300:
             raise HttpResponseError(response=response, error=_ArmErrorBody(_error_body(response)))
-        return json.loads(response.body()) if response.body() else None
+        try:
+            return json_input.loads(response.body()) if response.body() else None
+        except json_input.NotJson as err:  # the pipeline's own check ran on this body; this is the last guard
+            raise ArmError(response.status_code, "NotJson", f"the answer is not JSON ({err})") from None
 
     def get(self, path: str, api_version: str) -> dict[str, Any]:
         with self.errors(f"GET {path}"):

@@ -1,6 +1,5 @@
 """One Azure credential from the settings pulumi-azure-native reads (ARM_*, then AZURE_*), for calls outside it."""
 
-import json
 import logging
 import os
 import re
@@ -16,7 +15,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AzureAuthorityHosts
 from azure.mgmt.core.tools import get_arm_endpoints
 
-from components import naming
+from components import json_input, naming
 from components.errors import UserError
 
 # The audience GitHub's OIDC token must carry for Microsoft Entra workload identity federation; the
@@ -152,7 +151,7 @@ def github_assertion(
         )
         try:
             with opener.open(request, timeout=20) as response:
-                value = json.loads(response.read(MAX_ASSERTION_BYTES)).get("value")
+                value = json_input.loads(response.read(MAX_ASSERTION_BYTES)).get("value")
         except urllib.error.HTTPError as err:
             raise ClientAuthenticationError(f"GitHub OIDC token request failed: HTTP {err.code}") from None
         except (OSError, ValueError, AttributeError) as err:

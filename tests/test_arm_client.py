@@ -217,6 +217,38 @@ def test_an_answer_of_the_wrong_type_is_one_error(home, body, kind, message):
         client(home).get("/r", "1")
 
 
+DEEP = b"[" * 50_000 + b"]" * 50_000
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (200, b'{"a":' * 30_000 + b"1" + b"}" * 30_000, "nested deeper than 100 levels"),
+        (200, b'{"value": ' + DEEP + b"}", "nested deeper than 100 levels"),
+        (500, b'{"error": ' + DEEP + b"}", "nested deeper than 100 levels"),
+        (404, b'{"error": {"code": "x", "message": ' + DEEP + b"}}", "nested deeper than 100 levels"),
+        (200, b'{"a": NaN}', "NaN is not a JSON number"),
+        (200, b'{"a": [1e999]}', "too large for a float"),
+    ],
+)
+def test_json_nested_too_deeply_or_not_finite_is_one_error(home, status, body, message):
+    """Python's parser raises RecursionError on deep nesting (and azure-core's would too): refused first."""
+    home.script.routes["/r"] = lambda h: h.raw(status, body)
+    with pytest.raises(ArmError, match=message) as err:
+        client(home, retry_total=1).get("/r", "1")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 300
+
+
+def test_a_deep_answer_to_a_generated_client_or_a_page_is_one_error(home):
+    home.script.routes["*"] = lambda h: h.raw(200, b'{"value": [' + DEEP + b"]}")
+    arm = client(home)
+    with pytest.raises(ArmError, match="nested deeper"):
+        list(arm.pages("/r", "1"))
+    models = arm.mgmt(CognitiveServicesManagementClient, SUB).models
+    with pytest.raises(ArmError, match="nested deeper"):
+        arm.items(models.list("eastus2"), "models")
+
+
 def test_a_page_of_the_wrong_shape_is_one_error(home):
     home.script.routes["/r"] = lambda h: h.json(200, {"value": "nope"})
     with pytest.raises(ArmError, match="a page is not"):

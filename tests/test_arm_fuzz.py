@@ -44,7 +44,8 @@ def _answer(rng: random.Random, other: str):
             headers[name] = str(
                 rng.choice(["0", "-1", "NaN", "inf", "1e12", "86400", "soon", "Fri, 01 Jan 2100 00:00:00 GMT", other])
             )
-    kind = rng.choice(["body", "body", "html", "empty", "garbage", "trickle", "huge"])
+    kind = rng.choice(["body", "body", "html", "empty", "garbage", "trickle", "huge", "deep", "not-finite"])
+    depth = rng.randint(1, 5000)
     body = {
         "value": _values(rng, other),
         "nextLink": _values(rng, other),
@@ -63,6 +64,9 @@ def _answer(rng: random.Random, other: str):
             "html": b"<html><body>maintenance</body></html>",
             "empty": b"",
             "garbage": bytes(rng.randrange(256) for _ in range(20)),
+            # Past the parser's recursion limit, and numbers that JSON does not have.
+            "deep": b'{"value": ' + b"[" * depth + b"]" * depth + b', "status": "Succeeded"}',
+            "not-finite": b'{"value": [NaN], "status": Infinity, "properties": {"x": 1e999}}',
         }[kind]
         for key, value in list(headers.items()):
             if value == "/self":

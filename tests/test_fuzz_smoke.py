@@ -65,8 +65,17 @@ sse = st.lists(
     | st.text(max_size=20),
     max_size=8,
 ).map(lambda lines: ("\n".join(lines) + "\n").encode())
+# Nesting past the parser's recursion limit, and numbers JSON does not have (json.dumps writes NaN, Infinity).
+NESTS = {"[": "]", '{"a":1,"b":': "}", '{"choices":[': "]}"}
+deep = st.tuples(st.integers(1, 5000), st.sampled_from(sorted(NESTS))).map(
+    lambda d: d[1] * d[0] + "null" * d[1].endswith(":") + NESTS[d[1]] * d[0]
+)
+not_finite = shapes.map(lambda s: {**s, "created": float("nan")}) | st.sampled_from(["[Infinity]", '{"x": 1e999}'])
+hostile_json = deep | not_finite.map(lambda v: v if isinstance(v, str) else json.dumps(v))
 bodies = (
     shapes.map(lambda s: json.dumps(s).encode())
+    | hostile_json.map(str.encode)
+    | hostile_json.map(lambda text: f"data: {text}\n\ndata: [DONE]\n\n".encode())
     | json_values.map(lambda v: json.dumps(v).encode())
     | sse
     | st.binary(max_size=200)
@@ -108,6 +117,20 @@ def check(server: LlamaServer, kind: str, auth: str = "key") -> None:
 @given(answer=answers, kind=st.sampled_from(["serverless", "foundry", "managed"]))
 def test_any_answer_is_ok_or_fail_in_one_line_without_the_key(server, answer, kind):
     server.scripts["fuzz"] = answer
+    check(server, kind)
+
+
+@BOUNDED
+@given(
+    text=hostile_json,
+    status=st.sampled_from([200, 400, 500]),
+    stream=st.booleans(),
+    kind=st.sampled_from(["serverless", "foundry", "managed"]),
+)
+def test_json_nested_too_deeply_or_not_finite_is_ok_or_fail_in_one_line(server, text, status, stream, kind):
+    body = f"data: {text}\n\ndata: [DONE]\n\n" if stream else text
+    kind_header = "text/event-stream" if stream else "application/json"
+    server.scripts["fuzz"] = (status, {"Content-Type": kind_header}, body.encode())
     check(server, kind)
 
 

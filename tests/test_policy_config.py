@@ -37,6 +37,10 @@ def problem(tmp_path: Path, policies, content: Any) -> str:
         (b"{not json", "not JSON (line 1, column 2"),
         (b'{"all": NaN}', "not JSON (NaN is not a JSON number)"),
         (b"\xff\xfe{}", "not UTF-8 text"),
+        (b'{"all": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "not JSON (nested deeper than 100 levels)"),
+        (b'{"a":' * 20_000 + b"1" + b"}" * 20_000, "not JSON (nested deeper than 100 levels)"),
+        (b'{"managed-min-instances": {"minInstances": 1e999}}', "not JSON (a number is too large for a float)"),
+        (b'{"all": -Infinity}', "not JSON (-Infinity is not a JSON number)"),
         ([1, 2], "must be a JSON object of policy name to settings, not array"),
         ("mandatory", "must be a JSON object of policy name to settings, not string"),
         ({"no-such-policy": "mandatory"}, "no policy named 'no-such-policy'; policies: acr-admin-disabled"),
@@ -112,3 +116,11 @@ def test_plan_refuses_a_config_that_does_not_match_instead_of_reporting_violatio
     assert done.stderr.startswith("error: policy config ")
     assert 'managed-min-instances.minInstances: "3" is not allowed; expected integer' in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_plan_with_a_deeply_nested_config_is_one_error_line(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"a":' * 30_000 + "1" + "}" * 30_000)
+    done = command("plan", "--stack", "dev", "--policy-config", str(path), cwd=ROOT)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"error: policy config {path}: not JSON (nested deeper than 100 levels)\n"

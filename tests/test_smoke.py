@@ -178,7 +178,7 @@ def test_managed_endpoints_without_a_key_are_not_checked_never_ok(server, auth):
         ("missing", "HTTP 404: not found"),
         ("malformed", "usage is missing"),
         ("badtotal", "total_tokens 99 is not prompt + completion"),
-        ("html", "the answer is not JSON (text/html): '<html><body>Sign in</body></html>'"),
+        ("html", "the answer is not JSON (text/html, line 1, column 1: Expecting value): '<html><body>Sign in</body>"),
         ("huge", f"the answer is larger than {MAX_BODY_BYTES} bytes"),
     ],
 )
@@ -186,6 +186,62 @@ def test_broken_endpoints_fail_naming_the_problem(server, name, expected):
     found = smoke(outputs(server, (name, "chat")))
     assert found[(name, "plain")].status == "fail"
     assert expected in found[(name, "plain")].detail
+
+
+DEEP = "[" * 50_000 + "]" * 50_000
+"""100 KB of nesting: Python's parser raises RecursionError on it."""
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "body", "plain", "stream"),
+    [
+        (200, "application/json", DEEP, "nested deeper than 100 levels", "did not end with data: [DONE]"),
+        (500, "application/json", '{"error": ' + DEEP + "}", "HTTP 500: error", "HTTP 500: error"),
+        (200, "text/event-stream", f"data: {DEEP}\n\n", "not JSON", "a stream event is not JSON (nested deeper"),
+        (200, "application/json", '{"id": "x", "created": NaN}', "NaN is not a JSON number", "did not end"),
+        (200, "text/event-stream", 'data: {"x": Infinity}\n\n', "not JSON", "Infinity is not a JSON number"),
+    ],
+)
+def test_answers_nested_too_deeply_or_not_finite_fail_in_one_line(server, status, kind, body, plain, stream):
+    server.scripts["deep"] = (status, {"Content-Type": kind}, body.encode())
+    found = smoke(outputs(server, ("deep", "chat")))
+    for mode, expected in (("plain", plain), ("stream", stream)):
+        result = found[("deep", mode)]
+        assert result.status == "fail" and expected in result.detail, result
+        assert "\n" not in result.detail and len(result.detail) <= 300
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"endpoints": ' + '{"a": ' * 60_000 + "1" + "}" * 60_001,
+        '{"endpoints": {}, "endpointKeys": {"a": NaN}}',
+    ],
+)
+def test_an_outputs_file_nested_too_deeply_is_one_error_line(capsys, tmp_path, text):
+    path = tmp_path / "outputs.json"
+    path.write_text(text)
+    code, out, err = in_process(capsys, "--outputs", str(path))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: {path} is not JSON (") and err.count("\n") == 1, err[:300]
+
+
+def test_lines_before_the_outputs_are_skipped_a_bounded_number_of_times(monkeypatch, tmp_path):
+    """Each line that starts with `{` is tried as the outputs' start; unbounded, this file took 33 s."""
+    from components import json_input
+    from tools import smoke as module
+
+    tries = []
+    decode = json_input.decode_at
+    monkeypatch.setattr(json_input, "decode_at", lambda *args: tries.append(args[1:]) or decode(*args))
+    path = tmp_path / "outputs.json"
+    path.write_text('{"a": [\n' * 500_000)
+    with pytest.raises(SmokeError, match="is not JSON"):
+        load_outputs(None, path)
+    assert 1 < len(tries) <= module.MAX_PREAMBLE_TRIES + 1
+    path.write_text("A newer version of Pulumi is available.\n\n" + json.dumps({"endpoints": {}}))
+    assert load_outputs(None, path) == {"endpoints": {}}
 
 
 @pytest.mark.parametrize(

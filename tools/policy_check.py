@@ -19,6 +19,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from components import json_input
 from infra.config import NAMESPACE
 from infra.errors import UserError
 from infra.sdk_internals import SECRET_SIG, SECRET_SIG_KEY
@@ -68,24 +69,14 @@ _LEVEL_HELP = f"a level ({', '.join(LEVELS)}) or an object with enforcementLevel
 def _config_data(path: Path) -> dict[str, Any]:
     raw = read_capped(path, MAX_POLICY_CONFIG_BYTES, PolicyError, "policy config")
     try:
-        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)
-    except UnicodeDecodeError:
-        raise PolicyError(f"policy config {path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            f"policy config {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    except ValueError as exc:
+        data = json_input.loads(raw)
+    except json_input.NotJson as exc:
         raise PolicyError(f"policy config {path}: not JSON ({exc})") from None
     if not isinstance(data, dict):
         raise PolicyError(
             f"policy config {path}: must be a JSON object of policy name to settings, not {_json_type(data)}"
         )
     return data
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _schemas(policies: Iterable[Any]) -> dict[str, dict[str, Any] | None]:

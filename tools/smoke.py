@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import http.client
+import itertools
 import json
 import math
 import re
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components import catalog, naming
+from components import catalog, json_input, naming
 from infra.errors import UserError
 from infra.exports import ENDPOINT_KEYS, read_endpoints
 from tools.files import read_capped
@@ -37,6 +38,8 @@ MAX_STREAM_BYTES = 4 << 20
 MAX_LINE_BYTES = 256 << 10
 MAX_EVENTS = 10_000
 MAX_OUTPUTS_BYTES = 16 << 20
+MAX_PREAMBLE_TRIES = 20
+"""Lines starting with `{` tried as the start of the outputs after what the CLI printed before them."""
 PULUMI_TIMEOUT = 120
 STACK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*){0,2}")
 """A stack name, or org/project/stack; never something the pulumi CLI would read as a flag or a path."""
@@ -93,16 +96,19 @@ def parse_timeout(text: str | float) -> float:
 
 def _outputs_json(text: str, source: str) -> Any:
     """The JSON object in `text`; lines the CLI prints before it (an update notice, a warning) are skipped."""
-    with contextlib.suppress(ValueError):
-        return json.loads(text)
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"^[ \t]*\{", text, re.MULTILINE):
-        with contextlib.suppress(ValueError):
-            value, _ = decoder.raw_decode(text, match.end() - 1)
+    try:
+        return json_input.loads(text)
+    except json_input.NotJson as err:
+        reason = err
+    for match in itertools.islice(re.finditer(r"^[ \t]*\{", text, re.MULTILINE), MAX_PREAMBLE_TRIES):
+        with contextlib.suppress(json_input.NotJson):
+            value, _ = json_input.decode_at(text, match.end() - 1)
             if isinstance(value, dict):
                 return value
-    # Never quote the text: it is the output of --show-secrets.
-    raise SmokeError(f"{source} is not JSON (expected the output of `pulumi stack output --json --show-secrets`)")
+    # Never quote the text: it is the output of --show-secrets (the reason only says where and why).
+    raise SmokeError(
+        f"{source} is not JSON ({reason}); expected the output of `pulumi stack output --json --show-secrets`"
+    )
 
 
 def _read_outputs_file(path: Path) -> Any:
@@ -426,18 +432,18 @@ def _redirect_message(response: Response) -> str:
 def _json_body(response: Response) -> Any:
     raw = response.body()
     try:
-        return json.loads(raw)
-    except ValueError:
+        return json_input.loads(raw)
+    except json_input.NotJson as err:
         kind = response.content_type.split(";")[0].strip() or "no content type"
         sample = printable(raw[:60].decode("utf-8", "replace"), 60)
-        raise Failed(f"the answer is not JSON ({printable(kind, 40)}): {sample!r}") from None
+        raise Failed(f"the answer is not JSON ({printable(kind, 40)}, {err}): {sample!r}") from None
 
 
 def _http_failure(response: Response) -> None:
     """Raise Failed for an error status; return for a content-filter refusal (the endpoint works)."""
     body: Any = None
-    with contextlib.suppress(Failed, ValueError):
-        body = json.loads(response.body() or b"null")
+    with contextlib.suppress(Failed, json_input.NotJson):
+        body = json_input.loads(response.body() or b"null")
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
     code = code if isinstance(code, str) else None
@@ -532,9 +538,9 @@ def _stream_chunks(events: Iterator[str]) -> list[dict[str, Any]]:
         if data.strip() == "[DONE]":
             return chunks
         try:
-            chunk = json.loads(data)
-        except ValueError:
-            raise Failed(f"a stream event is not JSON: {printable(data, 60)!r}") from None
+            chunk = json_input.loads(data)
+        except json_input.NotJson as err:
+            raise Failed(f"a stream event is not JSON ({err}): {printable(data, 60)!r}") from None
         if not isinstance(chunk, dict):
             raise Failed("a stream event is not a JSON object")
         chunks.append(chunk)
