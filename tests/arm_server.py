@@ -64,6 +64,8 @@ class ArmState:
     deleted_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Name -> deleted Cognitive Services account."""
     taken_subdomains: set[str] = field(default_factory=set)
+    broken: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
+    """Path -> (status, headers, body) answered as is to a signed-in request: an outage of one service."""
 
     def add_endpoint(self, path: str, deployments: list[str], traffic: dict[str, int] | None = None) -> None:
         name = path.rsplit("/", 1)[1]
@@ -135,6 +137,8 @@ class _Handler(JsonHandler):
             return self._error(401, "AuthenticationFailed", "missing or wrong bearer token")
         if self.state.faults:
             return self._fault(*self.state.faults.pop(0))
+        if path in self.state.broken:
+            return self._raw(*self.state.broken[path])
         if path.startswith("/operations/"):
             return self._operation(path)
         if method == "GET" and path in self.state.static:
@@ -155,6 +159,14 @@ class _Handler(JsonHandler):
             if match:
                 return handler(method, path, body, *match.groups())
         return self._error(404, "NotFound", f"no route {path}")
+
+    def _raw(self, status: int, headers: dict[str, str], data: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _fault(self, status: int, retry_after: str | None, code: str | None = None, message: str = "try later"):
         headers = {"Retry-After": retry_after} if retry_after is not None else {}

@@ -471,6 +471,66 @@ def test_a_check_this_identity_may_not_make_is_not_checked(arm, project, capsys)
     assert code == 0 and sub["status"] == "not checked" and "not allowed: no read on subscriptions" in sub["detail"]
 
 
+HTML_OUTAGE = (500, {"Content-Type": "text/html", "Retry-After": "0.01"}, b"<html><h1>Service Unavailable</h1></html>")
+
+
+def test_an_arm_failure_fails_its_own_check_and_the_others_still_run(arm, project, capsys):
+    arm.state.broken[ML_PROVIDER] = HTML_OUTAGE
+    code, found = checks(capsys, "dev")
+    assert code == 1
+    broken = found[("resource provider", "Microsoft.MachineLearningServices")]
+    assert broken["status"] == "fail"
+    assert broken["detail"].startswith(f"GET {ML_PROVIDER}: ")
+    assert broken["detail"].endswith("'Internal Server Error' (HTTP 500 Internal Server Error)")
+    assert "\n" not in broken["detail"] and "<html>" not in broken["detail"]
+    assert found[("resource provider", "Microsoft.CognitiveServices")]["status"] == "ok"
+    assert found[("region", "Microsoft.CognitiveServices/accounts in eastus2")]["status"] == "ok"
+    after = {"subscription", "permissions", "deleted key vault", "Foundry model", "Foundry quota", "custom subdomain"}
+    assert after <= {k[0] for k in found}
+    assert [c["check"] for c in found.values() if c["status"] == "fail"] == ["resource provider"]
+
+
+@pytest.mark.parametrize(
+    ("path", "check", "others"),
+    [
+        (f"{CS_PROVIDER}/locations/eastus2/models", "Foundry model", {"deleted Foundry resource", "custom subdomain"}),
+        (f"{CS_PROVIDER}/locations/eastus2/usages", "Foundry quota", {"Foundry model", "custom subdomain"}),
+        (f"{S}/providers/Microsoft.Authorization/permissions", "permissions", {"Foundry model", "deleted key vault"}),
+        (f"{S}/providers/Microsoft.KeyVault/deletedVaults", "deleted key vault", {"permissions", "Foundry quota"}),
+        (
+            f"{CS_PROVIDER}/locations/eastus2/resourceGroups/rg-llama-dev/deletedAccounts/{ACCOUNT}",
+            "deleted Foundry resource",
+            {"custom subdomain", "Foundry quota"},
+        ),
+    ],
+)
+def test_each_check_stands_alone(arm, project, capsys, path, check, others):
+    arm.state.broken[path] = (500, {"Content-Type": "application/json", "Retry-After": "0.01"}, b'{"error": {}}')
+    code, found = checks(capsys, "dev")
+    assert code == 1
+    assert [c["check"] for c in found.values() if c["status"] == "fail"] == [check]
+    assert one(found, check)["detail"].startswith(("GET ", "list ", "read ", "Foundry ", "Cognitive "))
+    assert others <= {k[0] for k, c in found.items() if c["status"] == "ok"}
+
+
+def test_an_arm_refusal_on_one_path_is_not_checked_there_only(arm, project, capsys):
+    forbidden = b'{"error": {"code": "AuthorizationFailed", "message": "no read on deleted vaults"}}'
+    arm.state.broken[f"{S}/providers/Microsoft.KeyVault/deletedVaults"] = (403, {}, forbidden)
+    code, found = checks(capsys, "dev")
+    vault = one(found, "deleted key vault")
+    assert code == 0 and vault["status"] == "not checked"
+    reason = "list deleted key vaults: not allowed: no read on deleted vaults (HTTP 403 AuthorizationFailed)"
+    assert vault["detail"] == reason
+
+
+def test_a_token_refused_half_way_is_one_error_line_for_the_command(arm, project, capsys):
+    refused = b'{"error": {"code": "InvalidAuthenticationToken", "message": "the token expired"}}'
+    arm.state.broken[f"{S}/providers/Microsoft.Authorization/permissions"] = (401, {}, refused)
+    code, out, err = preflight(capsys, "--stack", "dev")
+    assert code == 1 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and "HTTP 401" in err and "az login" in err
+
+
 def test_throttling_is_retried(arm, project, capsys):
     arm.state.faults = [(429, "0.01"), (429, "0.01"), (503, "0.01")]  # honoured, so no backoff of seconds
     code, _ = checks(capsys)

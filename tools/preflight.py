@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import os
 import re
 import urllib.parse
@@ -105,32 +106,32 @@ class Preflight:
         self.region = config.region
 
     def run(self) -> list[Check]:
-        checks: list[Check] = []
-        for step in (
-            self.subscription,
-            self.providers,
-            self.serverless_offers,
-            self.managed_models,
-            self.quota,
-            self.permissions,
-            self.existing_endpoints,
-            self.key_vault,
-            self.workspaces,
-            self.foundry_models,
-            self.foundry_account,
-        ):
-            checks += self._guarded(step)
-        return checks
+        steps = (
+            ("subscription", self.subscription),
+            ("resource provider", self.providers),
+            ("serverless offer", self.serverless_offers),
+            ("registry model", self.managed_models),
+            ("vCPU quota", self.quota),
+            ("permissions", self.permissions),
+            ("one endpoint per model", self.existing_endpoints),
+            ("deleted key vault", self.key_vault),
+            ("deleted workspace", self.workspaces),
+            ("Foundry model", self.foundry_models),
+            ("deleted Foundry resource", self.foundry_account),
+        )
+        return [check for name, step in steps for check in self._guarded(name, step)]
 
-    def _guarded(self, step: Callable[[], list[Check]]) -> list[Check]:
-        """A check ARM forbids this identity to make is `not checked` with ARM's reason; other errors end the run."""
+    def _guarded(self, name: str, step: Callable[[], list[Check]], subject: str | None = None) -> list[Check]:
+        """One check on its own: when ARM fails it, its line says so with ARM's reason (`not checked` when ARM
+        forbids this identity to ask) and the other checks still run. A refused sign-in ends the command."""
         try:
             return step()
         except ArmError as err:
-            if err.status != 403:
+            if err.status == 401:
                 raise
-            name = step.__name__.replace("_", " ")
-            return [Check(name, self.subscription_id, NOT_CHECKED, err.message)]
+            status = NOT_CHECKED if err.status == 403 else FAIL
+            answer = f" (HTTP {err.status} {err.code})".replace(" )", ")") if err.status else ""
+            return [Check(name, subject or self.subscription_id, status, err.message + answer)]
 
     @property
     def cognitive(self) -> CognitiveServicesManagementClient:
@@ -168,19 +169,23 @@ class Preflight:
     def providers(self) -> list[Check]:
         checks = []
         for namespace, types in self._needed_types().items():
-            provider = self.client.get(f"{self.sub}/providers/{namespace}", PROVIDERS_API)
-            if provider.get("registrationState") != "Registered":
-                hint = f"az provider register --namespace {namespace}"
-                checks.append(Check("resource provider", namespace, FAIL, f"not registered: run `{hint}`"))
-                continue
-            checks.append(Check("resource provider", namespace, OK, "registered"))
-            offered = self._regions_by_type(provider)
-            for resource_type in types:
-                subject = f"{namespace}/{resource_type} in {self.region}"
-                if self.region in offered.get(resource_type.lower(), set()):
-                    checks.append(Check("region", subject, OK, "offered in the region"))
-                else:
-                    checks.append(Check("region", subject, FAIL, "Azure does not offer this resource type here"))
+            step = functools.partial(self._provider, namespace, types)
+            checks += self._guarded("resource provider", step, namespace)
+        return checks
+
+    def _provider(self, namespace: str, types: list[str]) -> list[Check]:
+        provider = self.client.get(f"{self.sub}/providers/{namespace}", PROVIDERS_API)
+        if provider.get("registrationState") != "Registered":
+            hint = f"az provider register --namespace {namespace}"
+            return [Check("resource provider", namespace, FAIL, f"not registered: run `{hint}`")]
+        checks = [Check("resource provider", namespace, OK, "registered")]
+        offered = self._regions_by_type(provider)
+        for resource_type in types:
+            subject = f"{namespace}/{resource_type} in {self.region}"
+            if self.region in offered.get(resource_type.lower(), set()):
+                checks.append(Check("region", subject, OK, "offered in the region"))
+            else:
+                checks.append(Check("region", subject, FAIL, "Azure does not offer this resource type here"))
         return checks
 
     @staticmethod
@@ -335,10 +340,13 @@ class Preflight:
         if not self.config.needs_hub:
             return []
         name = self.names.key_vault
+        return self._guarded("deleted key vault", lambda: [self._deleted_vault(name)], name)
+
+    def _deleted_vault(self, name: str) -> Check:
         vault = find_deleted_vault(self.client, self.subscription_id, name)
         if vault is None:
-            return [Check("deleted key vault", name, OK, "no soft-deleted vault holds the name")]
-        return [Check("deleted key vault", name, FAIL, blocked_vault_detail(vault, self.stack))]
+            return Check("deleted key vault", name, OK, "no soft-deleted vault holds the name")
+        return Check("deleted key vault", name, FAIL, blocked_vault_detail(vault, self.stack))
 
     def workspaces(self) -> list[Check]:
         if not self.config.needs_hub:
@@ -362,7 +370,8 @@ class Preflight:
             checks.append(check)
             if found is not None:
                 need[found] = need.get(found, 0) + d.capacity
-        return checks + self._foundry_quota(need)
+        quota = functools.partial(self._foundry_quota, need)
+        return checks + self._guarded("Foundry quota", quota, self.region)
 
     def _foundry_model(self, d: FoundryDeployment, offered: list[Any]) -> tuple[str | None, Check]:
         subject = f"{d.name}: {d.model} {d.version} {d.sku} in {self.region}"
@@ -425,15 +434,15 @@ class Preflight:
         if not self.config.foundry_deployments:
             return []
         name = self.names.foundry_account
+        deleted = self._guarded("deleted Foundry resource", lambda: [self._deleted_account(name)], name)
+        return deleted + self._guarded("custom subdomain", lambda: [self._subdomain(name)], name)
+
+    def _deleted_account(self, name: str) -> Check:
         deleted = find_deleted_account(self.client, self.subscription_id, self.region, self.group, name)
         if deleted is None:
-            check = Check("deleted Foundry resource", name, OK, "no soft-deleted account holds the name")
-        else:
-            detail = (
-                f"soft-deleted, which blocks the name for 48 hours: run `llama-on-azure purge --stack {self.stack}`"
-            )
-            check = Check("deleted Foundry resource", name, FAIL, detail)
-        return [check, self._subdomain(name)]
+            return Check("deleted Foundry resource", name, OK, "no soft-deleted account holds the name")
+        detail = f"soft-deleted, which blocks the name for 48 hours: run `llama-on-azure purge --stack {self.stack}`"
+        return Check("deleted Foundry resource", name, FAIL, detail)
 
     def _subdomain(self, name: str) -> Check:
         cognitive = self.cognitive
