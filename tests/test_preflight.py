@@ -454,6 +454,48 @@ def test_a_coming_deprecation_is_a_warning_with_the_date(arm, project, capsys):
     assert foundry["status"] == "warn" and "deprecates it on 2027-03-31" in foundry["detail"]
 
 
+PROVISIONED = {"name": "GlobalProvisionedManaged", "usageName": "AIServices.GlobalProvisionedManaged"}
+
+
+@pytest.mark.parametrize(
+    ("capacity", "limits", "detail"),
+    [
+        (1, {"minimum": 15, "maximum": 1000, "step": 5}, "capacity 1 is outside what Azure lists for "),
+        (17, {"minimum": 15, "maximum": 1000, "step": 5}, "here: 15 to 1000 in steps of 5; offered (Gener"),
+        (1005, {"minimum": 15, "maximum": 1000, "step": 5}, "here: 15 to 1000 in steps of 5"),
+        (30, {"minimum": 15, "allowedValues": [15, 25, 50]}, "here: at least 15; one of 15, 25, 50"),
+        (20, {"minimum": 15, "maximum": 1000, "step": 5}, None),
+        (20, {"default": 15}, None),
+        (20, None, None),
+    ],
+)
+def test_foundry_capacity_must_be_in_the_range_azure_lists(arm, project, capsys, capacity, limits, detail):
+    llama = {"name": "llama", "kind": "foundry", "model": LLAMA33, "modelVersion": "4", "capacity": capacity}
+    edit_stack(project, "dev", deployments=[{**llama, "sku": "GlobalProvisionedManaged"}])
+    sku = PROVISIONED if limits is None else {**PROVISIONED, "capacity": limits}
+    arm.state.paged[f"{CS_PROVIDER}/locations/eastus2/models"] = [
+        [foundry_model(name=LLAMA33, version="4", skus=[sku])]
+    ]
+    code, found = checks(capsys, "dev")
+    model = one(found, "Foundry model")
+    if detail is None:
+        assert code == 0 and model["status"] == "ok", model
+    else:
+        assert code == 1 and model["status"] == "fail" and detail in model["detail"], model
+        assert model["detail"].startswith(
+            f"capacity {capacity} is outside what Azure lists for GlobalProvisionedManaged"
+        )
+
+
+def test_foundry_capacity_above_the_listed_maximum_fails(arm, project, capsys):
+    edit_stack(project, "dev", deployments=[{"name": "mav", "kind": "foundry", "model": MAVERICK, "capacity": 150}])
+    code, found = checks(capsys, "dev")
+    model = one(found, "Foundry model")
+    assert code == 1 and model["detail"].startswith(
+        "capacity 150 is outside what Azure lists for GlobalStandard here: at most 100"
+    )
+
+
 def test_foundry_capacity_beyond_the_quota_fails_and_an_unknown_usage_is_not_checked(arm, project, capsys):
     arm.state.paged[f"{CS_PROVIDER}/locations/eastus2/usages"][0][0]["currentValue"] = 95
     code, found = checks(capsys, "dev")

@@ -393,7 +393,11 @@ class Preflight:
             return None, Check(
                 "Foundry model", subject, FAIL, f"deployment type {d.sku} not offered; offered: {listed}"
             )
-        return sku.usage_name, self._lifecycle(subject, model, sku)
+        check = self._lifecycle(subject, model, sku)
+        problem = capacity_problem(d.capacity, d.sku, sku.capacity)
+        if problem:
+            check = Check("Foundry model", subject, FAIL, f"{problem}; {check.detail}")
+        return sku.usage_name, check
 
     def _lifecycle(self, subject: str, model: Any, sku: Any) -> Check:
         status = str(model.lifecycle_status or "unknown")
@@ -465,6 +469,35 @@ class Preflight:
                 return False
             raise
         return True
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def capacity_problem(capacity: int, sku_name: str, limits: Any) -> str | None:
+    """Why Azure would refuse `capacity` for a deployment type, from the model list's `skus[].capacity`
+    (minimum, maximum, step between allowed values, allowed values); None when it fits or nothing is listed."""
+    minimum, maximum, step = (_whole(getattr(limits, k, None)) for k in ("minimum", "maximum", "step"))
+    allowed = [v for v in getattr(limits, "allowed_values", None) or [] if _whole(v) is not None]
+    step = step if step and step > 1 else None
+    # The API calls step "the minimal incremental between allowed values": minimum, minimum + step, ...
+    fits = (minimum is None or capacity >= minimum) and (maximum is None or capacity <= maximum)
+    fits = fits and (step is None or (capacity - (minimum or 0)) % step == 0)
+    fits = fits and (not allowed or capacity in allowed)
+    if fits:
+        return None
+    listed = _range(minimum, maximum, step, allowed)
+    return f"capacity {capacity} is outside what Azure lists for {sku_name} here: {listed}"
+
+
+def _range(minimum: int | None, maximum: int | None, step: int | None, allowed: list[int]) -> str:
+    if minimum is not None and maximum is not None:
+        bounds = f"{minimum} to {maximum}"
+    else:
+        bounds = f"at least {minimum}" if minimum is not None else f"at most {maximum}" if maximum is not None else ""
+    text = " ".join(w for w in (bounds, f"in steps of {step}" if step else "") if w)
+    return "; ".join(w for w in (text, "one of " + ", ".join(map(str, allowed)) if allowed else "") if w)
 
 
 def _free(usage: dict[str, Any] | None) -> int | None:
