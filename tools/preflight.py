@@ -305,29 +305,13 @@ class Preflight:
                 return None  # the scope does not exist yet: what holds above it applies
             raise
 
-    def _required(self) -> dict[str, tuple[str, tuple[str, ...]]]:
-        """Scope label -> (where it is read, actions) for what this stack deploys."""
-        required: dict[str, tuple[str, tuple[str, ...]]] = {}
-        partner = any(not d.llama.foundry.sold_by_azure for d in self.config.foundry_deployments if d.llama.foundry)
-        if self.config.serverless or partner:
-            required["subscription (Marketplace)"] = ("subscription", catalog.DEPLOYER_ACTIONS["subscription"])
-        if self.config.serverless:
-            required["resource group (Marketplace)"] = ("group", catalog.DEPLOYER_ACTIONS["resourceGroup"])
-            required["project (serverless)"] = ("group", catalog.DEPLOYER_ACTIONS["project"])
-        if self.config.managed:
-            required["project (managed compute)"] = ("group", catalog.MANAGED_DEPLOYER_ACTIONS)
-        if self.config.foundry_deployments:
-            required["resource group (Foundry)"] = ("group", catalog.FOUNDRY_DEPLOYER_ACTIONS)
-        if self.config.access.enabled:
-            required["role management"] = ("subscription", catalog.ROLE_MANAGEMENT_ACTIONS)
-        return required
-
     def permissions(self) -> list[Check]:
         at_subscription = self._permissions(self.sub) or []
         at_group = self._permissions(f"{self.sub}/resourceGroups/{self.group}")
         granted = {"subscription": at_subscription, "group": at_group if at_group is not None else at_subscription}
         checks = []
-        for label, (scope, actions) in self._required().items():
+        # What deploying this stack takes, decided once in the config (the deployer role carries the same).
+        for label, (scope, actions) in self.config.deployer_actions().items():
             missing = [a for a in actions if not all(allowed(c, granted[scope]) for c in _concrete(a))]
             if missing:
                 checks.append(Check("permissions", label, FAIL, "missing: " + ", ".join(missing)))
