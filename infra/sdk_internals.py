@@ -60,3 +60,13 @@ def deserialize_dynamic_provider(blob: str) -> Any:
     from pulumi.runtime._serialization import _deserialize
 
     return _deserialize(lambda: dill.loads(base64.b64decode(blob)))
+
+
+def is_lazy(module: Any) -> bool:
+    """A module the SDK's lazy loader has not executed yet (azure-native's subpackages, `pulumi._utils`)."""
+    return type(module).__name__ == "_LazyModule"
+
+
+def load_lazy(module: Any) -> None:
+    """Execute a lazy module now: any attribute but its introspection ones (`__dict__`, `__name__`...) loads it."""
+    hasattr(module, "_llama_on_azure_load_now")

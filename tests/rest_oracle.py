@@ -18,8 +18,6 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from azure.ai.ml._restclient.arm_ml_service import _configuration
-
 
 @dataclass(frozen=True)
 class Field:
@@ -99,6 +97,9 @@ TARGETS: dict[str, Target] = {
 
 def api_version() -> str:
     """The Machine Learning API version the azure-ai-ml models describe (the client's default)."""
+    # Imported here: azure-ai-ml takes most of a second to import, and only the tests that use it should pay.
+    from azure.ai.ml._restclient.arm_ml_service import _configuration
+
     config = _configuration.MachineLearningServicesMgmtClientConfiguration(credential=object(), subscription_id="x")
     return config.api_version
 

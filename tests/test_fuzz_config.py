@@ -18,7 +18,7 @@ from tools.stack_file import StackFileError, parse_stack_file
 NAME = Path("Pulumi.fuzz.yaml")
 # Small example counts and no per-example deadline: the suite stays a few seconds, never flaky on a slow runner.
 BOUNDED = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     database=None,
     derandomize=True,

@@ -15,7 +15,7 @@ from tools.redact import FRAGMENT, Redactor
 from tools.smoke import Client, run_smoke
 
 BOUNDED = settings(
-    max_examples=50,
+    max_examples=30,
     deadline=None,
     database=None,
     derandomize=True,

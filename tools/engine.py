@@ -372,10 +372,12 @@ def warm_program() -> None:
     import sys
 
     importlib.import_module("infra.program")
+    # azure-native defers loading a subpackage to its first use: load each one the program's modules name.
     for name, module in list(sys.modules.items()):
-        # azure-native defers loading a subpackage to its first use; touching it loads it now.
-        if name.startswith("pulumi_azure_native.") and type(module).__name__ == "_LazyModule":
-            _ = module.__dict__
+        if name.split(".")[0] in ("infra", "components"):
+            for value in list(vars(module).values()):
+                if sdk_internals.is_lazy(value):
+                    sdk_internals.load_lazy(value)
     gc.collect()
     gc.freeze()
 
