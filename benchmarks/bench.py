@@ -5,7 +5,8 @@ Figures printed, each a median of several runs on this machine:
   subpackage on first use, so the script touches the classes the program creates);
 - plan: `llama-on-azure plan --stack dev`, the README's main command, as a user runs it;
 - marginal cost of one more resource: plans of stacks with N role assignments (`access.developers`),
-  between N=10 and N=50 and between N=100 and N=200, and that cost as a share of the floor;
+  between N=10 and N=50 and between N=100 and N=200 (the fastest of the runs), and that cost as a share of
+  the floor; beside it the same in Python function calls, which a busy machine does not disturb;
 - with --all: `make test` (the whole suite) and a first `make plan` on a fresh clone.
 Every timed command must exit 0 (the marginal stacks plan with --skip-policies, the dev plan passes its
 policies): one that fails stops the bench with its stderr instead of timing a failure.
@@ -52,15 +53,15 @@ def run_ok(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[
     return done
 
 
-def timed(command: list[str], cwd: Path = ROOT, runs: int = 7) -> float:
-    """Median wall time of `command`, after one warm-up run (bytecode, page cache); every run must exit 0."""
+def timed(command: list[str], cwd: Path = ROOT, runs: int = 7, stat=statistics.median) -> float:
+    """Median (or `stat`) wall time of `command`, after one warm-up run (bytecode, page cache); each must exit 0."""
     run_ok(command, cwd)
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         run_ok(command, cwd)
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return stat(samples)
 
 
 def plan_command(stack: str) -> list[str]:
@@ -76,17 +77,52 @@ def with_developers(project: Path, n: int) -> str:
     return stack
 
 
+SIZES = (10, 50, 100, 200)
+# The same plans, counting the Python function calls they make: the work itself, which wall time on a shared
+# machine only approximates (it moves with the other core's load by several ms per resource).
+CALLS = """
+import cProfile, os, pstats, sys
+os.environ.setdefault("LLAMA_ON_AZURE_TODAY", "2026-11-27")
+import yaml
+from tools.engine import LlamaMocks, run_program
+from tools.plan import Plan, render_text
+config = yaml.safe_load(open(sys.argv[1]))["config"]
+profile = cProfile.Profile()
+profile.enable()
+result = run_program("bench", config, preview=True, mock=LlamaMocks(preview=True))
+render_text(Plan(result, "00000000-0000-0000-0000-000000000000", None, None))
+profile.disable()
+print(pstats.Stats(profile).total_calls)
+"""
+
+
 def marginal(runs: int) -> dict[str, float]:
+    """Per added resource: wall time and function calls.
+
+    The sizes are timed in interleaved rounds, so that the machine's drift (another process, the VM's memory
+    monitor) falls on every size alike; the fastest run of each counts, noise being only ever added.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
         shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
-        times = {}
-        for n in (10, 50, 100, 200):
-            stack = with_developers(project, n)
-            times[n] = timed([*plan_command(stack), "--skip-policies"], cwd=project, runs=runs)
-    early = (times[50] - times[10]) / 40
-    late = (times[200] - times[100]) / 100
-    return {"per_resource_10_50_ms": early * 1000, "per_resource_100_200_ms": late * 1000, "times": times}
+        commands = {n: [*plan_command(with_developers(project, n)), "--skip-policies"] for n in SIZES}
+        samples: dict[int, list[float]] = {n: [] for n in SIZES}
+        for _ in range(runs + 1):  # the first round warms up
+            for n, command in commands.items():
+                start = time.perf_counter()
+                run_ok(command, project)
+                samples[n].append(time.perf_counter() - start)
+        times = {n: min(values[1:]) for n, values in samples.items()}
+        calls = {}
+        for n in SIZES:
+            counted = run_ok([sys.executable, "-c", CALLS, str(project / f"Pulumi.bench{n}.yaml")])
+            calls[n] = int(counted.stdout.decode().split()[-1])
+
+    def per_resource(values: dict[int, float]) -> tuple[float, float]:
+        return (values[50] - values[10]) / 40, (values[200] - values[100]) / 100
+
+    (early, late), (early_calls, late_calls) = per_resource(times), per_resource(calls)
+    return {"early_ms": early * 1000, "late_ms": late * 1000, "early_calls": early_calls, "late_calls": late_calls}
 
 
 def main() -> int:
@@ -96,15 +132,18 @@ def main() -> int:
     args = parser.parse_args()
     floor = timed([sys.executable, "-c", FLOOR], runs=args.runs)
     plan = timed(plan_command("dev"), runs=args.runs)
-    growth = marginal(max(3, args.runs // 2))
+    growth = marginal(max(args.runs, 9))
     report = {
         "floor_s": round(floor, 3),
         "plan_dev_s": round(plan, 3),
         "plan_over_floor": round(plan / floor, 3),
-        "per_resource_10_50_ms": round(growth["per_resource_10_50_ms"], 2),
-        "per_resource_100_200_ms": round(growth["per_resource_100_200_ms"], 2),
-        "late_over_early": round(growth["per_resource_100_200_ms"] / growth["per_resource_10_50_ms"], 3),
-        "late_per_resource_over_floor_pct": round(100 * growth["per_resource_100_200_ms"] / 1000 / floor, 3),
+        "per_resource_10_50_ms": round(growth["early_ms"], 2),
+        "per_resource_100_200_ms": round(growth["late_ms"], 2),
+        "late_over_early": round(growth["late_ms"] / growth["early_ms"], 3),
+        "late_per_resource_over_floor_pct": round(100 * growth["late_ms"] / 1000 / floor, 3),
+        "calls_per_resource_10_50": round(growth["early_calls"]),
+        "calls_per_resource_100_200": round(growth["late_calls"]),
+        "calls_late_over_early": round(growth["late_calls"] / growth["early_calls"], 3),
     }
     if args.all:
         start = time.perf_counter()
