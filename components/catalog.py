@@ -534,6 +534,7 @@ def serverless_regions() -> frozenset[str]:
 class Limits:
     """Service limits the config checks before Azure would refuse them [seed, ml-quotas, foundry-quotas]."""
 
+    # Enforced by Azure per request, not checkable in config: kept here so the README quotes one source.
     serverless_tokens_per_minute: int = 200_000
     serverless_requests_per_minute: int = 1_000
     max_instances_per_deployment: int = 50

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,15 @@ os.environ[TODAY_VARIABLE] = TODAY
 warm_program()  # once per test process, before the first forked run
 LLAMA33 = "Llama-3.3-70B-Instruct"
 MAVERICK = "Llama-4-Maverick-17B-128E-Instruct-FP8"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A copy of the repository's stacks to run a command in (tests add crafted stacks to it)."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def token(name: str) -> str:

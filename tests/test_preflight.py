@@ -1,7 +1,6 @@
 """`llama-on-azure preflight` against a local server that answers like ARM: every check, passing and failing."""
 
 import json
-import shutil
 
 import pytest
 import yaml
@@ -10,7 +9,7 @@ from components import naming
 from components.arm import ARM_ENDPOINT_VARIABLE
 from infra.errors import UserError
 from tests.arm_server import ArmServer, FakeCredential
-from tests.conftest import LLAMA33, ROOT, serverless, stack_config
+from tests.conftest import LLAMA33, serverless, stack_config
 from tools import cli
 from tools.preflight import REGISTRY_VARIABLE
 
@@ -106,15 +105,6 @@ def arm(monkeypatch):
         for name in ("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"):
             monkeypatch.delenv(name, raising=False)
         yield server
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    """A copy of the repository's stacks to run the command in (crafted stacks are added to it)."""
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def preflight(capsys, *args: str, credential=None, subscription: str | None = SUB) -> tuple[int, str, str]:

@@ -1,7 +1,6 @@
 """`llama-on-azure purge` against the local ARM stand-in: lists, asks, purges what Azure allows, explains the rest."""
 
 import io
-import shutil
 
 import pytest
 import yaml
@@ -9,7 +8,6 @@ import yaml
 from components import naming
 from components.arm import ARM_ENDPOINT_VARIABLE
 from tests.arm_server import ArmServer, FakeCredential
-from tests.conftest import ROOT
 from tools import cli
 
 SUB = "11111111-1111-1111-1111-111111111111"
@@ -30,14 +28,6 @@ def arm(monkeypatch):
         server.state.polls_before_done = 0  # done at the first poll: no real wait between polls
         monkeypatch.setenv(ARM_ENDPOINT_VARIABLE, server.url)
         yield server
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def purge(capsys, monkeypatch, *args: str, stdin: io.StringIO | None = None) -> tuple[int, str, str]:

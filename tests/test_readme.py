@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from components.catalog import LIMITS
 from infra.config import KINDS, StackConfig
 from infra.config.model import ContentFilter, Foundry, Hub
 from policy.rules import POLICIES
@@ -53,3 +54,11 @@ def test_every_policy_is_in_the_policy_table():
 def test_every_subcommand_is_documented():
     for command in ("plan", "preflight", "purge", "smoke"):
         assert f"llama-on-azure {command}" in README, command
+
+
+def test_the_serverless_rate_limits_are_the_catalogs():
+    quoted = (
+        f"Serverless rate limits: {LIMITS.serverless_tokens_per_minute:,} tokens and "
+        f"{LIMITS.serverless_requests_per_minute:,} requests per minute per deployment."
+    )
+    assert quoted in " ".join(README.split())
