@@ -7,7 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import authorization
 
-from components import catalog
+from catalog import rbac
 from components.options import component_options, named_child, type_token
 
 # Fixed namespace: the same inputs give the same GUIDs on every run, so definitions and
@@ -74,7 +74,7 @@ class Access(pulumi.ComponentResource):
             for principal in args.get("deployers") or []:
                 for scope_name, scope in scopes.items():
                     self._assign(f"{name}-deployer-{principal['object_id']}-{scope_name}", principal, role.id, scope)
-        builtin = {"project": catalog.AZURE_AI_DEVELOPER, "foundry": catalog.FOUNDRY_USER}
+        builtin = {"project": rbac.AZURE_AI_DEVELOPER, "foundry": rbac.FOUNDRY_USER}
         for principal in args.get("developers") or []:
             for scope_name, role_def in builtin.items():
                 if scope_name in scopes:

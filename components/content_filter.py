@@ -6,7 +6,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import cognitiveservices as cs
 
-from components import catalog
+from catalog import content_filters
 from components.options import component_options, named_child, type_token
 
 PROMPT, COMPLETION = cs.RaiPolicyContentSource.PROMPT, cs.RaiPolicyContentSource.COMPLETION
@@ -49,7 +49,7 @@ class ContentFilterPolicyArgs(TypedDict):
 
 
 # Config field -> the filter name the API wants [catalog: rai-content-filters].
-_HARM_FIELDS = dict(zip(("hate", "sexual", "violence", "self_harm"), catalog.RAI_HARM_CATEGORIES, strict=True))
+_HARM_FIELDS = dict(zip(("hate", "sexual", "violence", "self_harm"), content_filters.RAI_HARM_CATEGORIES, strict=True))
 
 
 def _content_filters(args: ContentFilterPolicyArgs) -> list[cs.RaiPolicyContentFilterArgs]:
@@ -67,10 +67,10 @@ def _content_filters(args: ContentFilterPolicyArgs) -> list[cs.RaiPolicyContentF
         for source in (PROMPT, COMPLETION)
     ]
     switches = (
-        (catalog.RAI_JAILBREAK, "jailbreak", True, PROMPT),
-        (catalog.RAI_INDIRECT_ATTACK, "indirect_attack", False, PROMPT),
-        (catalog.RAI_PROTECTED_TEXT, "protected_material_text", True, COMPLETION),
-        (catalog.RAI_PROTECTED_CODE, "protected_material_code", True, COMPLETION),
+        (content_filters.RAI_JAILBREAK, "jailbreak", True, PROMPT),
+        (content_filters.RAI_INDIRECT_ATTACK, "indirect_attack", False, PROMPT),
+        (content_filters.RAI_PROTECTED_TEXT, "protected_material_text", True, COMPLETION),
+        (content_filters.RAI_PROTECTED_CODE, "protected_material_code", True, COMPLETION),
     )
     for name, field, default, source in switches:
         enabled = bool(args.get(field, default))
@@ -97,7 +97,7 @@ class ContentFilterPolicy(pulumi.ComponentResource):
             account_name=args["account_name"],
             resource_group_name=args["resource_group_name"],
             properties=cs.RaiPolicyPropertiesArgs(
-                base_policy_name=args.get("base_policy", catalog.MICROSOFT_DEFAULT_CONTENT_FILTER.name),
+                base_policy_name=args.get("base_policy", content_filters.MICROSOFT_DEFAULT_CONTENT_FILTER.name),
                 # Default: the filters run before content is returned (not asynchronously while it streams).
                 mode=cs.RaiPolicyMode.DEFAULT,
                 content_filters=_content_filters(args),

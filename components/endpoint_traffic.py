@@ -11,11 +11,11 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
-from components import catalog
+from catalog import api_versions
 from components.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, Deadline
 from components.credential import TokenCredential, credential_from_env
 
-API_VERSION = catalog.ML_API_VERSION
+API_VERSION = api_versions.ML_API_VERSION
 
 # Read-only properties of an online endpoint [REST]: dropped from the body that is PUT back.
 READ_ONLY = {"provisioningState", "scoringUri", "swaggerUri"}

@@ -6,7 +6,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import cognitiveservices as cs
 
-from components import catalog
+from catalog import endpoints
 from components.options import component_options, named_child, type_token
 
 KIND = "AIServices"
@@ -90,7 +90,7 @@ class FoundryResource(pulumi.ComponentResource):
         self.resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
         self.endpoint = account.properties.apply(lambda p: p.endpoint)
         self.models_endpoint = account.properties.apply(
-            lambda p: (p.endpoints or {}).get(catalog.FOUNDRY_MODELS_ENDPOINT)
+            lambda p: (p.endpoints or {}).get(endpoints.FOUNDRY_MODELS_ENDPOINT)
         )
         self.principal_id = account.identity.apply(lambda i: i.principal_id if i else None)
         self.primary_key = self._primary_key(account, args) if local_auth else None

@@ -6,7 +6,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 from pulumi_azure_native import cognitiveservices as cs
 
-from components import catalog
+from catalog import content_filters, models
 from components.options import component_options, named_child, type_token
 
 
@@ -65,11 +65,11 @@ class FoundryModelDeployment(pulumi.ComponentResource):
             ),
             properties=cs.DeploymentPropertiesArgs(
                 model=cs.DeploymentModelArgs(
-                    format=args.get("model_format", catalog.META_FORMAT),
+                    format=args.get("model_format", models.META_FORMAT),
                     name=args["model_name"],
                     version=args["model_version"],
                 ),
-                rai_policy_name=args.get("rai_policy_name", catalog.MICROSOFT_DEFAULT_CONTENT_FILTER.name),
+                rai_policy_name=args.get("rai_policy_name", content_filters.MICROSOFT_DEFAULT_CONTENT_FILTER.name),
                 version_upgrade_option=args.get(
                     "version_upgrade_option", cs.DeploymentModelVersionUpgradeOption.NO_AUTO_UPGRADE
                 ),

@@ -8,7 +8,8 @@ from pulumi.resource import create_urn
 from pulumi_azure_native import authorization, resources
 from pulumi_azure_native import cognitiveservices as cs
 
-from components import catalog, naming
+from catalog import content_filters, endpoints, rbac, sources
+from components import naming
 from components.access import Access, AccessArgs, PrincipalArgs
 from components.content_filter import ContentFilterPolicy, ContentFilterPolicyArgs
 from components.foundry_project import FoundryProject, FoundryProjectArgs
@@ -95,7 +96,7 @@ def build(config: StackConfig) -> StackExports:
     return StackExports(  # type: ignore[typeddict-item]
         region=config.region,
         resourceGroupName=stack.group_name,
-        catalogAsOf=catalog.AS_OF.isoformat(),
+        catalogAsOf=sources.AS_OF.isoformat(),
         endpoints=endpoints,
         endpointKeys=pulumi.Output.secret(keys),
         **exports,
@@ -215,7 +216,7 @@ def _serverless(stack: Stack, project: AiProject, d: ServerlessDeployment) -> tu
         kind=d.kind,
         model=llama.name,
         api=llama.api.value,
-        url=endpoint.inference_uri.apply(lambda uri: _route_url(uri, llama.api.route)),
+        url=endpoint.inference_uri.apply(lambda uri: _route_url(uri, endpoints.SERVERLESS_ROUTES[llama.api])),
         name=endpoint.name,
         auth="key",
     )
@@ -399,7 +400,9 @@ def _foundry_deployment(
             capacity=d.capacity,
             # The name as written, known in a preview (the policy check reads it); the policy is created
             # before this deployment all the same: it is earlier in the chain of writes (`after`).
-            rai_policy_name=d.content_filter if policy is not None else catalog.MICROSOFT_DEFAULT_CONTENT_FILTER.name,
+            rai_policy_name=d.content_filter
+            if policy is not None
+            else content_filters.MICROSOFT_DEFAULT_CONTENT_FILTER.name,
             version_upgrade_option=cs.DeploymentModelVersionUpgradeOption(d.version_upgrade),
             tags=stack.tags,
             **({"after_id": after} if after is not None else {}),  # type: ignore[typeddict-item]
@@ -410,7 +413,7 @@ def _foundry_deployment(
 def _foundry_export(
     stack: Stack, account: FoundryResource, d: FoundryDeployment, deployment: FoundryModelDeployment
 ) -> EndpointExport:
-    route = catalog.FOUNDRY_ROUTES[d.llama.api]
+    route = endpoints.FOUNDRY_ROUTES[d.llama.api]
     return EndpointExport(
         kind=d.kind,
         model=d.llama.name,
@@ -426,7 +429,7 @@ def _foundry_export(
 def _access(stack: Stack, project: AiProject | None, account: FoundryResource | None = None) -> Access:
     config = stack.config
     # Every action deploying this stack takes (the how-to's list for the hub path), but role management.
-    how_to = [a for scope in catalog.DEPLOYER_ACTIONS.values() for a in scope]
+    how_to = [a for scope in rbac.DEPLOYER_ACTIONS.values() for a in scope]
     needed = [a for label, (_, group) in config.deployer_actions().items() if label != "role management" for a in group]
     actions = list(dict.fromkeys(how_to + needed))
     scopes: dict[str, Any] = {}

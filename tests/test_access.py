@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from components import catalog
+from catalog import rbac
 from tests.conftest import run, serverless, stack_config
 
 # The permissions Microsoft's how-to lists for the custom role (https://learn.microsoft.com/azure/ai-studio/how-to/deploy-models-llama).
@@ -48,7 +48,7 @@ def test_custom_role_carries_every_action_the_how_to_lists():
         "Llama deployer (llama-dev-)"
     )
     assert "Microsoft.MachineLearningServices/workspaces/marketplaceSubscriptions/*" in actions
-    assert actions == {a for scope in catalog.DEPLOYER_ACTIONS.values() for a in scope}
+    assert actions == {a for scope in rbac.DEPLOYER_ACTIONS.values() for a in scope}
     assert role["roleType"] == "CustomRole"
     assert role["assignableScopes"] == [role["scope"]] and role["scope"].startswith("/subscriptions/")
 
@@ -154,5 +154,5 @@ def test_the_deployer_role_carries_what_each_kind_of_the_stack_needs():
     config = stack_config(access=ACCESS, deployments=[managed("big")])
     role = run("dev", config).one("azure-native:authorization:RoleDefinition").inputs
     actions = set(role["permissions"][0]["actions"])
-    assert set(catalog.MANAGED_DEPLOYER_ACTIONS) <= actions, "preflight requires them of a deployer"
-    assert not set(catalog.ROLE_MANAGEMENT_ACTIONS) & actions, "a deployer never manages roles"
+    assert set(rbac.MANAGED_DEPLOYER_ACTIONS) <= actions, "preflight requires them of a deployer"
+    assert not set(rbac.ROLE_MANAGEMENT_ACTIONS) & actions, "a deployer never manages roles"

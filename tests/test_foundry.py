@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from components import catalog, naming
+from catalog import models, rbac
+from components import naming
 from infra.exports import read_endpoints
 from tests.conftest import CS, LLAMA33, MAVERICK, foundry, run, shipped_config, stack_config, token
 from tests.rest_oracle import check_resource, cognitive_services_api_version
@@ -90,7 +91,7 @@ def test_a_deployment_pins_the_catalog_version_with_format_sku_capacity_and_no_a
     assert deployment["deploymentName"] == "maverick"
     assert deployment["accountName"] == result.one(ACCOUNT).inputs["accountName"]
     assert deployment["sku"] == {"name": "GlobalStandard", "capacity": 20}
-    offer = catalog.MODELS[MAVERICK].foundry
+    offer = models.MODELS[MAVERICK].foundry
     assert deployment["properties"]["model"] == {"format": "Meta", "name": MAVERICK, "version": offer.latest}
     assert deployment["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
     assert deployment["properties"]["versionUpgradeOption"] == "NoAutoUpgrade"
@@ -228,12 +229,12 @@ def test_developers_get_foundry_user_on_the_account_and_deployers_the_foundry_ac
     assignments = [r.inputs for r in result.by_type("azure-native:authorization:RoleAssignment")]
     (developer,) = [a for a in assignments if a["principalId"] == DEVELOPER]
     assert developer["scope"] == account.id
-    assert developer["roleDefinitionId"].endswith(f"/roleDefinitions/{catalog.FOUNDRY_USER.id}")
+    assert developer["roleDefinitionId"].endswith(f"/roleDefinitions/{rbac.FOUNDRY_USER.id}")
     deployer = sorted(a["scope"] for a in assignments if a["principalId"] == DEPLOYER)
     group = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-llama-dev"
     assert deployer == sorted([group.split("/resourceGroups")[0], group, account.id]), "no hub project here"
     actions = set(result.one("azure-native:authorization:RoleDefinition").inputs["permissions"][0]["actions"])
-    assert set(catalog.FOUNDRY_DEPLOYER_ACTIONS) <= actions
+    assert set(rbac.FOUNDRY_DEPLOYER_ACTIONS) <= actions
 
 
 def test_protect_keeps_the_account_and_project_but_not_the_deployments():

@@ -65,10 +65,10 @@ def test_marketplace_subscription_name_from_a_dotted_model():
 def test_every_source_of_the_catalog_is_cited_by_a_fact():
     import re
 
-    from components import catalog
+    from catalog import sources
     from tests.conftest import ROOT
 
-    code = "".join(p.read_text() for p in [*(ROOT / "components").glob("*.py"), *(ROOT / "infra").rglob("*.py")])
+    code = "".join(p.read_text() for p in [*(ROOT / "catalog").glob("*.py"), *(ROOT / "infra").rglob("*.py")])
     facts = code.split("SOURCES: dict", 1)[0] + code.split("SOURCES: dict", 1)[1].split("\n}\n", 1)[1]
-    for key in catalog.SOURCES:
+    for key in sources.SOURCES:
         assert re.search(rf'[\[ ,"]{re.escape(key)}[\],"]', facts), f"source {key!r} is cited by no fact"

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from components.catalog import LIMITS
+from catalog.limits import LIMITS
 from infra.config import KINDS, StackConfig
 from infra.config.model import ContentFilter, Foundry, Hub
 from policy.rules import POLICIES

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components import catalog
+from catalog import sources, vm_skus
 from components.options import ML_TYPES as _ML
 from infra.config import NAMESPACE
 from infra.errors import UserError
@@ -198,10 +198,10 @@ def quota_rows(result: RunResult) -> list[dict[str, Any]]:
         if isinstance(e, dict)
         for name, d in (e.get("deployments") or {}).items()
     ]
-    pairs = [(catalog.VM_SKUS[d["vmSku"]], d["instanceCount"]) for _, d in deployments]
+    pairs = [(vm_skus.VM_SKUS[d["vmSku"]], d["instanceCount"]) for _, d in deployments]
     rows = {
         family: {"region": region, "family": family, "vcpus": vcpus, "deployments": []}
-        for family, vcpus in catalog.vcpu_quota(pairs).items()
+        for family, vcpus in vm_skus.vcpu_quota(pairs).items()
     }
     for (name, _), (sku, instances) in zip(deployments, pairs, strict=True):
         reserve = ", +20% upgrade reserve" if sku.upgrade_reserve else ""
@@ -266,7 +266,7 @@ def _policy_lines(plan: Plan) -> list[str]:
 
 def _catalog_line() -> str:
     return (
-        f"Llama catalog as of {catalog.AS_OF}: models, regions, versions and retirement dates are checked "
+        f"Llama catalog as of {sources.AS_OF}: models, regions, versions and retirement dates are checked "
         "against it; `llama-on-azure preflight` asks Azure."
     )
 
@@ -319,7 +319,7 @@ def render_markdown(plan: Plan) -> str:
         "",
         f"**{len(custom)} Azure resources to create**, {verdict}. "
         "Computed offline under Pulumi's mock engine; nothing was sent to Azure. "
-        f"Llama catalog as of {catalog.AS_OF}.",
+        f"Llama catalog as of {sources.AS_OF}.",
         "",
         "| resource type | count |",
         "|---|---:|",
@@ -364,7 +364,7 @@ def render_json(plan: Plan) -> str:
     return json.dumps(
         {
             "stack": result.stack,
-            "catalogAsOf": catalog.AS_OF.isoformat(),
+            "catalogAsOf": sources.AS_OF.isoformat(),
             "warnings": result.warnings,
             "resources": [
                 {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "protect": r.protect}

@@ -9,25 +9,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components import catalog
+from catalog import content_filters, limits, models, sources, vm_skus
 
 FACTS = Path(__file__).resolve().parents[1] / "policy" / "facts.json"
 
 
 def facts() -> dict[str, Any]:
     return {
-        "catalogAsOf": catalog.AS_OF.isoformat(),
-        "serverlessRegions": sorted(catalog.serverless_regions()),
-        "gpuVmSkus": list(catalog.GPU_VM_SKUS),
-        "maxRequestTimeoutSeconds": catalog.LIMITS.max_request_timeout_seconds,
-        "contentFilterSeverities": list(catalog.RAI_SEVERITIES),
+        "catalogAsOf": sources.AS_OF.isoformat(),
+        "serverlessRegions": sorted(models.serverless_regions()),
+        "gpuVmSkus": list(vm_skus.GPU_VM_SKUS),
+        "maxRequestTimeoutSeconds": limits.LIMITS.max_request_timeout_seconds,
+        "contentFilterSeverities": list(content_filters.RAI_SEVERITIES),
         "defaultContentFilter": _default_content_filter(),
     }
 
 
 def _default_content_filter() -> dict[str, Any]:
-    default = catalog.MICROSOFT_DEFAULT_CONTENT_FILTER
-    source = catalog.SOURCES[default.source]
+    default = content_filters.MICROSOFT_DEFAULT_CONTENT_FILTER
+    source = sources.SOURCES[default.source]
     return {
         "name": default.name,
         "thresholds": dict(default.thresholds),

@@ -15,7 +15,7 @@ from typing import Any
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 
-from components import catalog
+from catalog import api_versions, marketplace, models, regions, sources
 from components.arm import ArmClient, ArmError, checked_endpoint
 from components.credential import cloud_from_env
 from infra.config import FoundryDeployment, ManagedDeployment, StackConfig
@@ -26,9 +26,9 @@ REGISTRY_API = "2021-10-01-dataplanepreview"
 REGISTRY_VARIABLE = "LLAMA_ON_AZURE_ML_REGISTRY_ENDPOINT"
 """Points registry discovery at another host: a local test server (loopback http allowed there)."""
 ML, COGNITIVE = "Microsoft.MachineLearningServices", "Microsoft.CognitiveServices"
-ML_API = catalog.ML_API_VERSION
-SUBSCRIPTION_API, PROVIDERS_API = catalog.API_VERSIONS["subscriptions"], catalog.API_VERSIONS["providers"]
-PERMISSIONS_API = catalog.API_VERSIONS["permissions"]
+ML_API = api_versions.ML_API_VERSION
+SUBSCRIPTION_API, PROVIDERS_API = api_versions.API_VERSIONS["subscriptions"], api_versions.API_VERSIONS["providers"]
+PERMISSIONS_API = api_versions.API_VERSIONS["permissions"]
 FOUNDRY_ACCOUNT_TYPE, FOUNDRY_KIND = f"{COGNITIVE}/accounts", "AIServices"
 OK, FAIL, WARN, NOT_CHECKED = "ok", "fail", "warn", "not checked"
 SKU_NAME = re.compile(r"Standard_[A-Za-z0-9_]+")
@@ -147,7 +147,7 @@ class Preflight:
         name = f"{sub.get('displayName', '')} ({quota_id or 'unknown offer'})"
         if sub.get("state") not in (None, "Enabled"):
             return [Check("subscription", name, FAIL, f"state is {sub.get('state')}; it must be Enabled")]
-        if quota_id.startswith(catalog.NO_MARKETPLACE_QUOTA_IDS):
+        if quota_id.startswith(marketplace.NO_MARKETPLACE_QUOTA_IDS):
             detail = "a free or trial subscription cannot subscribe to Marketplace offers"
             return [Check("subscription", name, FAIL, detail)]
         if spending == "On":
@@ -190,15 +190,15 @@ class Preflight:
 
     @staticmethod
     def _regions_by_type(provider: dict[str, Any]) -> dict[str, set[str]]:
-        regions: dict[str, set[str]] = {}
+        by_type: dict[str, set[str]] = {}
         for entry in provider.get("resourceTypes") or []:
             if isinstance(entry, dict) and isinstance(entry.get("locations"), list):
                 names = {
-                    catalog.normalize_region(str(loc)) or str(loc).replace(" ", "").lower()
+                    regions.normalize_region(str(loc)) or str(loc).replace(" ", "").lower()
                     for loc in entry["locations"]
                 }
-                regions[str(entry.get("resourceType", "")).lower()] = names
-        return regions
+                by_type[str(entry.get("resourceType", "")).lower()] = names
+        return by_type
 
     # Hub path: serverless offers, registry models, quota, existing endpoints.
     def serverless_offers(self) -> list[Check]:
@@ -208,7 +208,7 @@ class Preflight:
             if d.llama.declared:
                 source = "the stack declares it (llama-on-azure:models), the catalog does not list it"
             else:
-                source = f"the catalog as of {catalog.AS_OF.isoformat()} lists it in {self.region}"
+                source = f"the catalog as of {sources.AS_OF.isoformat()} lists it in {self.region}"
             detail = f"no Azure API lists serverless offers per region; {source}"
             if offer is not None and offer.regions is None:
                 detail += " (without regions)"
@@ -221,7 +221,7 @@ class Preflight:
         try:
             registry = Registry.discover(self.client)
         except RegistryUnavailable as err:
-            subject = catalog.MODEL_REGISTRY
+            subject = models.MODEL_REGISTRY
             return [
                 Check("registry model", f"{subject}: {d.model}", NOT_CHECKED, str(err)) for d in self.config.managed
             ]
@@ -539,7 +539,7 @@ class Registry:
     @classmethod
     def discover(cls, arm: ArmClient, environ: dict[str, str] | None = None) -> Registry:
         environ = os.environ if environ is None else environ
-        name = catalog.MODEL_REGISTRY.split("/")[3]
+        name = models.MODEL_REGISTRY.split("/")[3]
         discovery = environ.get(REGISTRY_VARIABLE) or cloud_from_env(environ).ml_registry_discovery
         client = arm.sibling(checked_endpoint(discovery, REGISTRY_VARIABLE))
         try:

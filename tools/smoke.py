@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components import catalog, json_input, naming
+from catalog import endpoints
+from components import json_input, naming
 from infra.errors import UserError
 from infra.exports import ENDPOINT_KEYS, read_endpoints
 from tools.files import read_capped
@@ -604,7 +605,7 @@ class TokenSource:
                 from components.credential import credential_from_env
 
                 self._factory = credential_from_env
-            access = self._factory().get_token(catalog.FOUNDRY_TOKEN_SCOPE)
+            access = self._factory().get_token(endpoints.FOUNDRY_TOKEN_SCOPE)
             token = getattr(access, "token", access)
         except UserError as exc:
             self._error = f"no Entra ID token: {exc}"
@@ -623,7 +624,7 @@ class TokenSource:
 
 def _foundry_host(host: str, allow_http_loopback: bool) -> bool:
     loopback = allow_http_loopback and host in naming.LOOPBACK_HOSTS
-    return host.endswith(catalog.FOUNDRY_INFERENCE_HOST_SUFFIXES) or loopback
+    return host.endswith(endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES) or loopback
 
 
 @dataclass
@@ -649,7 +650,7 @@ def _credential(name: str, endpoint: dict[str, Any], keys: dict[str, str], targe
         return key
     if auth == "entra" and kind == "foundry":
         if not _foundry_host(target.host, ctx.client.allow_http_loopback):
-            hosts = ", ".join("*" + s for s in catalog.FOUNDRY_INFERENCE_HOST_SUFFIXES)
+            hosts = ", ".join("*" + s for s in endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES)
             raise Failed(
                 f"an Entra ID token is sent only to Foundry hosts ({hosts}), not to {printable(target.host, 80)}"
             )

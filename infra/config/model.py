@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 
-from components import catalog, naming
+from catalog import limits, models, rbac, vm_skus
+from components import naming
 from infra.config.types import (
     NAMESPACE,
     Cidr,
@@ -135,31 +136,31 @@ class DeclaredModel(_Section):
     """Bought through Azure Marketplace (serverless subscription; Foundry partner model)."""
     allowed_vm_skus: list[NonEmpty] | None = Field(default=None, min_length=1)
     """Managed compute: the model card's `inference_compute_allow_list`."""
-    deployment_types: list[NonEmpty] = Field(default_factory=lambda: [catalog.GLOBAL_STANDARD], min_length=1)
-    format: NonEmpty = catalog.META_FORMAT
+    deployment_types: list[NonEmpty] = Field(default_factory=lambda: [models.GLOBAL_STANDARD], min_length=1)
+    format: NonEmpty = models.META_FORMAT
 
     @property
     def registry_version(self) -> int | None:
         return registry_version(self.version) if self.version and self.version.isdigit() else None
 
-    def entry(self) -> catalog.LlamaModel:
+    def entry(self) -> models.LlamaModel:
         """A new model as a catalog entry with every offer, each generally available and unchecked."""
-        ga = catalog.Lifecycle(source="declared")
+        ga = models.Lifecycle(source="declared")
         number = self.registry_version
-        return catalog.LlamaModel(
+        return models.LlamaModel(
             self.name,
-            catalog.Api(self.api),
+            models.Api(self.api),
             self.parameters_b or 0,
-            serverless=catalog.ServerlessOffer(
+            serverless=models.ServerlessOffer(
                 frozenset(self.regions) if self.regions else None, self.marketplace, ga, "declared"
             ),
-            managed=catalog.ManagedOffer(
+            managed=models.ManagedOffer(
                 (number,) if number else (),
                 tuple(self.allowed_vm_skus) if self.allowed_vm_skus else None,
                 ga,
                 "declared",
             ),
-            foundry=catalog.FoundryOffer(
+            foundry=models.FoundryOffer(
                 self.format,
                 (self.version,) if self.version else (),
                 tuple(self.deployment_types),
@@ -170,7 +171,7 @@ class DeclaredModel(_Section):
             declared=True,
         )
 
-    def extend(self, known: catalog.LlamaModel) -> catalog.LlamaModel:
+    def extend(self, known: models.LlamaModel) -> models.LlamaModel:
         """A catalog model with what this declaration adds; each offer keeps the catalog's lifecycle."""
         given = self.model_fields_set
         serverless, managed, foundry = known.serverless, known.managed, known.foundry
@@ -197,11 +198,11 @@ class DeclaredModel(_Section):
         return replace(known, serverless=serverless, managed=managed, foundry=foundry)
 
 
-def known_models(declared: list[DeclaredModel]) -> dict[str, catalog.LlamaModel]:
+def known_models(declared: list[DeclaredModel]) -> dict[str, models.LlamaModel]:
     """The catalog and the stack's declarations: new models, and what a declaration adds to a catalog model."""
-    known = dict(catalog.MODELS)
+    known = dict(models.MODELS)
     for m in declared:
-        known[m.name] = m.extend(known[m.name]) if m.name in catalog.MODELS else m.entry()
+        known[m.name] = m.extend(known[m.name]) if m.name in models.MODELS else m.entry()
     return known
 
 
@@ -209,10 +210,10 @@ class _Deployment(_Section):
     name: EndpointName
     """The key of `endpoints` in the exports; the Azure name adds the stack's suffix."""
     model: ModelName
-    _llama: catalog.LlamaModel | None = PrivateAttr(default=None)
+    _llama: models.LlamaModel | None = PrivateAttr(default=None)
 
     @property
-    def llama(self) -> catalog.LlamaModel:
+    def llama(self) -> models.LlamaModel:
         """The catalog (or declared) entry of the model, resolved once when the stack was validated."""
         assert self._llama is not None, "resolved by StackConfig"
         return self._llama
@@ -232,12 +233,12 @@ class ManagedDeployment(_Deployment):
     kind: Literal["managed"]
     vm_sku: str
     model_version: RegistryVersion | None = None
-    instance_count: int = Field(default=1, ge=1, le=catalog.LIMITS.max_instances_per_deployment)
+    instance_count: int = Field(default=1, ge=1, le=limits.LIMITS.max_instances_per_deployment)
     endpoint: EndpointName | None = None
     """A shared online endpoint; deployments naming the same one share its URI and keys."""
     traffic: int | None = Field(default=None, ge=0, le=100)
     request_timeout_seconds: int = Field(
-        default=catalog.LIMITS.max_request_timeout_seconds, ge=1, le=catalog.LIMITS.max_request_timeout_seconds
+        default=limits.LIMITS.max_request_timeout_seconds, ge=1, le=limits.LIMITS.max_request_timeout_seconds
     )
     max_concurrent_requests_per_instance: int = Field(default=1, ge=1, le=1000)
     probe_initial_delay_seconds: int = Field(default=600, ge=10, le=3600)
@@ -256,8 +257,8 @@ class ManagedDeployment(_Deployment):
         return self.model_version or self.llama.managed.latest  # type: ignore[union-attr,return-value]
 
     @property
-    def sku(self) -> catalog.VmSku:
-        return catalog.VM_SKUS[self.vm_sku]
+    def sku(self) -> vm_skus.VmSku:
+        return vm_skus.VM_SKUS[self.vm_sku]
 
 
 class FoundryDeployment(_Deployment):
@@ -265,9 +266,9 @@ class FoundryDeployment(_Deployment):
 
     kind: Literal["foundry"]
     model_version: ModelVersion | None = None
-    sku: str = Field(default=catalog.GLOBAL_STANDARD, min_length=1)
+    sku: str = Field(default=models.GLOBAL_STANDARD, min_length=1)
     """The deployment type."""
-    capacity: int = Field(default=1, ge=catalog.LIMITS.foundry_capacity[0], le=catalog.LIMITS.foundry_capacity[1])
+    capacity: int = Field(default=1, ge=limits.LIMITS.foundry_capacity[0], le=limits.LIMITS.foundry_capacity[1])
     content_filter: str = "default"
     """`default` (Microsoft.DefaultV2) or a policy of `llama-on-azure:contentFilters`."""
     version_upgrade: Literal["NoAutoUpgrade", "OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired"] = (
@@ -388,16 +389,16 @@ class StackConfig(_Section):
         partner = any(d.llama.foundry and not d.llama.foundry.sold_by_azure for d in self.foundry_deployments)
         required: dict[str, tuple[str, tuple[str, ...]]] = {}
         if self.serverless or partner:
-            required["subscription (Marketplace)"] = ("subscription", catalog.DEPLOYER_ACTIONS["subscription"])
-            required["resource group (Marketplace)"] = ("group", catalog.DEPLOYER_ACTIONS["resourceGroup"])
+            required["subscription (Marketplace)"] = ("subscription", rbac.DEPLOYER_ACTIONS["subscription"])
+            required["resource group (Marketplace)"] = ("group", rbac.DEPLOYER_ACTIONS["resourceGroup"])
         if self.serverless:
-            required["project (serverless)"] = ("group", catalog.DEPLOYER_ACTIONS["project"])
+            required["project (serverless)"] = ("group", rbac.DEPLOYER_ACTIONS["project"])
         if self.managed:
-            required["project (managed compute)"] = ("group", catalog.MANAGED_DEPLOYER_ACTIONS)
+            required["project (managed compute)"] = ("group", rbac.MANAGED_DEPLOYER_ACTIONS)
         if self.foundry_deployments:
-            required["resource group (Foundry)"] = ("group", catalog.FOUNDRY_DEPLOYER_ACTIONS)
+            required["resource group (Foundry)"] = ("group", rbac.FOUNDRY_DEPLOYER_ACTIONS)
         if self.access.enabled:
-            required["role management"] = ("subscription", catalog.ROLE_MANAGEMENT_ACTIONS)
+            required["role management"] = ("subscription", rbac.ROLE_MANAGEMENT_ACTIONS)
         return required
 
     def content_filter(self, name: str) -> ContentFilter | None:
@@ -406,7 +407,7 @@ class StackConfig(_Section):
 
     def quota(self) -> dict[str, int]:
         """vCPUs per VM quota family that the managed deployments need in the region (with the upgrade reserve)."""
-        return catalog.vcpu_quota([(d.sku, d.instance_count) for d in self.managed])
+        return vm_skus.vcpu_quota([(d.sku, d.instance_count) for d in self.managed])
 
 
 @dataclass(frozen=True)

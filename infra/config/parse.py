@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError, create_model
 
-from components import catalog, naming
+from catalog import regions
+from components import naming
 from infra.config.model import KINDS, DeclaredModel, Deployment, Parsed, StackConfig, _Deployment, _Section
 from infra.config.rules import Rules
 from infra.config.types import (
@@ -238,7 +239,7 @@ def config_from_engine(
             notes.append(f"{full}: encrypted values (secure:) are not checked offline: they are checked at `pulumi up`")
     location = values.get("azure-native:location")
     region = raw.get("region")
-    if location and isinstance(region, str) and catalog.normalize_region(location) != catalog.normalize_region(region):
+    if location and isinstance(region, str) and regions.normalize_region(location) != regions.normalize_region(region):
         errors.append(
             f"azure-native:location: {location!r} but {NAMESPACE}:region is {region!r}: "
             "set both to the same region (every resource here is placed in the stack's region)"

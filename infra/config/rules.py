@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from components import catalog, naming
+from catalog import limits, models, sources, vm_skus
+from components import naming
 from infra.config.model import (
     DEFAULT_CONTENT_FILTER,
     RESERVED_TAGS,
@@ -59,21 +60,21 @@ class Rules:
             if m.name.lower() in seen:
                 self.errors.append(f"{key}: {m.name!r} is declared twice")
             seen.add(m.name.lower())
-            known = catalog.MODELS.get(m.name)
+            known = models.MODELS.get(m.name)
             if known is not None and known.api.value != m.api:
                 self.errors.append(
                     f"{key_for('models', i, 'api')}: {m.api!r} is not the API of {m.name}, which is {known.api.value!r}"
                 )
             elif known is not None:
                 self.warnings.append(
-                    f"{key}: adds to the catalog's {m.name} (as of {catalog.AS_OF}) what the snapshot does not know "
+                    f"{key}: adds to the catalog's {m.name} (as of {sources.AS_OF}) what the snapshot does not know "
                     "yet: only `llama-on-azure preflight` can confirm it; its lifecycle stays the catalog's"
                 )
             for j, sku in enumerate(m.allowed_vm_skus or []):
-                if sku not in catalog.VM_SKUS:
+                if sku not in vm_skus.VM_SKUS:
                     self.errors.append(
                         f"{key_for('models', i, 'allowedVmSkus', j)}: {sku!r} is not in the VM catalog; "
-                        f"GPU SKUs: {', '.join(catalog.GPU_VM_SKUS)}"
+                        f"GPU SKUs: {', '.join(vm_skus.GPU_VM_SKUS)}"
                     )
 
     def deployment(self, i: int, d: _Deployment, model_only: bool = False) -> None:
@@ -83,7 +84,7 @@ class Rules:
             return  # its declaration failed validation and is reported there
         if llama is None:
             self.errors.append(
-                f"{key}.model: {d.model!r} is not in the Llama catalog (as of {catalog.AS_OF}); "
+                f"{key}.model: {d.model!r} is not in the Llama catalog (as of {sources.AS_OF}); "
                 f"{_offered(d.kind, self.today)}, or declare it in {NAMESPACE}:models"
             )
             return
@@ -96,42 +97,42 @@ class Rules:
             return
         if llama.declared:
             self.warnings.append(
-                f"{key}.model: {d.model!r} is declared by the stack, not in the catalog as of {catalog.AS_OF}: "
+                f"{key}.model: {d.model!r} is declared by the stack, not in the catalog as of {sources.AS_OF}: "
                 "only `llama-on-azure preflight` can confirm that Azure offers it"
             )
         if not self.lifecycle(f"{key}.model", d, offer.lifecycle) or model_only:
             return
         {"serverless": self.serverless, "managed": self.managed, "foundry": self.foundry}[d.kind](key, d, offer)
 
-    def lifecycle(self, key: str, d: _Deployment, life: catalog.Lifecycle) -> bool:
+    def lifecycle(self, key: str, d: _Deployment, life: models.Lifecycle) -> bool:
         stage = life.stage(self.today)
         since = life.since(stage)
         instead = self.instead(d.kind, life)
-        source = catalog.SOURCES[life.source].url if life.source in catalog.SOURCES else life.source
-        if stage is catalog.Stage.RETIRED:
+        source = sources.SOURCES[life.source].url if life.source in sources.SOURCES else life.source
+        if stage is models.Stage.RETIRED:
             self.errors.append(
                 f"{key}: {d.model!r} ({d.kind}) was retired on {since} and Azure answers 404{instead} ({source})"
             )
-        elif stage is catalog.Stage.DEPRECATED:
+        elif stage is models.Stage.DEPRECATED:
             self.errors.append(
                 f"{key}: {d.model!r} ({d.kind}) is deprecated since {since}: Azure refuses new deployments, "
                 f"and retires it on {life.retired}{instead} ({source})"
             )
-        elif stage is catalog.Stage.LEGACY:
+        elif stage is models.Stage.LEGACY:
             self.warnings.append(
                 f"{key}: {d.model!r} ({d.kind}) is legacy since {since}; it is deprecated on {life.deprecated} "
                 f"and retired on {life.retired}{instead}"
             )
-        return stage in (catalog.Stage.GENERALLY_AVAILABLE, catalog.Stage.LEGACY)
+        return stage in (models.Stage.GENERALLY_AVAILABLE, models.Stage.LEGACY)
 
-    def instead(self, kind: str, life: catalog.Lifecycle) -> str:
+    def instead(self, kind: str, life: models.Lifecycle) -> str:
         """Azure's replacement; where it is gone too, what is offered today."""
         live = []
         for name in life.replacements:
-            offer = getattr(catalog.MODELS.get(name), kind, None)
+            offer = getattr(models.MODELS.get(name), kind, None)
             if offer is not None and offer.lifecycle.stage(self.today) in (
-                catalog.Stage.GENERALLY_AVAILABLE,
-                catalog.Stage.LEGACY,
+                models.Stage.GENERALLY_AVAILABLE,
+                models.Stage.LEGACY,
             ):
                 live.append(name)
         if live:
@@ -143,7 +144,7 @@ class Rules:
         )
         return f"; {named}; {_offered(kind, self.today)}"
 
-    def serverless(self, key: str, d: ServerlessDeployment, offer: catalog.ServerlessOffer) -> None:
+    def serverless(self, key: str, d: ServerlessDeployment, offer: models.ServerlessOffer) -> None:
         if offer.regions is None:
             self.warnings.append(f"{key}.model: the regions of {d.model!r} are not known here: preflight checks them")
         elif self.region and self.region not in offer.regions:
@@ -152,10 +153,10 @@ class Rules:
                 f"({key}); offered in: {', '.join(sorted(offer.regions))}"
             )
 
-    def managed(self, key: str, d: ManagedDeployment, offer: catalog.ManagedOffer) -> None:
-        sku = catalog.VM_SKUS.get(d.vm_sku)
+    def managed(self, key: str, d: ManagedDeployment, offer: models.ManagedOffer) -> None:
+        sku = vm_skus.VM_SKUS.get(d.vm_sku)
         allowed = offer.allowed_vm_skus
-        gpus = ", ".join(allowed or catalog.GPU_VM_SKUS)
+        gpus = ", ".join(allowed or vm_skus.GPU_VM_SKUS)
         if sku is None:
             self.errors.append(f"{key}.vmSku: {d.vm_sku!r} is not in the VM catalog; allowed: {gpus}")
         elif not sku.gpus:
@@ -178,10 +179,10 @@ class Rules:
                 f"({', '.join(map(str, offer.versions))}): preflight checks that the registry has it"
             )
 
-    def gpu_memory(self, key: str, d: ManagedDeployment, sku: catalog.VmSku) -> None:
+    def gpu_memory(self, key: str, d: ManagedDeployment, sku: vm_skus.VmSku) -> None:
         llama = d.llama
         if llama.parameters_b and llama.min_gpu_memory_gb > sku.total_gpu_memory_gb:
-            fitting = [s.name for s in catalog.VM_SKUS.values() if s.total_gpu_memory_gb >= llama.min_gpu_memory_gb]
+            fitting = [s.name for s in vm_skus.VM_SKUS.values() if s.total_gpu_memory_gb >= llama.min_gpu_memory_gb]
             self.errors.append(
                 f"{key}.vmSku: {d.model} needs about {llama.min_gpu_memory_gb} GB of GPU memory and {d.vm_sku!r} has "
                 f"{sku.total_gpu_memory_gb} GB ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb} GB); "
@@ -193,13 +194,13 @@ class Rules:
                 "catalog): preflight reads it from the registry"
             )
 
-    def foundry(self, key: str, d: FoundryDeployment, offer: catalog.FoundryOffer) -> None:
+    def foundry(self, key: str, d: FoundryDeployment, offer: models.FoundryOffer) -> None:
         if d.model_version is None and not offer.versions:
             self.errors.append(f"{key}.modelVersion: required for {d.model}, whose versions the catalog does not know")
         elif d.model_version is not None and offer.versions and d.model_version not in offer.versions:
             self.errors.append(
                 f"{key}.modelVersion: {d.model_version!r} is not a version of {d.model} offered as a Foundry Model; "
-                f"offered: {', '.join(offer.versions)} (as of {catalog.AS_OF}; `llama-on-azure preflight` lists "
+                f"offered: {', '.join(offer.versions)} (as of {sources.AS_OF}; `llama-on-azure preflight` lists "
                 "Azure's)"
             )
         if d.sku not in offer.deployment_types:
@@ -241,10 +242,10 @@ class Rules:
                     )
                 models.add(d.model)
         foundry = [d for _, d in self.deployments if isinstance(d, FoundryDeployment)]
-        if len(foundry) > catalog.LIMITS.max_foundry_deployments_per_resource:
+        if len(foundry) > limits.LIMITS.max_foundry_deployments_per_resource:
             self.errors.append(
                 f"{key_for('deployments')}: {len(foundry)} foundry deployments; a Foundry resource holds at most "
-                f"{catalog.LIMITS.max_foundry_deployments_per_resource}"
+                f"{limits.LIMITS.max_foundry_deployments_per_resource}"
             )
 
     def azure_names(self) -> None:
@@ -295,10 +296,10 @@ class Rules:
                     f"{key_for('deployments', i, 'name')}: {d.name!r} is used twice on endpoint {endpoint!r}"
                 )
             names.add(d.name.lower())
-        if len(members) > catalog.LIMITS.max_deployments_per_endpoint:
+        if len(members) > limits.LIMITS.max_deployments_per_endpoint:
             self.errors.append(
                 f"{key}.endpoint: {endpoint!r} has {len(members)} deployments; "
-                f"at most {catalog.LIMITS.max_deployments_per_endpoint} per endpoint"
+                f"at most {limits.LIMITS.max_deployments_per_endpoint} per endpoint"
             )
         given = [d.traffic for _, d in members if d.traffic is not None]
         where = ", ".join(f"deployments[{i}]" for i, _ in members)
@@ -403,14 +404,14 @@ def tag_errors(tags: dict[str, str]) -> list[str]:
 
 
 def _source(key: str) -> str:
-    return catalog.SOURCES[key].url if key in catalog.SOURCES else key
+    return sources.SOURCES[key].url if key in sources.SOURCES else key
 
 
 def _offered(kind: str, today: dt.date) -> str:
     offered = [
         m.name
-        for m in catalog.MODELS.values()
+        for m in models.MODELS.values()
         if (offer := getattr(m, kind)) is not None
-        and offer.lifecycle.stage(today) in (catalog.Stage.GENERALLY_AVAILABLE, catalog.Stage.LEGACY)
+        and offer.lifecycle.stage(today) in (models.Stage.GENERALLY_AVAILABLE, models.Stage.LEGACY)
     ]
     return f"offered as kind {kind!r} today: {', '.join(offered) or 'none'}"

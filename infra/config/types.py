@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator
 
-from components import catalog, naming
+from catalog import regions
+from components import naming
 from infra.errors import UserError
 
 NAMESPACE = "llama-on-azure"
@@ -42,7 +43,7 @@ def key_for(*loc: Any) -> str:
 
 
 def _region(value: Any) -> str:
-    if not isinstance(value, str) or (name := catalog.normalize_region(value)) is None:
+    if not isinstance(value, str) or (name := regions.normalize_region(value)) is None:
         raise ValueError(
             f"{shown(value)} is not an Azure region; use a name like eastus2 or swedencentral "
             '(display names such as "East US 2" are accepted)'

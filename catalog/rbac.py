@@ -1,0 +1,60 @@
+"""Roles and permissions: the built-in roles the stack assigns and the actions deploying each path takes."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BuiltInRole:
+    name: str
+    id: str
+    source: str = "builtin-roles"
+
+
+# Built-in roles the stack assigns; Microsoft renamed the Azure AI roles to Foundry in 2026, ids unchanged.
+AZURE_AI_DEVELOPER = BuiltInRole("Azure AI Developer", "64702f94-c441-49e6-a78b-ef80e0188fee")
+"""Hub projects: create and call serverless and online endpoints; no Marketplace or SaaS actions."""
+FOUNDRY_USER = BuiltInRole(
+    "Foundry User (formerly Azure AI User)", "53ca6127-db72-4b80-b1b0-d745d6d5456d", "foundry-rbac"
+)
+"""Foundry resources: call model deployments with Entra ID (data actions Microsoft.CognitiveServices/*)."""
+
+
+# Permissions the how-to lists for deploying pay-as-you-go Llama without Owner/Contributor [seed],
+# by the scope it names. `workspaces/marketplaceSubscriptions/*` is added: it is the ARM type's real
+# name, while the how-to writes marketplaceModelSubscriptions (which one RBAC checks is unconfirmed).
+DEPLOYER_ACTIONS: dict[str, tuple[str, ...]] = {
+    "subscription": (
+        "Microsoft.MarketplaceOrdering/agreements/offers/plans/read",
+        "Microsoft.MarketplaceOrdering/agreements/offers/plans/sign/action",
+        "Microsoft.MarketplaceOrdering/offerTypes/publishers/offers/plans/agreements/read",
+        "Microsoft.Marketplace/offerTypes/publishers/offers/plans/agreements/read",
+        "Microsoft.SaaS/register/action",
+    ),
+    "resourceGroup": (
+        "Microsoft.SaaS/resources/read",
+        "Microsoft.SaaS/resources/write",
+    ),
+    "project": (
+        "Microsoft.MachineLearningServices/workspaces/marketplaceModelSubscriptions/*",
+        "Microsoft.MachineLearningServices/workspaces/marketplaceSubscriptions/*",
+        "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints/*",
+    ),
+}
+# Managed compute, on top of the how-to's list: the online endpoint, its deployments and its keys [ml-builtin-actions].
+MANAGED_DEPLOYER_ACTIONS: tuple[str, ...] = (
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/*",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/*",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action",
+)
+# A stack that manages roles needs these too; Contributor lacks them [builtin-roles].
+ROLE_MANAGEMENT_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Authorization/roleDefinitions/write",
+    "Microsoft.Authorization/roleAssignments/write",
+)
+
+# What a deployer needs on top for Foundry resources: accounts, projects, deployments, content filters
+# and their keys (Cognitive Services Contributor has them) [foundry-rbac].
+FOUNDRY_DEPLOYER_ACTIONS: tuple[str, ...] = (
+    "Microsoft.CognitiveServices/accounts/*",
+    "Microsoft.CognitiveServices/locations/*/read",
+)
