@@ -12,8 +12,8 @@ import pulumi
 import pulumi.dynamic
 
 from catalog import api_versions
-from components.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, Deadline
-from components.credential import TokenCredential, credential_from_env
+from clients.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, Deadline
+from clients.credential import TokenCredential, credential_from_env
 
 API_VERSION = api_versions.ML_API_VERSION
 

@@ -2,7 +2,7 @@
 
 from typing import Any, NotRequired, TypedDict
 
-from infra.errors import UserError
+from clients.errors import UserError
 
 ENDPOINTS = "endpoints"
 ENDPOINT_KEYS = "endpointKeys"

@@ -9,7 +9,6 @@ from pulumi_azure_native import authorization, resources
 from pulumi_azure_native import cognitiveservices as cs
 
 from catalog import content_filters, endpoints, rbac, sources
-from components import naming
 from components.access import Access, AccessArgs, PrincipalArgs
 from components.content_filter import ContentFilterPolicy, ContentFilterPolicyArgs
 from components.foundry_project import FoundryProject, FoundryProjectArgs
@@ -20,7 +19,7 @@ from components.model_deployment import FoundryModelDeployment, FoundryModelDepl
 from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
 from components.project import AiProject, AiProjectArgs
 from components.serverless_endpoint import ServerlessEndpoint, ServerlessEndpointArgs
-from infra import sdk_internals
+from infra import naming, sdk_internals
 from infra.config import (
     ConfigError,
     ContentFilter,

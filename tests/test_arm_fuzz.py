@@ -7,8 +7,8 @@ import time
 import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-from components.arm import ArmClient, Deadline
-from infra.errors import UserError
+from clients.arm import ArmClient, Deadline
+from clients.errors import UserError
 from tests.arm_server import FakeCredential
 from tests.hostile_server import FakeClock, HostileServer
 

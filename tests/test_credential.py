@@ -12,8 +12,8 @@ from azure.identity import (
     ManagedIdentityCredential,
 )
 
-from components.credential import CLOUDS, cloud_from_env, credential_from_env
-from infra.errors import UserError
+from clients.credential import CLOUDS, cloud_from_env, credential_from_env
+from clients.errors import UserError
 from tests.local_server import JsonHandler, LocalServer
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.arm import ArmError
+from clients.arm import ArmError
 from components.endpoint_traffic import EndpointTrafficProvider
 from tests.arm_server import ArmServer, FakeCredential
 from tests.hostile_server import FakeClock

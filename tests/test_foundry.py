@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from catalog import models, rbac
-from components import naming
+from infra import naming
 from infra.exports import read_endpoints
 from tests.conftest import CS, LLAMA33, MAVERICK, foundry, run, shipped_config, stack_config, token
 from tests.rest_oracle import check_resource, cognitive_services_api_version

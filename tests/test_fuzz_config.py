@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clients.errors import UserError
 from infra.config import config_from_engine
 from infra.config.model import KINDS, StackConfig
-from infra.errors import UserError
 from tests.conftest import ROOT
 from tools.stack_file import StackFileError, parse_stack_file
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clients.redact import FRAGMENT, Redactor
 from tests.llama_server import KEY, LlamaServer
-from tools.redact import FRAGMENT, Redactor
 from tools.smoke import Client, run_smoke
 
 BOUNDED = settings(

@@ -5,9 +5,9 @@ import json
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 
-from components import json_input
-from components.credential import github_assertion
-from components.json_input import MAX_DEPTH, NotJson, TooDeep, decode_at, loads
+from clients import json_input
+from clients.credential import github_assertion
+from clients.json_input import MAX_DEPTH, NotJson, TooDeep, decode_at, loads
 from tests.hostile_server import HostileServer
 
 

@@ -2,7 +2,7 @@
 
 import itertools
 
-from components import naming
+from infra import naming
 
 PREFIXES = ["ll", "llama", "abcdefghij"]
 ENVIRONMENTS = ["d", "dev", "prod", "staging2", "abcdefghijkl"]

@@ -5,9 +5,9 @@ import json
 import pytest
 import yaml
 
-from components import naming
-from components.arm import ARM_ENDPOINT_VARIABLE
-from infra.errors import UserError
+from clients.arm import ARM_ENDPOINT_VARIABLE
+from clients.errors import UserError
+from infra import naming
 from tests.arm_server import ArmServer, FakeCredential
 from tests.conftest import LLAMA33, serverless, stack_config
 from tools import cli
@@ -605,7 +605,7 @@ def test_the_subscription_comes_from_arm_subscription_id(arm, project, capsys, m
     assert code == 0, err
     with pytest.raises(UserError, match="ARM_SUBSCRIPTION_ID 'x' is not a subscription id"):
         monkeypatch.setenv("ARM_SUBSCRIPTION_ID", "x")
-        from components.credential import subscription_from_env
+        from clients.credential import subscription_from_env
 
         subscription_from_env(None)
 

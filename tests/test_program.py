@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from components import naming
+from infra import naming
 from tests.conftest import CS, LLAMA33, ML, managed, run, serverless, shipped_config, stack_config, token
 from tools.engine import LlamaMocks, RunResult, run_isolated
 from tools.plan import creation_depth

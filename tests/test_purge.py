@@ -5,8 +5,8 @@ import io
 import pytest
 import yaml
 
-from components import naming
-from components.arm import ARM_ENDPOINT_VARIABLE
+from clients.arm import ARM_ENDPOINT_VARIABLE
+from infra import naming
 from tests.arm_server import ArmServer, FakeCredential
 from tools import cli
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from catalog import endpoints
-from infra.errors import UserError
+from clients.errors import UserError
+from clients.redact import FRAGMENT
 from tests.llama_server import KEY, TOKEN, LlamaServer
-from tools.redact import FRAGMENT
 from tools.smoke import (
     MAX_ATTEMPTS,
     MAX_BODY_BYTES,
@@ -229,7 +229,7 @@ def test_an_outputs_file_nested_too_deeply_is_one_error_line(capsys, tmp_path, t
 
 def test_lines_before_the_outputs_are_skipped_a_bounded_number_of_times(monkeypatch, tmp_path):
     """Each line that starts with `{` is tried as the outputs' start; unbounded, this file took 33 s."""
-    from components import json_input
+    from clients import json_input
     from tools import smoke as module
 
     tries = []

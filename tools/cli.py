@@ -11,9 +11,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
-from components import naming
+from clients.errors import UserError
+from clients.identifiers import GUID
 from infra.config import config_from_engine
-from infra.errors import UserError
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
 from tools.plan import (
     Plan,
@@ -28,7 +28,7 @@ from tools.policy_check import PolicyPackProcess, check_policies
 
 
 def _plan(args: argparse.Namespace) -> int:
-    if not naming.GUID.fullmatch(args.subscription_id):
+    if not GUID.fullmatch(args.subscription_id):
         raise UserError(f"--subscription-id {args.subscription_id!r} is not a GUID")
     root = find_project_root(Path.cwd())
     config = load_stack_file(root, args.stack)
@@ -63,14 +63,14 @@ PREFLIGHT_SECONDS = 300
 
 
 def _arm_client(credential, seconds: float):
-    from components.arm import ArmClient
-    from components.credential import credential_from_env
+    from clients.arm import ArmClient
+    from clients.credential import credential_from_env
 
     return ArmClient(credential or credential_from_env(), deadline=seconds)
 
 
 def _preflight(args: argparse.Namespace, credential=None) -> int:
-    from components.credential import subscription_from_env
+    from clients.credential import subscription_from_env
     from infra.config import today_utc
     from tools.preflight import FAIL, Preflight, render_table
 
@@ -88,7 +88,7 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
 
 
 def _purge(args: argparse.Namespace, credential=None) -> int:
-    from components.credential import subscription_from_env
+    from clients.credential import subscription_from_env
     from tools.purge import PURGE_SECONDS, Purge, run_purge
 
     subscription = subscription_from_env(args.subscription_id)

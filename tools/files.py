@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from components.errors import UserError
+from clients.errors import UserError
 
 
 def read_capped(path: Path, limit: int, error: type[UserError], what: str) -> bytes:

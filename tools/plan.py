@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from catalog import sources, vm_skus
+from clients.errors import UserError
 from components.options import ML_TYPES as _ML
 from infra.config import NAMESPACE
-from infra.errors import UserError
 from infra.exports import ENDPOINTS
 from policy.rules import PACK_NAME, lookup
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, Registration, RunResult, masked

@@ -19,9 +19,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from components import json_input
+from clients import json_input
+from clients.errors import UserError
 from infra.config import NAMESPACE
-from infra.errors import UserError
 from infra.sdk_internals import SECRET_SIG, SECRET_SIG_KEY
 from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult, is_secret
 from tools.files import read_capped

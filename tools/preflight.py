@@ -16,8 +16,8 @@ from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 
 from catalog import api_versions, marketplace, models, regions, sources
-from components.arm import ArmClient, ArmError, checked_endpoint
-from components.credential import cloud_from_env
+from clients.arm import ArmClient, ArmError, checked_endpoint
+from clients.credential import cloud_from_env
 from infra.config import FoundryDeployment, ManagedDeployment, StackConfig
 from tools.tables import render_rows
 

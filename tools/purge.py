@@ -9,9 +9,9 @@ from typing import IO
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 
-from components.arm import ArmClient
+from clients.arm import ArmClient
+from clients.errors import UserError
 from infra.config import StackConfig
-from infra.errors import UserError
 from tools.preflight import blocked_vault_detail, find_deleted_account, find_deleted_vault
 
 # A key vault purge takes minutes; a Cognitive Services one less.

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from catalog import endpoints
-from components import json_input, naming
-from infra.errors import UserError
+from clients import json_input
+from clients.errors import UserError
+from clients.identifiers import LOOPBACK_HOSTS
+from clients.redact import MIN_SECRET, Redactor, clean_secret, printable
 from infra.exports import ENDPOINT_KEYS, read_endpoints
 from tools.files import read_capped
-from tools.redact import MIN_SECRET, Redactor, clean_secret, printable
 from tools.tables import render_rows
 
 DEFAULT_TIMEOUT = 120.0
@@ -198,8 +199,8 @@ def check_url(url: Any, allow_http_loopback: bool = False) -> Target:
     except ValueError:
         raise Failed("the url cannot be parsed") from None
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
-    if scheme == "http" and not (allow_http_loopback and host in naming.LOOPBACK_HOSTS):
-        hint = " (--allow-http-loopback allows it for 127.0.0.1 only)" if host in naming.LOOPBACK_HOSTS else ""
+    if scheme == "http" and not (allow_http_loopback and host in LOOPBACK_HOSTS):
+        hint = " (--allow-http-loopback allows it for 127.0.0.1 only)" if host in LOOPBACK_HOSTS else ""
         raise Failed(f"the url is plain http: a key is sent over https only{hint}")
     if scheme not in ("https", "http"):
         raise Failed(f"the url's scheme {printable(scheme, 20)!r} is not allowed: smoke calls https:// URLs only")
@@ -602,7 +603,7 @@ class TokenSource:
     def _fetch(self, redactor: Redactor) -> None:
         try:
             if self._factory is None:
-                from components.credential import credential_from_env
+                from clients.credential import credential_from_env
 
                 self._factory = credential_from_env
             access = self._factory().get_token(endpoints.FOUNDRY_TOKEN_SCOPE)
@@ -623,7 +624,7 @@ class TokenSource:
 
 
 def _foundry_host(host: str, allow_http_loopback: bool) -> bool:
-    loopback = allow_http_loopback and host in naming.LOOPBACK_HOSTS
+    loopback = allow_http_loopback and host in LOOPBACK_HOSTS
     return host.endswith(endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES) or loopback
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from clients.errors import UserError
 from infra.config import ENCRYPTED, NAMESPACE
-from infra.errors import UserError
 from tools.engine import SecretText
 
 MAX_FILE_BYTES = 256 << 10

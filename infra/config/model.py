@@ -7,7 +7,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 
 from catalog import limits, models, rbac, vm_skus
-from components import naming
+from infra import naming
 from infra.config.types import (
     NAMESPACE,
     Cidr,

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError, create_model
 
 from catalog import regions
-from components import naming
+from infra import naming
 from infra.config.model import KINDS, DeclaredModel, Deployment, Parsed, StackConfig, _Deployment, _Section
 from infra.config.rules import Rules
 from infra.config.types import (

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from catalog import limits, models, sources, vm_skus
-from components import naming
+from infra import naming
 from infra.config.model import (
     DEFAULT_CONTENT_FILTER,
     RESERVED_TAGS,

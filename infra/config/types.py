@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator
 
 from catalog import regions
-from components import naming
-from infra.errors import UserError
+from clients.errors import UserError
+from clients.identifiers import GUID
+from infra import naming
 
 NAMESPACE = "llama-on-azure"
 # Namespaces a stack of this project may use: ours, the Azure provider's, and Pulumi's own (pulumi:tags...).
@@ -118,7 +119,7 @@ NameSuffix = _text(
 )
 ResourceGroupName = _text(naming.RESOURCE_GROUP.pattern, "1-90 letters, digits, ._-() and not ending in '.'")
 PrincipalId = _text(
-    naming.GUID.pattern,
+    GUID.pattern,
     "an Entra object id, a GUID like 00000000-0000-0000-0000-000000000000 (az ad user show --id ...)",
 )
 SubnetId = _text(

@@ -26,10 +26,6 @@ RESOURCE_GROUP = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 LOG_ANALYTICS = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]$")
 MARKETPLACE_SUBSCRIPTION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$")
 ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-"""Subscription, tenant, client and object ids."""
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-"""The only hosts a credential may reach over plain http: local test servers, never Azure."""
 
 SUFFIX_LENGTH = 6
 MAX_WORKSPACE, MAX_ONLINE_ENDPOINT, MAX_SERVERLESS_ENDPOINT, MAX_FOUNDRY_ACCOUNT = 33, 32, 52, 64

@@ -27,9 +27,10 @@ from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from components import json_input, naming
-from components.credential import TokenCredential, cloud_from_env, one_line
-from components.errors import UserError
+from clients import json_input
+from clients.credential import TokenCredential, cloud_from_env, one_line
+from clients.errors import UserError
+from clients.identifiers import LOOPBACK_HOSTS
 
 ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
 """Points every ARM client at another endpoint: a private cloud over https, or a local test server on loopback."""
@@ -92,7 +93,7 @@ def checked_endpoint(url: str, what: str) -> str:
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme == "https" and parts.hostname:
         return url.strip().rstrip("/")
-    if parts.scheme == "http" and parts.hostname in naming.LOOPBACK_HOSTS:
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         return url.strip().rstrip("/")
     raise UserError(
         f"{what} {url!r} must be an https URL (plain http only for a test server on 127.0.0.1 or localhost)"

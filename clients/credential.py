@@ -15,8 +15,9 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AzureAuthorityHosts
 from azure.mgmt.core.tools import get_arm_endpoints
 
-from components import json_input, naming
-from components.errors import UserError
+from clients import json_input
+from clients.errors import UserError
+from clients.identifiers import GUID, LOOPBACK_HOSTS
 
 # The audience GitHub's OIDC token must carry for Microsoft Entra workload identity federation; the
 # provider sends the same one unless ARM_OIDC_AUDIENCE says otherwise.
@@ -102,7 +103,7 @@ def subscription_from_env(flag: str | None, environ: Mapping[str, str] = os.envi
     ):
         if value is None or (source != "--subscription-id" and not value.strip()):
             continue
-        if not naming.GUID.fullmatch(value.strip()):
+        if not GUID.fullmatch(value.strip()):
             raise UserError(
                 f"{source} {value!r} is not a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)"
             )
@@ -138,7 +139,7 @@ def github_assertion(
     (what `az login --federated-token` does) fails half-way through a long `pulumi up`.
     """
     parts = urllib.parse.urlsplit(url)
-    loopback = allow_http_loopback and parts.scheme == "http" and parts.hostname in naming.LOOPBACK_HOSTS
+    loopback = allow_http_loopback and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
     if parts.scheme != "https" and not loopback:
         raise UserError("ACTIONS_ID_TOKEN_REQUEST_URL must be an https URL")
     query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "audience"] + [("audience", audience)]
@@ -213,7 +214,7 @@ def _identity(environ: Mapping[str, str], method: str, need_client: bool = True)
         )
     if not client and need_client:
         errors.append(f"{method} needs ARM_CLIENT_ID")
-    elif client and not naming.GUID.fullmatch(client):
+    elif client and not GUID.fullmatch(client):
         errors.append(f"{client_var} {client!r} is not an application (client) id, which is a GUID")
     if errors:
         raise UserError("; ".join(errors))

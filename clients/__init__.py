@@ -1,0 +1,1 @@
+"""Azure and HTTP clients with safe defaults, and the helpers every part shares: errors, deadlines, redaction."""
