@@ -4,7 +4,6 @@ import contextlib
 import math
 import os
 import re
-import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -29,8 +28,10 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from clients import json_input
 from clients.credential import TokenCredential, cloud_from_env, one_line
+from clients.deadline import Deadline, DeadlineExceeded
 from clients.errors import UserError
 from clients.identifiers import LOOPBACK_HOSTS
+from clients.redact import Redactor
 
 ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
 """Points every ARM client at another endpoint: a private cloud over https, or a local test server on loopback."""
@@ -50,37 +51,6 @@ class ArmError(UserError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"Azure Resource Manager: {message}" + (f" (HTTP {status} {code})" if status else ""))
         self.status, self.code, self.message = status, code, message
-
-
-class Deadline:
-    """One budget of wall-clock time shared by every request, retry, page and poll of a command.
-
-    `clock` and `sleep` are injectable so that tests of retries and polls take milliseconds.
-    """
-
-    def __init__(
-        self,
-        seconds: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.seconds, self.clock, self._sleep = seconds, clock, sleep
-        self.end = clock() + seconds
-
-    def remaining(self) -> float:
-        return self.end - self.clock()
-
-    def check(self, what: str = "the call") -> None:
-        if self.remaining() <= 0:
-            raise ArmError(0, "Timeout", f"{what} did not finish within {self.seconds:g} s")
-
-    def sleep(self, seconds: float) -> None:
-        """Waits before a retry or a poll; a wait that would end past the deadline fails now instead."""
-        self.check()
-        if seconds >= self.remaining():
-            raise ArmError(0, "Timeout", f"the call did not finish within {self.seconds:g} s (Azure asked to wait)")
-        self._sleep(max(0.0, seconds))
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -115,26 +85,15 @@ def arm_scope(endpoint: str, environ: Mapping[str, str] = os.environ) -> str:
     return cloud.arm_scope if endpoint.rstrip("/") == cloud.arm_endpoint else endpoint.rstrip("/") + "/.default"
 
 
-def _redact(text: str, secrets: Iterable[str], window: int = 8) -> str:
-    """Replaces every run of `window`+ characters that also occurs in a secret: an echoed fragment is a leak too."""
-    hidden = [False] * len(text)
-    for secret in secrets:
-        for i in range(len(text) - window + 1):
-            if text[i : i + window] in secret:
-                hidden[i : i + window] = [True] * window
-    return "".join("*" if h else c for c, h in zip(text, hidden, strict=True))
-
-
 class _TokenLedger:
     """Wraps the credential to remember the tokens it handed out, so that no error message can repeat them."""
 
     def __init__(self, credential: TokenCredential) -> None:
-        self.credential, self.tokens = credential, []
+        self.credential, self.redact = credential, Redactor()
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         token = self.credential.get_token(*scopes, **kwargs)
-        if token.token not in self.tokens:
-            self.tokens.append(token.token)
+        self.redact.add(token.token)
         return token
 
 
@@ -402,6 +361,8 @@ class ArmClient:
             yield
         except ArmError as err:
             raise self._error(err.status, err.code, f"{what}: {err.message}") from None
+        except DeadlineExceeded as err:
+            raise self._error(0, "Timeout", f"{what}: {err}") from None
         except UserError:
             raise
         except ClientAuthenticationError as err:
@@ -420,8 +381,8 @@ class ArmClient:
             raise self._error(0, type(err).__name__, f"{what}: {one_line(err)}") from None
 
     def _error(self, status: int, code: str, message: str) -> ArmError:
-        clean = _redact(" ".join(message.split())[:400], self._credential.tokens)
-        return ArmError(status, _redact(str(code)[:80], self._credential.tokens), clean)
+        redact = self._credential.redact
+        return ArmError(status, redact(str(code)[:80]), redact(" ".join(message.split())[:400]))
 
     def _from_response(self, err: HttpResponseError, what: str) -> ArmError:
         status = err.status_code or 0

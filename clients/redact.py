@@ -1,18 +1,22 @@
-"""Secrets out of every message: keys checked before they are sent, any fragment of one masked before it is shown."""
+"""Secrets out of every message: what is printed is decoded every usual way, and what decodes to a secret is masked."""
 
 from __future__ import annotations
 
 import base64
-import json
+import binascii
 import re
-import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+SECRET = "[secret]"
+"""What Pulumi prints in place of a secret (`pulumi stack output` without --show-secrets); the plan prints the same."""
 MASK = "***"
 FRAGMENT = 8
 """A run of this many characters of a secret is masked wherever it appears (shorter runs occur by chance)."""
 MIN_SECRET = 4
 """Secrets shorter than this are too short to mask safely; smoke refuses such keys anyway."""
+MAX_VIEWS = 24
+"""Decoded views of one text (escapes, line joins, base64 alignments, and those of each other) tried at most."""
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
@@ -22,21 +26,105 @@ def clean_secret(raw: str) -> str | None:
     return secret if _HEADER_SAFE.fullmatch(secret) else None
 
 
-def _variants(secret: str) -> set[str]:
-    """The forms a secret takes in an answer or an error: as-is, stripped, URL-, JSON- and base64-encoded."""
-    found = {secret, secret.strip(), urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
-    found.add(json.dumps(secret)[1:-1])
-    found.add(json.dumps(secret, ensure_ascii=True)[1:-1].replace("/", "\\/"))
-    data = secret.strip().encode("utf-8", "surrogatepass")
-    for offset in range(3):  # every alignment, so that a secret inside a larger encoded text is found too
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            encoded = encode(data[offset:]).decode().rstrip("=")
-            found.add(encoded[:-2] if len(encoded) > 2 else encoded)  # the last characters mix in what follows
-    return {v for v in found if len(v) >= MIN_SECRET}
+@dataclass(frozen=True)
+class _View:
+    """A decoded form of the printed text, and for each of its characters the span of the printed text it came from."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, text: str) -> _View:
+        return cls(text, tuple((i, i + 1) for i in range(len(text))))
+
+
+def _rewrite(view: _View, pattern: re.Pattern[str], decode: Callable[[re.Match[str]], str | None]) -> _View:
+    """Each match replaced by what it decodes to (None: left as it is); each decoded character keeps its span."""
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    last = 0
+    for match in pattern.finditer(view.text):
+        decoded = decode(match)
+        if decoded is None:
+            continue
+        chars += view.text[last : match.start()]
+        spans += view.spans[last : match.start()]
+        span = (view.spans[match.start()][0], view.spans[match.end() - 1][1]) if match.end() > match.start() else None
+        for ch in decoded:
+            chars.append(ch)
+            spans.append(span or (0, 0))
+        last = match.end()
+    chars += view.text[last:]
+    spans += view.spans[last:]
+    return _View("".join(chars), tuple(spans))
+
+
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"', "'": "'"}
+_ESCAPE = re.compile(
+    r"\\u(?:\{([0-9a-fA-F]{1,6})\}|([0-9a-fA-F]{4}))|\\x([0-9a-fA-F]{2})|\\([ntrbf/\\\"'])|%([0-9a-fA-F]{2})"
+    r"|&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));"
+)
+
+
+def _unescape(match: re.Match[str]) -> str | None:
+    """JSON and Python string escapes, percent-encoding and HTML character references, one at a time."""
+    braced, u4, x2, simple, percent, hex_ref, dec_ref = match.groups()
+    if simple is not None:
+        return _SIMPLE_ESCAPES[simple]
+    code = next(int(v, 16) for v in (braced, u4, x2, percent, hex_ref) if v is not None) if dec_ref is None else None
+    code = int(dec_ref) if dec_ref is not None else code
+    return chr(code) if code is not None and code <= 0x10FFFF else None
+
+
+_PLUS = re.compile(r"\+")
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n|\u2028|\u2029)[ \t>|]*")
+"""A line break with the indentation and quoting marks around it: a key split across lines reads as one."""
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
+def _base64_decoder(skip: int) -> Callable[[re.Match[str]], str | None]:
+    """Decodes a run of base64 (standard or URL-safe) from its `skip`th character: a run cut anywhere is tried at
+    every alignment. Bytes become characters one to one (Latin-1), so each keeps the span of its four letters."""
+
+    def decode(match: re.Match[str]) -> str | None:
+        run = match.group(0).rstrip("=")[skip:]
+        run = run[: len(run) - len(run) % 4] if len(run) % 4 == 1 else run
+        if len(run) < 8:
+            return None
+        alphabet = b"-_" if "-" in run or "_" in run else b"+/"
+        try:
+            data = base64.b64decode(run + "=" * (-len(run) % 4), altchars=alphabet)
+        except (binascii.Error, ValueError):
+            return None
+        return match.group(0)[:skip] + data.decode("latin-1")
+
+    return decode
+
+
+def _views(text: str) -> list[_View]:
+    """The printed text and what it decodes to: escapes (twice over), joined lines, base64 at each alignment."""
+    steps: list[Callable[[_View], _View]] = [
+        lambda v: _rewrite(v, _ESCAPE, _unescape),
+        lambda v: _rewrite(v, _LINE_BREAK, lambda _m: ""),
+        lambda v: _rewrite(v, _PLUS, lambda _m: " "),
+        *(lambda v, s=skip: _rewrite(v, _BASE64_RUN, _base64_decoder(s)) for skip in range(4)),
+    ]
+    found: dict[str, _View] = {text: _View.of(text)}
+    frontier = list(found.values())
+    for _ in range(3):  # a value escaped inside an escaped value, base64 of a JSON string...
+        following = []
+        for view in frontier:
+            for step in steps:
+                decoded = step(view)
+                if decoded.text not in found and len(found) < MAX_VIEWS:
+                    found[decoded.text] = decoded
+                    following.append(decoded)
+        frontier = following
+    return list(found.values())
 
 
 class Redactor:
-    """Masks every run of FRAGMENT characters taken from a known secret (in any of its usual encodings)."""
+    """Masks whatever, decoded, holds a run of FRAGMENT characters of a known secret (or a short secret whole)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._grams: set[str] = set()
@@ -47,22 +135,31 @@ class Redactor:
     def add(self, secret: str | None) -> None:
         if not secret or len(secret.strip()) < MIN_SECRET:
             return
-        for variant in _variants(secret):
-            if len(variant) < FRAGMENT:
-                self._whole.add(variant)
-            else:
-                self._grams.update(variant[i : i + FRAGMENT] for i in range(len(variant) - FRAGMENT + 1))
+        secret = secret.strip()
+        if len(secret) < FRAGMENT:
+            self._whole.add(secret)
+        else:
+            self._grams.update(secret[i : i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1))
 
-    def __call__(self, text: str) -> str:
-        if not text:
-            return text
-        masked = [False] * len(text)
+    def __bool__(self) -> bool:
+        return bool(self._grams or self._whole)
+
+    def _hits(self, text: str) -> Iterable[tuple[int, int]]:
         for i in range(len(text) - FRAGMENT + 1):
             if text[i : i + FRAGMENT] in self._grams:
-                masked[i : i + FRAGMENT] = [True] * FRAGMENT
+                yield i, i + FRAGMENT
         for whole in self._whole:
             for match in re.finditer(re.escape(whole), text):
-                masked[match.start() : match.end()] = [True] * (match.end() - match.start())
+                yield match.start(), match.end()
+
+    def __call__(self, text: str) -> str:
+        if not text or not self:
+            return text
+        masked = [False] * len(text)
+        for view in _views(text):
+            for start, end in self._hits(view.text):
+                for first, last in view.spans[start:end]:
+                    masked[first:last] = [True] * (last - first)
         return _apply(text, masked)
 
     def value(self, data: object) -> object:

@@ -12,8 +12,9 @@ import pulumi
 import pulumi.dynamic
 
 from catalog import api_versions
-from clients.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, Deadline
+from clients.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError
 from clients.credential import TokenCredential, credential_from_env
+from clients.deadline import Deadline
 
 API_VERSION = api_versions.ML_API_VERSION
 

@@ -3,6 +3,7 @@
 from typing import Any, NotRequired, TypedDict
 
 from clients.errors import UserError
+from clients.redact import SECRET
 
 ENDPOINTS = "endpoints"
 ENDPOINT_KEYS = "endpointKeys"
@@ -65,7 +66,7 @@ def read_endpoints(outputs: Any) -> tuple[dict[str, EndpointExport], dict[str, s
     endpoints, keys = outputs.get(ENDPOINTS), outputs.get(ENDPOINT_KEYS, {})
     if not isinstance(endpoints, dict) or not endpoints:
         raise OutputsError("the outputs have no endpoints: is this a llama-on-azure stack after pulumi up?")
-    if keys == "[secret]":
+    if keys == SECRET:
         raise OutputsError("endpointKeys is masked ('[secret]'): save the outputs with --show-secrets")
     if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
         raise OutputsError("endpointKeys is not a map of endpoint name to key")

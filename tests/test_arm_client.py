@@ -6,7 +6,8 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-from clients.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, Deadline, arm_endpoint, arm_scope
+from clients.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, arm_endpoint, arm_scope
+from clients.deadline import Deadline
 from clients.errors import UserError
 from tests.arm_server import FakeCredential
 from tests.hostile_server import FakeClock, HostileServer

@@ -7,7 +7,8 @@ import time
 import pytest
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-from clients.arm import ArmClient, Deadline
+from clients.arm import ArmClient
+from clients.deadline import Deadline
 from clients.errors import UserError
 from tests.arm_server import FakeCredential
 from tests.hostile_server import FakeClock, HostileServer

@@ -61,7 +61,10 @@ def test_plan_json_lists_resources_and_masks_secrets():
 
 def test_subscription_id_changes_only_suffixed_names():
     sub = "11111111-2222-3333-4444-555555555555"
-    a, b = plan("--format", "json"), plan("--format", "json", "--subscription-id", sub)
+    a, b = (
+        plan("--stack", "dev", "--format", "json"),
+        plan("--stack", "dev", "--format", "json", "--subscription-id", sub),
+    )
 
     def names(done):
         return {r["name"]: r["settings"].get("name") for r in json.loads(done.stdout)["resources"]}
@@ -155,3 +158,18 @@ def test_an_encrypted_tag_value_keeps_the_tag_for_the_policies(tmp_path):
     assert "missing required tags" not in done.stdout
     assert "encrypted values (secure:) are not checked offline" in done.stdout
     assert "AAAABBBBCCCC" not in done.stdout
+
+
+def test_the_stack_comes_from_pulumi_stack_when_no_flag_names_it(project):
+    done = command("plan", "--skip-policies", "--format", "json", cwd=project, env={"PULUMI_STACK": "prod"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stack"] == "prod"
+    assert "stack: prod (from PULUMI_STACK)" in done.stderr
+
+
+def test_without_a_stack_the_plan_asks_which_one_and_lists_them(project, monkeypatch):
+    monkeypatch.delenv("PULUMI_STACK", raising=False)
+    done = command("plan", cwd=project)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: which stack? give --stack NAME or set PULUMI_STACK; stacks here: ")
+    assert "dev" in done.stderr and "prod" in done.stderr and "Traceback" not in done.stderr

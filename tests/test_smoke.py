@@ -12,20 +12,10 @@ import pytest
 
 from catalog import endpoints
 from clients.errors import UserError
+from clients.http import MAX_ATTEMPTS, MAX_BODY_BYTES, MAX_RETRY_AFTER, Client, check_url, retry_delay
 from clients.redact import FRAGMENT
 from tests.llama_server import KEY, TOKEN, LlamaServer
-from tools.smoke import (
-    MAX_ATTEMPTS,
-    MAX_BODY_BYTES,
-    MAX_RETRY_AFTER,
-    Client,
-    SmokeError,
-    check_url,
-    load_outputs,
-    parse_timeout,
-    retry_delay,
-    run_smoke,
-)
+from tools.smoke import SmokeError, load_outputs, parse_timeout, run_smoke
 
 
 @pytest.fixture
@@ -552,7 +542,7 @@ def test_a_missing_or_failing_pulumi_cli_is_one_clear_error(run, expected):
 
 @pytest.mark.parametrize("stack", ["--show-secrets", "a b", "../x", ""])
 def test_odd_stack_names_never_reach_the_pulumi_cli(stack):
-    with pytest.raises(SmokeError, match="is not a stack name"):
+    with pytest.raises(UserError, match="is not a stack name"):
         load_outputs(stack, None, run=_failing(AssertionError("ran")))
 
 

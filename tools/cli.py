@@ -14,24 +14,18 @@ from typing import Any, NoReturn
 from clients.errors import UserError
 from clients.identifiers import GUID
 from infra.config import config_from_engine
+from tools import stacks
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
-from tools.plan import (
-    Plan,
-    find_project_root,
-    load_stack_file,
-    read_stack_file,
-    render_json,
-    render_markdown,
-    render_text,
-)
+from tools.plan import Plan, render_json, render_markdown, render_text
 from tools.policy_check import PolicyPackProcess, check_policies
 
 
 def _plan(args: argparse.Namespace) -> int:
     if not GUID.fullmatch(args.subscription_id):
         raise UserError(f"--subscription-id {args.subscription_id!r} is not a GUID")
-    root = find_project_root(Path.cwd())
-    config = load_stack_file(root, args.stack)
+    root = stacks.find_project_root(Path.cwd())
+    args.stack = stacks.short_name(stacks.chosen(args.stack, root=root))
+    config = stacks.read_stack(root, args.stack).engine_config()
     # The pack's process starts now and imports while the program runs (two cores, two processes).
     pack = None if args.skip_policies else PolicyPackProcess(args.stack)
     try:
@@ -53,9 +47,11 @@ def _plan(args: argparse.Namespace) -> int:
     return 1 if plan.mandatory else 0
 
 
-def _load_config(stack: str):
-    stack_file = read_stack_file(find_project_root(Path.cwd()), stack)
-    return config_from_engine(stack_file.values, set(stack_file.secret_keys), stack).config
+def _load_config(args: argparse.Namespace):
+    root = stacks.find_project_root(Path.cwd())
+    args.stack = stacks.chosen(args.stack, root=root)
+    stack_file = stacks.read_stack(root, args.stack)
+    return config_from_engine(stack_file.values, set(stack_file.secret_keys), stacks.short_name(args.stack)).config
 
 
 PREFLIGHT_SECONDS = 300
@@ -75,7 +71,7 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
     from tools.preflight import FAIL, Preflight, render_table
 
     subscription = subscription_from_env(args.subscription_id)
-    config = _load_config(args.stack)
+    config = _load_config(args)
     client = _arm_client(credential, PREFLIGHT_SECONDS)
     checks = Preflight(config, client, subscription, args.stack, today_utc()).run()
     failed = any(c.status == FAIL for c in checks)
@@ -92,7 +88,7 @@ def _purge(args: argparse.Namespace, credential=None) -> int:
     from tools.purge import PURGE_SECONDS, Purge, run_purge
 
     subscription = subscription_from_env(args.subscription_id)
-    config = _load_config(args.stack)
+    config = _load_config(args)
     purge = Purge(config, _arm_client(credential, PURGE_SECONDS), subscription, args.stack)
     return run_purge(purge, args.yes, sys.stdin, sys.stdout)
 
@@ -101,7 +97,8 @@ def _smoke(args: argparse.Namespace, credential=None) -> int:
     from tools.smoke import Client, load_outputs, parse_timeout, redactor_for, render_table, run_smoke
 
     timeout = parse_timeout(args.timeout)
-    outputs = load_outputs(args.stack, args.outputs)
+    stack = None if args.outputs is not None else stacks.chosen(args.stack)
+    outputs = load_outputs(stack, args.outputs)
     redact = redactor_for(outputs)  # knows every key before anything from the outputs reaches a message
     client = Client(timeout, allow_http_loopback=args.allow_http_loopback)
     try:
@@ -117,6 +114,9 @@ def _smoke(args: argparse.Namespace, credential=None) -> int:
     return 1 if failed else 0
 
 
+STACK_HELP = "stack name: reads Pulumi.<stack>.yaml (default: $PULUMI_STACK, as the Pulumi CLI)"
+
+
 class _Parser(argparse.ArgumentParser):
     """A wrong flag is a user's mistake like any other: one `error:` line and exit 1 (not argparse's usage and 2)."""
 
@@ -129,7 +129,7 @@ def _plan_parser(commands: Any) -> None:
         "plan",
         help="offline plan of a stack: run the program under Pulumi's mock engine, print what it would create",
     )
-    plan.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    plan.add_argument("--stack", help=STACK_HELP)
     plan.add_argument(
         "--subscription-id",
         default=PLACEHOLDER_SUBSCRIPTION,
@@ -156,7 +156,7 @@ def _azure_parsers(commands: Any) -> None:
         "preflight",
         help="check with Azure, before pulumi up: offers, models, quota, permissions, names a destroy left blocked",
     )
-    preflight.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
+    preflight.add_argument("--stack", help=STACK_HELP)
     preflight.add_argument(
         "--subscription-id", default=None, help="default: ARM_SUBSCRIPTION_ID, then AZURE_SUBSCRIPTION_ID"
     )
@@ -166,7 +166,7 @@ def _azure_parsers(commands: Any) -> None:
     purge = commands.add_parser(
         "purge", help="after pulumi destroy: purge the stack's soft-deleted key vault and Foundry resource (asks first)"
     )
-    purge.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    purge.add_argument("--stack", help=STACK_HELP)
     purge.add_argument(
         "--subscription-id", default=None, help="default: ARM_SUBSCRIPTION_ID, then AZURE_SUBSCRIPTION_ID"
     )
@@ -178,8 +178,10 @@ def _smoke_parser(commands: Any) -> None:
     smoke = commands.add_parser(
         "smoke", help="after pulumi up: call every endpoint plain and streaming, check the answers; keys never printed"
     )
-    source = smoke.add_mutually_exclusive_group(required=True)
-    source.add_argument("--stack", help="read the outputs with `pulumi stack output --json --show-secrets`")
+    source = smoke.add_mutually_exclusive_group()
+    source.add_argument(
+        "--stack", help="read the outputs with `pulumi stack output --json --show-secrets` (default: $PULUMI_STACK)"
+    )
     source.add_argument("--outputs", type=Path, help="a file holding that JSON")
     smoke.add_argument(
         "--timeout", default="120", help="seconds per call, everything included: connect, answer, stream, retries"

@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc
 
+from clients.redact import SECRET
 from components.options import ML_TYPES as _ML
 from infra import sdk_internals
 from infra.config import ENCRYPTED, NAMESPACE
@@ -25,7 +26,6 @@ PROGRAM_DIR = PROJECT_ROOT / "infra"
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 PLACEHOLDER_TENANT = "00000000-0000-0000-0000-000000000001"
 UNKNOWN = "(known after apply)"
-SECRET = "[secret]"
 
 # The input that carries each type's physical name (the provider echoes it as the `name` output),
 # and the ARM resource type behind each token, for realistic ids.

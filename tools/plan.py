@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
-import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from catalog import sources, vm_skus
-from clients.errors import UserError
 from components.options import ML_TYPES as _ML
 from infra.config import NAMESPACE
 from infra.exports import ENDPOINTS
 from policy.rules import PACK_NAME, lookup
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, Registration, RunResult, masked
 from tools.policy_check import Violation
-from tools.stack_file import StackFile
-from tools.stack_file import load_stack_file as load_stack
 
 # The settings a reviewer looks for, per type (camelCase input paths, as the engine sees them).
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -73,43 +68,6 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "azure-native:cognitiveservices:RaiPolicy": ("properties.basePolicyName", "properties.mode"),
     "pulumi-python:dynamic:Resource": ("traffic",),
 }
-
-
-class PlanError(UserError):
-    """The plan could not be made (missing stack file, bad YAML): a message for the user."""
-
-
-def find_project_root(start: Path) -> Path:
-    for folder in (start, *start.parents):
-        if (folder / "Pulumi.yaml").is_file():
-            return folder
-    raise PlanError(f"no Pulumi.yaml in {start} or above: run from the llama-on-azure repository")
-
-
-STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-"""What Pulumi allows in a stack name (alphanumerics, hyphens, underscores, periods)."""
-
-
-def read_stack_file(root: Path, stack: str) -> StackFile:
-    """`Pulumi.<stack>.yaml` as the Pulumi CLI reads it; its warnings go to stderr as the CLI's do."""
-    if not STACK_NAME.fullmatch(stack) or stack.startswith("."):
-        raise PlanError(
-            f"--stack {stack!r} is not a stack name: letters, digits, '-', '_' and '.' "
-            "(the stack part of org/project/stack)"
-        )
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml"))
-        raise PlanError(f"no stack file {path.name} in {root}; stacks here: {', '.join(known) or 'none'}")
-    stack_file = load_stack(path)
-    for warning in stack_file.warnings:
-        print(f"warning: {path.name}: {warning}", file=sys.stderr)
-    return stack_file
-
-
-def load_stack_file(root: Path, stack: str) -> dict[str, Any]:
-    """The stack's config as `tools.engine.run_program` takes it: the CLI's strings, secure keys marked."""
-    return read_stack_file(root, stack).engine_config()
 
 
 def _show(value: Any) -> str:

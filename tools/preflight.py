@@ -18,6 +18,7 @@ from azure.mgmt.keyvault import KeyVaultManagementClient
 from catalog import api_versions, marketplace, models, regions, sources
 from clients.arm import ArmClient, ArmError, checked_endpoint
 from clients.credential import cloud_from_env
+from clients.status import Status
 from infra.config import FoundryDeployment, ManagedDeployment, StackConfig
 from tools.tables import render_rows
 
@@ -30,7 +31,7 @@ ML_API = api_versions.ML_API_VERSION
 SUBSCRIPTION_API, PROVIDERS_API = api_versions.API_VERSIONS["subscriptions"], api_versions.API_VERSIONS["providers"]
 PERMISSIONS_API = api_versions.API_VERSIONS["permissions"]
 FOUNDRY_ACCOUNT_TYPE, FOUNDRY_KIND = f"{COGNITIVE}/accounts", "AIServices"
-OK, FAIL, WARN, NOT_CHECKED = "ok", "fail", "warn", "not checked"
+OK, FAIL, WARN, NOT_CHECKED = Status.OK, Status.FAIL, Status.WARN, Status.NOT_CHECKED
 SKU_NAME = re.compile(r"Standard_[A-Za-z0-9_]+")
 
 
@@ -38,8 +39,7 @@ SKU_NAME = re.compile(r"Standard_[A-Za-z0-9_]+")
 class Check:
     check: str
     subject: str
-    status: str
-    """ok, fail, warn, or `not checked` where no Azure API answers (never reported as ok)."""
+    status: Status
     detail: str
 
 

@@ -3,48 +3,37 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import http.client
 import itertools
-import json
 import math
 import re
-import socket
-import ssl
 import subprocess
-import threading
-import time
-import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from catalog import endpoints
 from clients import json_input
+from clients.deadline import Deadline
 from clients.errors import UserError
+from clients.http import Client, Response, Target, check_url
+from clients.http import HttpFailure as Failed
 from clients.identifiers import LOOPBACK_HOSTS
-from clients.redact import MIN_SECRET, Redactor, clean_secret, printable
+from clients.redact import MIN_SECRET, SECRET, Redactor, clean_secret, printable
+from clients.status import Status
 from infra.exports import ENDPOINT_KEYS, read_endpoints
+from tools import stacks
 from tools.files import read_capped
 from tools.tables import render_rows
 
 DEFAULT_TIMEOUT = 120.0
 MAX_TIMEOUT = 900.0
 """Seconds one call (connect, answer, stream, retries) may take at most: a model answering 16 tokens is far faster."""
-MAX_ATTEMPTS = 4
-MAX_RETRY_AFTER = 30.0
-"""Longest wait between two attempts, whatever Retry-After asks (86400, a date next year)."""
-MAX_BODY_BYTES = 1 << 20
-MAX_STREAM_BYTES = 4 << 20
-MAX_LINE_BYTES = 256 << 10
 MAX_EVENTS = 10_000
 MAX_OUTPUTS_BYTES = 16 << 20
 MAX_PREAMBLE_TRIES = 20
 """Lines starting with `{` tried as the start of the outputs after what the CLI printed before them."""
 PULUMI_TIMEOUT = 120
-STACK_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*){0,2}")
-"""A stack name, or org/project/stack; never something the pulumi CLI would read as a flag or a path."""
 FINISH_REASONS = {"stop", "length", "content_filter", "content_filter_error", "tool_calls", None}
 CHAT_BODY = {
     "messages": [
@@ -55,17 +44,11 @@ CHAT_BODY = {
     "temperature": 0,
 }
 COMPLETION_BODY = {"prompt": "The capital of France is", "max_tokens": 16, "temperature": 0}
-OK, FAIL, NOT_CHECKED = "ok", "fail", "not checked"
-MASKED = "[secret]"
-"""What `pulumi stack output` prints for a secret without --show-secrets."""
+OK, FAIL, NOT_CHECKED = Status.OK, Status.FAIL, Status.NOT_CHECKED
 
 
 class SmokeError(UserError):
     """The outputs could not be read, or a flag is wrong: a message for the user."""
-
-
-class Failed(Exception):
-    """One call failed; the message names what, never a key."""
 
 
 @dataclass
@@ -73,8 +56,7 @@ class SmokeResult:
     endpoint: str
     mode: str
     """plain or stream."""
-    status: str
-    """ok, fail, or not checked."""
+    status: Status
     latency_ms: int
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -126,8 +108,7 @@ def load_outputs(stack: str | None, outputs_file: Path | None, run: Callable[...
     """`pulumi stack output --json --show-secrets` of a stack, or the same JSON from a file."""
     if outputs_file is not None:
         return _read_outputs_file(outputs_file)
-    if not stack or not STACK_NAME.fullmatch(stack):
-        raise SmokeError(f"--stack {stack!r} is not a stack name (letters, digits, '-', '_', '.', org/project/stack)")
+    stacks.checked(stack or "")
     command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
     try:
         done = run(command, capture_output=True, text=True, timeout=PULUMI_TIMEOUT)
@@ -149,282 +130,13 @@ def redactor_for(outputs: Any) -> Redactor:
     stack = [outputs.get(ENDPOINT_KEYS)] if isinstance(outputs, dict) else []
     while stack:
         item = stack.pop()
-        if isinstance(item, str) and item != MASKED:
+        if isinstance(item, str) and item != SECRET:
             redactor.add(item)
         elif isinstance(item, dict):
             stack += list(item.values())
         elif isinstance(item, list):
             stack += item
     return redactor
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# An HTTP client that cannot hang and cannot leak: one deadline per call, capped bytes, no redirects, https only.
-
-
-@dataclass
-class Deadline:
-    seconds: float
-    started: float = field(default_factory=time.monotonic)
-
-    def remaining(self) -> float:
-        return self.seconds - (time.monotonic() - self.started)
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0
-
-    def failure(self) -> Failed:
-        return Failed(f"no complete answer within {self.seconds:g} s")
-
-
-@dataclass(frozen=True)
-class Target:
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-    @property
-    def origin(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}"
-
-
-def check_url(url: Any, allow_http_loopback: bool = False) -> Target:
-    """Where a credential may go: https, or plain http to this machine when the flag allows it; nothing else."""
-    if not isinstance(url, str) or not url or _UNSAFE_URL.search(url):
-        raise Failed("the url is empty or has spaces or control characters")
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise Failed("the url cannot be parsed") from None
-    scheme, host = parts.scheme.lower(), (parts.hostname or "")
-    if scheme == "http" and not (allow_http_loopback and host in LOOPBACK_HOSTS):
-        hint = " (--allow-http-loopback allows it for 127.0.0.1 only)" if host in LOOPBACK_HOSTS else ""
-        raise Failed(f"the url is plain http: a key is sent over https only{hint}")
-    if scheme not in ("https", "http"):
-        raise Failed(f"the url's scheme {printable(scheme, 20)!r} is not allowed: smoke calls https:// URLs only")
-    if not host or parts.username is not None or parts.password is not None:
-        raise Failed("the url has no host, or carries a user name or password")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
-
-
-_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
-
-
-def retry_delay(value: str | None, attempt: int, now: Callable[[], float] = time.time) -> float:
-    """Seconds to wait before the next attempt: Retry-After (seconds or an HTTP date), capped; else a backoff."""
-    backoff = min(2.0 * 2**attempt, MAX_RETRY_AFTER)
-    text = (value or "").strip()
-    if re.fullmatch(r"[0-9]{1,12}", text):
-        return min(float(text), MAX_RETRY_AFTER)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return backoff
-    seconds = when.timestamp() - now() if when.tzinfo else math.nan
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER) if math.isfinite(seconds) else backoff
-
-
-class _Watchdog:
-    """Closes the connection's socket when the deadline passes: a trickling server cannot outlive it."""
-
-    def __init__(self, deadline: Deadline) -> None:
-        self.fired = False
-        self._socket: socket.socket | None = None
-        self._timer = threading.Timer(max(deadline.remaining(), 0.0), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket | None) -> None:
-        self._socket = sock
-
-    def _fire(self) -> None:
-        self.fired = True
-        if self._socket is not None:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-def _resolve(host: str, port: int, deadline: Deadline) -> list[Any]:
-    """getaddrinfo, bounded by the deadline (the resolver has no timeout of its own)."""
-    found: dict[str, Any] = {}
-
-    def lookup() -> None:
-        try:
-            found["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            found["error"] = exc
-
-    thread = threading.Thread(target=lookup, daemon=True)
-    thread.start()
-    thread.join(max(deadline.remaining(), 0.0))
-    if thread.is_alive():
-        raise deadline.failure()
-    if "error" in found:
-        raise Failed(f"cannot resolve {printable(host, 80)}: {found['error']}")
-    return found["addresses"]
-
-
-def _connect(target: Target, deadline: Deadline, watchdog: _Watchdog) -> Callable[..., socket.socket]:
-    """http.client's socket factory: resolve and connect within the deadline, the socket under the watchdog."""
-
-    def create(_address: Any, _timeout: Any = None, _source: Any = None) -> socket.socket:
-        error: OSError | None = None
-        for family, kind, proto, _, address in _resolve(target.host, target.port, deadline):
-            sock = socket.socket(family, kind, proto)
-            watchdog.watch(sock)  # the TLS handshake that follows is bounded too
-            sock.settimeout(max(deadline.remaining(), 0.001))
-            try:
-                sock.connect(address)
-                return sock
-            except OSError as exc:
-                error = exc
-                sock.close()
-        raise error or OSError("no address")
-
-    return create
-
-
-class Response:
-    """An answer being read: every read bounded by the call's deadline and a byte cap."""
-
-    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline, watchdog):
-        self.conn, self.raw, self.deadline, self.watchdog = conn, response, deadline, watchdog
-        self.status = response.status
-        self.content_type = response.getheader("Content-Type", "") or ""
-
-    def header(self, name: str) -> str | None:
-        return self.raw.getheader(name)
-
-    def _guard(self, read: Callable[[], bytes]) -> bytes:
-        if self.deadline.expired() or self.watchdog.fired:
-            raise self.deadline.failure()
-        if self.conn.sock is not None:
-            self.conn.sock.settimeout(max(self.deadline.remaining(), 0.001))
-        try:
-            data = read()
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            if self.deadline.expired() or self.watchdog.fired:
-                raise self.deadline.failure() from None
-            raise Failed(f"the connection broke while reading the answer ({type(exc).__name__})") from None
-        if self.watchdog.fired:
-            raise self.deadline.failure()
-        return data
-
-    def body(self, cap: int = MAX_BODY_BYTES) -> bytes:
-        data = self._guard(lambda: self.raw.read(cap + 1))
-        if len(data) > cap:
-            raise Failed(f"the answer is larger than {cap} bytes")
-        return data
-
-    def lines(self) -> Iterator[str]:
-        total = 0
-        while True:
-            line = self._guard(lambda: self.raw.readline(MAX_LINE_BYTES + 1))
-            if not line:
-                return
-            total += len(line)
-            if total > MAX_STREAM_BYTES:
-                raise Failed(f"the stream passed {MAX_STREAM_BYTES} bytes without ending")
-            if len(line) > MAX_LINE_BYTES:
-                raise Failed(f"a stream line is longer than {MAX_LINE_BYTES} bytes")
-            yield line.decode("utf-8", "replace").rstrip("\r\n")
-
-    def close(self) -> None:
-        self.watchdog.cancel()
-        with contextlib.suppress(Exception):
-            self.raw.close()
-        with contextlib.suppress(Exception):
-            self.conn.close()
-
-
-class Client:
-    """POSTs JSON with credentials to their own origin only: no redirects, https, deadline, capped retries."""
-
-    def __init__(
-        self,
-        timeout: float = DEFAULT_TIMEOUT,
-        *,
-        attempts: int = MAX_ATTEMPTS,
-        allow_http_loopback: bool = False,
-        sleep: Callable[[float], None] = time.sleep,
-        context: ssl.SSLContext | None = None,
-    ) -> None:
-        self.timeout, self.attempts, self.sleep = timeout, max(1, min(attempts, MAX_ATTEMPTS)), sleep
-        self.allow_http_loopback = allow_http_loopback
-        self.context = context or ssl.create_default_context()
-        """The system's trust store; a test passes a context that trusts its own certificate authority."""
-
-    def post(self, target: Target, headers: dict[str, str], body: dict[str, Any], deadline: Deadline) -> Response:
-        data = json.dumps(body).encode()
-        for attempt in range(self.attempts):
-            response = self._send(target, headers, data, deadline)
-            if 300 <= response.status < 400:
-                response.close()
-                raise Failed(_redirect_message(response))
-            if response.status != 429 or attempt + 1 == self.attempts:
-                return response
-            delay = retry_delay(response.header("Retry-After"), attempt)
-            response.close()
-            if delay >= deadline.remaining():
-                raise Failed(f"throttled (HTTP 429): the endpoint asks to wait {delay:g} s, past the deadline")
-            self.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _send(self, target: Target, headers: dict[str, str], data: bytes, deadline: Deadline) -> Response:
-        if deadline.expired():
-            raise deadline.failure()
-        timeout = max(deadline.remaining(), 0.001)
-        if target.scheme == "https":
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                target.host, target.port, timeout=timeout, context=self.context
-            )
-        else:
-            conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-        watchdog = _Watchdog(deadline)
-        conn._create_connection = _connect(target, deadline, watchdog)  # type: ignore[attr-defined]
-        try:
-            conn.connect()
-            watchdog.watch(conn.sock)  # after TLS, the wrapping socket owns the connection
-            conn.request("POST", target.path, body=data, headers={**headers, "Content-Type": "application/json"})
-            return Response(conn, conn.getresponse(), deadline, watchdog)
-        except Failed:
-            watchdog.cancel()
-            conn.close()
-            raise
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            watchdog.cancel()
-            conn.close()
-            if deadline.expired() or watchdog.fired:
-                raise deadline.failure() from None
-            raise Failed(_connection_message(exc)) from None
-
-
-def _connection_message(exc: BaseException) -> str:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"the TLS certificate was refused: {exc.verify_message}"
-    if isinstance(exc, ConnectionRefusedError):
-        return "cannot connect: connection refused"
-    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
-    return f"cannot connect or no valid answer: {printable(str(reason), 120)}"
-
-
-def _redirect_message(response: Response) -> str:
-    location = response.header("Location") or ""
-    try:
-        parts = urllib.parse.urlsplit(location)
-        where = f"{parts.scheme}://{parts.hostname}" if parts.scheme and parts.hostname else "a relative location"
-    except ValueError:
-        where = "an unreadable location"
-    return (
-        f"HTTP {response.status}: the endpoint redirects to {printable(where, 120)}; redirects are never followed, "
-        "so the key goes nowhere else (is the url in the stack's outputs the endpoint's own?)"
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -711,7 +423,7 @@ def _one_call(name: str, endpoint: dict[str, Any], call: Call, stream: bool, ctx
     finally:
         if response is not None:
             response.close()
-    latency = int((time.monotonic() - deadline.started) * 1000)
+    latency = int(deadline.elapsed() * 1000)
     return SmokeResult(name, mode, status, latency, prompt, completion, ctx.redactor(printable(detail, 300)))
 
 
