@@ -58,3 +58,11 @@ FOUNDRY_DEPLOYER_ACTIONS: tuple[str, ...] = (
     "Microsoft.CognitiveServices/accounts/*",
     "Microsoft.CognitiveServices/locations/*/read",
 )
+
+
+def marketplace_actions() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """What buying a Marketplace offer takes, by scope label: the subscription's and the resource group's actions."""
+    return {
+        "subscription (Marketplace)": ("subscription", DEPLOYER_ACTIONS["subscription"]),
+        "resource group (Marketplace)": ("group", DEPLOYER_ACTIONS["resourceGroup"]),
+    }

@@ -1,6 +1,7 @@
 """Azure Resource Manager calls with safe defaults: one deadline, bounded retries, the token only to ARM's origin."""
 
 import contextlib
+import datetime as dt
 import math
 import os
 import re
@@ -51,6 +52,18 @@ class ArmError(UserError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"Azure Resource Manager: {message}" + (f" (HTTP {status} {code})" if status else ""))
         self.status, self.code, self.message = status, code, message
+
+
+def arm_date(value: Any) -> dt.date | None:
+    """A date from whatever ARM or a generated model gives (datetime, ISO text); None when it is neither."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
 
 
 def _origin(url: str) -> tuple[str, str, int]:

@@ -4,10 +4,10 @@ from typing import Any, NotRequired, TypedDict
 
 from clients.errors import UserError
 from clients.redact import SECRET
+from infra.kinds import KINDS
 
 ENDPOINTS = "endpoints"
 ENDPOINT_KEYS = "endpointKeys"
-KINDS = ("serverless", "managed", "foundry")
 APIS = ("chat", "completions")
 AUTHS = ("key", "entra", "token")
 """How a client signs in: a key from endpointKeys, an Entra ID token, or an endpoint token (managed AMLToken)."""
@@ -22,7 +22,8 @@ class ManagedDeploymentExport(TypedDict):
 
 
 class EndpointExport(TypedDict):
-    """One entry of `endpoints`, keyed by the deployment's name in the stack file."""
+    """One entry of `endpoints`, keyed by the deployment's name in the stack file; each kind declares its extra
+    fields (`Kind.exports`)."""
 
     kind: str
     model: str
@@ -80,11 +81,13 @@ def _endpoint_problems(name: str, entry: Any) -> list[str]:
     if not isinstance(entry, dict):
         return [f"endpoints.{name} is not an object"]
     problems = []
-    for field, allowed in (("kind", KINDS), ("api", APIS), ("auth", AUTHS)):
+    for field, allowed in (("kind", tuple(KINDS)), ("api", APIS), ("auth", AUTHS)):
         if entry.get(field) not in allowed:
             problems.append(f"endpoints.{name}.{field} is {entry.get(field)!r}; expected one of {', '.join(allowed)}")
     if not isinstance(entry.get("url"), str) or not entry["url"]:
         problems.append(f"endpoints.{name}.url is missing")
-    if entry.get("kind") == "foundry" and not isinstance(entry.get("deployment"), str):
-        problems.append(f"endpoints.{name}.deployment is missing (the name a client sends as model)")
+    kind = KINDS.get(entry.get("kind"))  # type: ignore[arg-type]
+    for extra in kind.exports if kind is not None else ():
+        if entry.get(extra) in (None, ""):
+            problems.append(f"endpoints.{name}.{extra} is missing (a {kind.name} endpoint exports it)")  # type: ignore[union-attr]
     return problems

@@ -132,9 +132,8 @@ class StackNames:
     foundry_account: str
     foundry_project: str
     deployer_role: str
-    serverless_endpoints: dict[str, str]
-    """Config name -> Azure name."""
-    online_endpoints: dict[str, str]
+    endpoints: dict[str, str]
+    """The config's name of each endpoint Azure needs unique per region -> its Azure name."""
 
 
 def stack_names(
@@ -142,8 +141,7 @@ def stack_names(
     environment: str,
     suffix: str,
     group: str,
-    serverless_endpoints: list[str],
-    online_endpoints: list[str],
+    endpoints: dict[str, str],
 ) -> StackNames:
     return StackNames(
         suffix=suffix,
@@ -158,6 +156,5 @@ def stack_names(
         foundry_account=foundry_account(prefix, environment, suffix),
         foundry_project=f"proj-{_slug(prefix)}-{_slug(environment)}",
         deployer_role=deployer_role(prefix, environment, suffix),
-        serverless_endpoints={n: serverless_endpoint(n, suffix) for n in serverless_endpoints},
-        online_endpoints={n: online_endpoint(n, suffix) for n in online_endpoints},
+        endpoints=dict(endpoints),
     )

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.options import COGNITIVE_TYPES, ML_TYPES
-from infra.config import TODAY_VARIABLE
+from infra.config.parse import TODAY_VARIABLE
 from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
 
 ROOT = Path(__file__).resolve().parents[1]

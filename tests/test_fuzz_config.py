@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clients.errors import UserError
-from infra.config import config_from_engine
-from infra.config.model import KINDS, StackConfig
+from infra.config.model import StackConfig
+from infra.config.parse import config_from_engine
+from infra.kinds import KINDS
 from tests.conftest import ROOT
 from tools.stack_file import StackFileError, parse_stack_file
 
@@ -26,7 +27,7 @@ BOUNDED = settings(
 )
 
 TOP_KEYS = [f.alias or n for n, f in StackConfig.model_fields.items()]
-FIELDS = sorted({f.alias or n for model in KINDS.values() for n, f in model.model_fields.items()})
+FIELDS = sorted({f.alias or n for kind in KINDS.values() for n, f in kind.config.model_fields.items()})
 TRICKY = [
     "yes", "no", "on", "off", "True", "FALSE", "~", "null", "", "012", "0x1F", "0o17", "0b101", "1e3", "-0.0",
     "1_000", "08", "99999999999999999999", ".inf", "-.Inf", ".nan", "2026-01-01", "2026-13-45", "2026-01-01T10:00:00Z",

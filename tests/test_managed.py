@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import config_from_engine
+from infra.config.parse import config_from_engine
+from infra.kinds.managed import MANAGED, quota
 from tests.cli_support import command
 from tests.conftest import LLAMA33, ML, ROOT, managed, run, serverless, shipped_config, stack_config
 from tests.rest_oracle import check_resource
@@ -191,8 +192,9 @@ def test_quota_counts_instances_times_vcpus_with_the_upgrade_reserve():
         ],
     )
     values, secret = stack_config_values(config)
-    parsed = config_from_engine(values, set(secret), "dev").config
-    assert parsed.quota() == {"standardNCADSA100v4Family": 288, "standardNCASv3_T4Family": 20}
+    stack = config_from_engine(values, set(secret), "dev")
+    needed = quota([(d.sku, d.config.instance_count) for d in stack.of(MANAGED)])
+    assert needed == {"standardNCADSA100v4Family": 288, "standardNCASv3_T4Family": 20}
 
 
 def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):

@@ -12,7 +12,7 @@ ENDPOINTS = ["abc", "chat", "a" + "b" * 30, "x-y-z", "a" * 32]
 
 def test_every_combination_fits_azure_rules():
     for prefix, env, suffix in itertools.product(PREFIXES, ENVIRONMENTS, SUFFIXES):
-        names = naming.stack_names(prefix, env, suffix, naming.resource_group(prefix, env), ENDPOINTS, ENDPOINTS)
+        names = naming.stack_names(prefix, env, suffix, naming.resource_group(prefix, env), {})
         assert naming.STORAGE_ACCOUNT.fullmatch(names.storage_account)
         assert naming.KEY_VAULT.fullmatch(names.key_vault), names.key_vault
         assert naming.CONTAINER_REGISTRY.fullmatch(names.container_registry)
@@ -20,17 +20,16 @@ def test_every_combination_fits_azure_rules():
         assert naming.RESOURCE_GROUP.fullmatch(names.resource_group)
         assert naming.LOG_ANALYTICS.fullmatch(names.log_analytics)
         assert naming.FOUNDRY_ACCOUNT.fullmatch(names.foundry_account)
-        for name in names.serverless_endpoints.values():
-            assert naming.SERVERLESS_ENDPOINT.fullmatch(name), name
-        for name in names.online_endpoints.values():
-            assert naming.ONLINE_ENDPOINT.fullmatch(name), name
+        for endpoint in ENDPOINTS:
+            assert naming.SERVERLESS_ENDPOINT.fullmatch(naming.serverless_endpoint(endpoint, suffix)), endpoint
+            assert naming.ONLINE_ENDPOINT.fullmatch(naming.online_endpoint(endpoint, suffix)), endpoint
 
 
 def test_names_keep_the_whole_suffix_and_cut_the_readable_part():
-    names = naming.stack_names("abcdefghij", "abcdefghijkl", "123abc", "rg", ["a" * 32], ["a" * 32])
+    names = naming.stack_names("abcdefghij", "abcdefghijkl", "123abc", "rg", {})
     for name in (names.storage_account, names.key_vault, names.hub, names.project, names.foundry_account):
         assert name.endswith("123abc"), name
-    assert names.online_endpoints["a" * 32] == "a" * 25 + "-123abc"
+    assert naming.online_endpoint("a" * 32, "123abc") == "a" * 25 + "-123abc"
     assert len(names.hub) <= naming.MAX_WORKSPACE
     assert "123abc" in names.deployer_role
 

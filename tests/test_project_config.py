@@ -10,7 +10,10 @@ import pydantic
 import pytest
 import yaml
 
-from infra.config import KINDS, NAMESPACE, StackConfig, config_from_engine
+from infra.config.model import StackConfig
+from infra.config.parse import config_from_engine
+from infra.config.types import NAMESPACE
+from infra.kinds import KINDS
 from tests.conftest import ROOT, managed, serverless, shipped_config, stack_config
 from tools import engine
 
@@ -86,11 +89,11 @@ def cli_string(value: Any) -> str:
 def test_declared_defaults_give_the_models_defaults():
     values, secret = engine.stack_config_values({"llama-on-azure:region": "eastus2", "llama-on-azure:deployments": []})
     values[f"{NAMESPACE}:deployments"] = json.dumps([serverless("chat")])
-    plain = config_from_engine(values, set(secret), "dev").config
+    plain = config_from_engine(values, set(secret), "dev")
     defaults = {f"{NAMESPACE}:{k}": cli_string(d["default"]) for k, d in DECLARED.items() if "default" in d}
-    merged = config_from_engine({**values, **defaults}, set(secret), "dev").config
-    assert merged.model_dump() == plain.model_dump()
-    assert merged.environment == "dev" and merged.prefix == "llama" and merged.protect is False
+    merged = config_from_engine({**values, **defaults}, set(secret), "dev")
+    assert merged.config.model_dump() == plain.config.model_dump()
+    assert merged.environment == "dev" and merged.config.prefix == "llama" and merged.config.protect is False
 
 
 def test_section_descriptions_name_every_key_they_take():

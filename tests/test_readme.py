@@ -5,8 +5,8 @@ import re
 import pytest
 
 from catalog.limits import LIMITS
-from infra.config import KINDS, StackConfig
-from infra.config.model import ContentFilter, Foundry, Hub
+from infra.config.model import ContentFilter, Foundry, Hub, StackConfig
+from infra.kinds import KINDS
 from policy.rules import POLICIES
 from tests.conftest import ROOT
 
@@ -42,7 +42,7 @@ def test_every_content_filter_setting_is_documented():
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_deployment_field_is_documented(kind):
-    for key in aliases(KINDS[kind]):
+    for key in aliases(KINDS[kind].config):
         assert f"`{key}`" in README, f"{kind}: {key}"
 
 

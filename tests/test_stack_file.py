@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import ENCRYPTED, config_from_engine
+from infra.config.parse import config_from_engine
+from infra.config.types import ENCRYPTED
 from tests.cli_support import Done, command
 from tests.conftest import ROOT
 from tools.cli import main

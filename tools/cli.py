@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from clients.errors import UserError
 from clients.identifiers import GUID
-from infra.config import config_from_engine
+from infra.config.parse import config_from_engine
 from tools import stacks
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
 from tools.plan import Plan, render_json, render_markdown, render_text
@@ -51,7 +51,7 @@ def _load_config(args: argparse.Namespace):
     root = stacks.find_project_root(Path.cwd())
     args.stack = stacks.chosen(args.stack, root=root)
     stack_file = stacks.read_stack(root, args.stack)
-    return config_from_engine(stack_file.values, set(stack_file.secret_keys), stacks.short_name(args.stack)).config
+    return config_from_engine(stack_file.values, set(stack_file.secret_keys), stacks.short_name(args.stack))
 
 
 PREFLIGHT_SECONDS = 300
@@ -67,7 +67,7 @@ def _arm_client(credential, seconds: float):
 
 def _preflight(args: argparse.Namespace, credential=None) -> int:
     from clients.credential import subscription_from_env
-    from infra.config import today_utc
+    from infra.config.parse import today_utc
     from tools.preflight import FAIL, Preflight, render_table
 
     subscription = subscription_from_env(args.subscription_id)

@@ -19,7 +19,7 @@ from pulumi.runtime import mocks, rpc
 from clients.redact import SECRET
 from components.options import ML_TYPES as _ML
 from infra import sdk_internals
-from infra.config import ENCRYPTED, NAMESPACE
+from infra.config.types import ENCRYPTED, NAMESPACE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROGRAM_DIR = PROJECT_ROOT / "infra"

@@ -10,13 +10,15 @@ from typing import Any
 
 from catalog import sources, vm_skus
 from components.options import ML_TYPES as _ML
-from infra.config import NAMESPACE
+from infra.config.types import NAMESPACE
 from infra.exports import ENDPOINTS
+from infra.kinds import KINDS
 from policy.rules import PACK_NAME, lookup
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, Registration, RunResult, masked
 from tools.policy_check import Violation
 
-# The settings a reviewer looks for, per type (camelCase input paths, as the engine sees them).
+# The settings a reviewer looks for, per type (camelCase input paths, as the engine sees them): the platforms'
+# resources here, each kind's own from its declaration.
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "azure-native:resources:ResourceGroup": (),
     "azure-native:storage:StorageAccount": (
@@ -35,39 +37,14 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "azure-native:applicationinsights:Component": ("ingestionMode",),
     "azure-native:containerregistry:Registry": ("sku.name", "adminUserEnabled"),
     f"{_ML}:Workspace": ("kind", "identity.type", "publicNetworkAccess", "managedNetwork.isolationMode"),
-    f"{_ML}:MarketplaceSubscription": ("properties.modelId",),
-    f"{_ML}:ServerlessEndpoint": (
-        "properties.modelSettings.modelId",
-        "properties.authMode",
-        "properties.contentSafety.contentSafetyStatus",
-        "sku.name",
-    ),
-    f"{_ML}:OnlineEndpoint": ("properties.authMode", "properties.publicNetworkAccess", "identity.type"),
-    f"{_ML}:OnlineDeployment": (
-        "properties.model",
-        "properties.instanceType",
-        "sku.capacity",
-        "properties.requestSettings.requestTimeout",
-        "properties.requestSettings.maxConcurrentRequestsPerInstance",
-        "properties.livenessProbe.initialDelay",
-        "properties.egressPublicNetworkAccess",
-        "properties.dataCollector",
-    ),
     "azure-native:cognitiveservices:Account": (
         "properties.customSubDomainName",
         "properties.disableLocalAuth",
         "properties.publicNetworkAccess",
     ),
-    "azure-native:cognitiveservices:Deployment": (
-        "properties.model",
-        "sku.name",
-        "sku.capacity",
-        "properties.raiPolicyName",
-        "properties.versionUpgradeOption",
-    ),
-    "azure-native:cognitiveservices:RaiPolicy": ("properties.basePolicyName", "properties.mode"),
-    "pulumi-python:dynamic:Resource": ("traffic",),
 }
+for _kind in KINDS.values():
+    KEY_SETTINGS |= _kind.plan_settings
 
 
 def _show(value: Any) -> str:
@@ -148,20 +125,21 @@ def _export_lines(value: Any, depth: int) -> list[str]:
 
 
 def quota_rows(result: RunResult) -> list[dict[str, Any]]:
-    """vCPUs per VM family that the managed deployments need, from what the program exports about them."""
+    """vCPUs per VM family that the deployments on VMs need, from what each kind exports about them."""
     region = result.exports.get("region")
-    deployments = [
-        (name, d)
-        for e in (result.exports.get(ENDPOINTS) or {}).values()
-        if isinstance(e, dict)
-        for name, d in (e.get("deployments") or {}).items()
+    entries = result.exports.get(ENDPOINTS) or {}
+    machines = [
+        machine
+        for kind in KINDS.values()
+        for machine in kind.quota(
+            {n: e for n, e in entries.items() if isinstance(e, dict) and e.get("kind") == kind.name}
+        )
     ]
-    pairs = [(vm_skus.VM_SKUS[d["vmSku"]], d["instanceCount"]) for _, d in deployments]
     rows = {
         family: {"region": region, "family": family, "vcpus": vcpus, "deployments": []}
-        for family, vcpus in vm_skus.vcpu_quota(pairs).items()
+        for family, vcpus in vm_skus.vcpu_quota([(sku, n) for _, sku, n in machines]).items()
     }
-    for (name, _), (sku, instances) in zip(deployments, pairs, strict=True):
+    for name, sku, instances in machines:
         reserve = ", +20% upgrade reserve" if sku.upgrade_reserve else ""
         rows[sku.quota_family]["deployments"].append(f"{name}: {instances} x {sku.name} ({sku.vcpus} vCPUs{reserve})")
     return list(rows.values())

@@ -21,7 +21,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from clients import json_input
 from clients.errors import UserError
-from infra.config import NAMESPACE
+from infra.config.types import NAMESPACE
 from infra.sdk_internals import SECRET_SIG, SECRET_SIG_KEY
 from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult, is_secret
 from tools.files import read_capped

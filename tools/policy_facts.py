@@ -9,32 +9,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from catalog import content_filters, limits, models, sources, vm_skus
+from catalog import sources
+from infra.kinds import KINDS
 
 FACTS = Path(__file__).resolve().parents[1] / "policy" / "facts.json"
 
 
 def facts() -> dict[str, Any]:
-    return {
-        "catalogAsOf": sources.AS_OF.isoformat(),
-        "serverlessRegions": sorted(models.serverless_regions()),
-        "gpuVmSkus": list(vm_skus.GPU_VM_SKUS),
-        "maxRequestTimeoutSeconds": limits.LIMITS.max_request_timeout_seconds,
-        "contentFilterSeverities": list(content_filters.RAI_SEVERITIES),
-        "defaultContentFilter": _default_content_filter(),
-    }
-
-
-def _default_content_filter() -> dict[str, Any]:
-    default = content_filters.MICROSOFT_DEFAULT_CONTENT_FILTER
-    source = sources.SOURCES[default.source]
-    return {
-        "name": default.name,
-        "thresholds": dict(default.thresholds),
-        "filters": list(default.filters),
-        "source": source.url,
-        "dated": source.dated.isoformat(),
-    }
+    """The catalog's date and what each kind contributes to the pack's defaults."""
+    found: dict[str, Any] = {"catalogAsOf": sources.AS_OF.isoformat()}
+    for kind in KINDS.values():
+        found |= kind.policy_facts()
+    return found
 
 
 def render() -> str:

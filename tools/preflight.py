@@ -6,20 +6,21 @@ import datetime as dt
 import fnmatch
 import functools
 import os
-import re
 import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 
-from catalog import api_versions, marketplace, models, regions, sources
-from clients.arm import ArmClient, ArmError, checked_endpoint
+from catalog import api_versions, marketplace, models, regions
+from clients.arm import ArmClient, ArmError, arm_date, checked_endpoint
 from clients.credential import cloud_from_env
+from clients.errors import UserError
 from clients.status import Status
-from infra.config import FoundryDeployment, ManagedDeployment, StackConfig
+from infra.config.stack import ResolvedStack
+from infra.kinds import Platform
+from infra.kinds.base import Check
 from tools.tables import render_rows
 
 # azure-ai-ml's pin for the registry data plane (model versions of azureml-meta).
@@ -32,15 +33,6 @@ SUBSCRIPTION_API, PROVIDERS_API = api_versions.API_VERSIONS["subscriptions"], ap
 PERMISSIONS_API = api_versions.API_VERSIONS["permissions"]
 FOUNDRY_ACCOUNT_TYPE, FOUNDRY_KIND = f"{COGNITIVE}/accounts", "AIServices"
 OK, FAIL, WARN, NOT_CHECKED = Status.OK, Status.FAIL, Status.WARN, Status.NOT_CHECKED
-SKU_NAME = re.compile(r"Standard_[A-Za-z0-9_]+")
-
-
-@dataclass
-class Check:
-    check: str
-    subject: str
-    status: Status
-    detail: str
 
 
 def _matches(action: str, patterns: list[str]) -> bool:
@@ -64,39 +56,11 @@ def _concrete(action: str) -> list[str]:
     return [action]
 
 
-def _day(value: Any) -> dt.date | None:
-    """A date from whatever ARM or a generated model gives (datetime, ISO text); None when it is neither."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
-    except ValueError:
-        return None
-
-
-def allow_list(model_version: dict[str, Any]) -> list[str] | None:
-    """The VM sizes a registry model version allows for managed compute, from its tags (before June 2026) or
-    its system metadata (after); None when it publishes neither."""
-    properties = model_version.get("properties") if isinstance(model_version.get("properties"), dict) else {}
-    tags = properties.get("tags") if isinstance(properties.get("tags"), dict) else {}
-    sources = [tags.get("inference_compute_allow_list")]
-    for holder in (model_version, properties):
-        for key in ("systemMetadata", "system_metadata"):
-            metadata = holder.get(key)
-            computes = metadata.get("supportedComputes") if isinstance(metadata, dict) else None
-            if isinstance(computes, dict):
-                sources.append(computes.get("inferenceComputes"))
-    found = [name for source in sources if source for name in SKU_NAME.findall(str(source))]
-    return found or None
-
-
 class Preflight:
     """The checks of one stack against one subscription, through an ArmClient."""
 
     def __init__(
-        self, config: StackConfig, client: ArmClient, subscription_id: str, stack: str, today: dt.date
+        self, config: ResolvedStack, client: ArmClient, subscription_id: str, stack: str, today: dt.date
     ) -> None:
         self.config, self.client, self.stack, self.today = config, client, stack, today
         self.subscription_id = subscription_id
@@ -104,24 +68,21 @@ class Preflight:
         self.names = config.names(config.suffix_for(subscription_id))
         self.group = config.resource_group
         self.region = config.region
+        self._registry: Registry | None = None
 
     def run(self) -> list[Check]:
-        steps = (
-            ("subscription", self.subscription),
-            ("resource provider", self.providers),
-            ("serverless offer", self.serverless_offers),
-            ("registry model", self.managed_models),
-            ("vCPU quota", self.quota),
-            ("permissions", self.permissions),
-            ("one endpoint per model", self.existing_endpoints),
-            ("deleted key vault", self.key_vault),
-            ("deleted workspace", self.workspaces),
-            ("Foundry model", self.foundry_models),
-            ("deleted Foundry resource", self.foundry_account),
-        )
-        return [check for name, step in steps for check in self._guarded(name, step)]
+        checks = self.guarded("subscription", self.subscription)
+        checks += self.guarded("resource provider", self.providers)
+        for kind, deployments in self.config.kinds:
+            checks += kind.preflight(self, deployments)
+        checks += self.guarded("permissions", self.permissions)
+        if self.config.needs(Platform.HUB):
+            checks += self.key_vault() + self.workspaces()
+        if self.config.needs(Platform.FOUNDRY):
+            checks += self.foundry_account()
+        return checks
 
-    def _guarded(self, name: str, step: Callable[[], list[Check]], subject: str | None = None) -> list[Check]:
+    def guarded(self, name: str, step: Callable[[], list[Check]], subject: str | None = None) -> list[Check]:
         """One check on its own: when ARM fails it, its line says so with ARM's reason (`not checked` when ARM
         forbids this identity to ask) and the other checks still run. A refused sign-in ends the command."""
         try:
@@ -156,21 +117,20 @@ class Preflight:
 
     def _needed_types(self) -> dict[str, list[str]]:
         needed: dict[str, list[str]] = {}
-        if self.config.needs_hub:
+        if self.config.needs(Platform.HUB):
             needed[ML] = ["workspaces"]
-        if self.config.serverless:
-            needed[ML].append("workspaces/serverlessEndpoints")
-        if self.config.managed:
-            needed[ML].append("workspaces/onlineEndpoints")
-        if self.config.foundry_deployments:
+        if self.config.needs(Platform.FOUNDRY):
             needed[COGNITIVE] = ["accounts"]
+        for kind, _ in self.config.kinds:
+            for namespace, types in kind.provider_types.items():
+                needed.setdefault(namespace, []).extend(types)
         return needed
 
     def providers(self) -> list[Check]:
         checks = []
         for namespace, types in self._needed_types().items():
             step = functools.partial(self._provider, namespace, types)
-            checks += self._guarded("resource provider", step, namespace)
+            checks += self.guarded("resource provider", step, namespace)
         return checks
 
     def _provider(self, namespace: str, types: list[str]) -> list[Check]:
@@ -200,101 +160,40 @@ class Preflight:
                 by_type[str(entry.get("resourceType", "")).lower()] = names
         return by_type
 
-    # Hub path: serverless offers, registry models, quota, existing endpoints.
-    def serverless_offers(self) -> list[Check]:
-        checks = []
-        for d in self.config.serverless:
-            offer = d.llama.serverless
-            if d.llama.declared:
-                source = "the stack declares it (llama-on-azure:models), the catalog does not list it"
-            else:
-                source = f"the catalog as of {sources.AS_OF.isoformat()} lists it in {self.region}"
-            detail = f"no Azure API lists serverless offers per region; {source}"
-            if offer is not None and offer.regions is None:
-                detail += " (without regions)"
-            checks.append(Check("serverless offer", f"{d.name}: {d.model} in {self.region}", NOT_CHECKED, detail))
-        return checks
+    # What the kinds ask.
+    def registry(self) -> Registry:
+        """The azureml-meta registry, found once; a UserError when it cannot be asked."""
+        if self._registry is None:
+            try:
+                self._registry = Registry.discover(self.client)
+            except RegistryUnavailable as err:
+                raise UserError(str(err)) from None
+        return self._registry
 
-    def managed_models(self) -> list[Check]:
-        if not self.config.managed:
-            return []
-        try:
-            registry = Registry.discover(self.client)
-        except RegistryUnavailable as err:
-            subject = models.MODEL_REGISTRY
-            return [
-                Check("registry model", f"{subject}: {d.model}", NOT_CHECKED, str(err)) for d in self.config.managed
-            ]
-        checks: list[Check] = []
-        for d in self.config.managed:
-            checks += self._managed_model(registry, d)
-        return checks
-
-    def _managed_model(self, registry: Registry, d: ManagedDeployment) -> list[Check]:
-        subject = f"{d.name}: {d.model} version {d.version}"
-        version = registry.model_version(d.model, d.version)
-        if version is None:
-            detail = f"registry {registry.name} has no version {d.version} of {d.model}: pin one it has (modelVersion)"
-            return [Check("registry model", subject, FAIL, detail)]
-        checks = [Check("registry model", subject, OK, f"exists in registry {registry.name}")]
-        skus = allow_list(version)
-        sku_subject = f"{d.name}: {d.vm_sku}"
-        if skus is None:
-            detail = "the model card publishes no allow-list; Azure checks the VM size when it creates the deployment"
-            checks.append(Check("VM size allowed", sku_subject, NOT_CHECKED, detail))
-        elif d.vm_sku.lower() in {s.lower() for s in skus}:
-            checks.append(Check("VM size allowed", sku_subject, OK, "in the model card's allow-list"))
-        else:
-            detail = f"not in the model card's allow-list: {', '.join(sorted(set(skus)))}"
-            checks.append(Check("VM size allowed", sku_subject, FAIL, detail))
-        return checks
-
-    def quota(self) -> list[Check]:
-        need = self.config.quota()
-        if not need:
-            return []
+    def ml_usages(self) -> dict[str, dict[str, Any]]:
+        """The subscription's Machine Learning usages in the region, by lowercase usage name (VM quota families)."""
         path = f"{self.sub}/providers/{ML}/locations/{self.region}/usages"
         usages = {}
         for usage in self.client.pages(path, ML_API):
             if isinstance(usage, dict) and isinstance(usage.get("name"), dict):
                 usages[str(usage["name"].get("value", "")).lower()] = usage
-        return [self._quota_check(family, vcpus, usages.get(family.lower())) for family, vcpus in need.items()]
+        return usages
 
-    def _quota_check(self, family: str, vcpus: int, usage: dict[str, Any] | None) -> Check:
-        subject = f"{family} in {self.region}"
-        free = _free(usage)
-        if free is None:
-            return Check("vCPU quota", subject, WARN, f"needs {vcpus} vCPUs; no quota entry found for the family")
-        detail = f"needs {vcpus} vCPUs (20% upgrade reserve included where it applies); {free} free of {usage['limit']}"
-        if free < vcpus:
-            return Check("vCPU quota", subject, FAIL, detail + ": request more quota before pulumi up")
-        return Check("vCPU quota", subject, OK, detail)
-
-    def existing_endpoints(self) -> list[Check]:
-        if not self.config.serverless:
-            return []
-        path = f"{self.sub}/resourceGroups/{self.group}/providers/{ML}/workspaces/{self.names.project}"
+    def project_children(self, collection: str) -> list[Any] | None:
+        """The hub project's resources of one collection (serverlessEndpoints); None when there is no project."""
+        path = f"{self.sub}/resourceGroups/{self.group}/providers/{ML}/workspaces/{self.names.project}/{collection}"
         try:
-            existing = list(self.client.pages(f"{path}/serverlessEndpoints", ML_API))
+            return list(self.client.pages(path, ML_API))
         except ArmError as err:
             if err.status == 404:
-                return [Check("one endpoint per model", self.names.project, OK, "the project does not exist yet")]
+                return None
             raise
-        by_model = {}
-        for endpoint in existing:
-            settings = ((endpoint.get("properties") or {}) if isinstance(endpoint, dict) else {}).get("modelSettings")
-            model_id = str((settings or {}).get("modelId", "")) if isinstance(settings, dict) else ""
-            by_model[model_id.lower()] = str(endpoint.get("name", ""))
-        checks = []
-        for d in self.config.serverless:
-            other = by_model.get(d.llama.asset_id.lower())
-            subject = f"{d.name}: {d.model}"
-            if other and other.lower() != self.names.serverless_endpoints[d.name].lower():
-                detail = f"project {self.names.project} already serves this model on endpoint {other!r}"
-                checks.append(Check("one endpoint per model", subject, FAIL, detail))
-            else:
-                checks.append(Check("one endpoint per model", subject, OK, "no other endpoint for it"))
-        return checks
+
+    def foundry_models(self) -> list[Any]:
+        return self.client.items(self.cognitive.models.list(self.region), f"Foundry models in {self.region}")
+
+    def foundry_usages(self) -> list[Any]:
+        return self.client.items(self.cognitive.usages.list(self.region), f"Cognitive Services usages in {self.region}")
 
     # Permissions.
     def _permissions(self, scope: str) -> list[dict[str, Any]] | None:
@@ -321,10 +220,8 @@ class Preflight:
 
     # What a destroy left behind.
     def key_vault(self) -> list[Check]:
-        if not self.config.needs_hub:
-            return []
         name = self.names.key_vault
-        return self._guarded("deleted key vault", lambda: [self._deleted_vault(name)], name)
+        return self.guarded("deleted key vault", lambda: [self._deleted_vault(name)], name)
 
     def _deleted_vault(self, name: str) -> Check:
         vault = find_deleted_vault(self.client, self.subscription_id, name)
@@ -333,8 +230,6 @@ class Preflight:
         return Check("deleted key vault", name, FAIL, blocked_vault_detail(vault, self.stack))
 
     def workspaces(self) -> list[Check]:
-        if not self.config.needs_hub:
-            return []
         detail = (
             "no Azure API lists soft-deleted workspaces; if pulumi up fails with 'Soft-deleted workspace exists', "
             "delete them permanently in the portal (Azure Machine Learning, Recently deleted) or set "
@@ -343,87 +238,10 @@ class Preflight:
         return [Check("deleted workspace", f"{self.names.hub}, {self.names.project}", NOT_CHECKED, detail)]
 
     # Foundry path.
-    def foundry_models(self) -> list[Check]:
-        deployments = self.config.foundry_deployments
-        if not deployments:
-            return []
-        offered = self.client.items(self.cognitive.models.list(self.region), f"Foundry models in {self.region}")
-        checks, need = [], {}
-        for d in deployments:
-            found, check = self._foundry_model(d, offered)
-            checks.append(check)
-            if found is not None:
-                need[found] = need.get(found, 0) + d.capacity
-        quota = functools.partial(self._foundry_quota, need)
-        return checks + self._guarded("Foundry quota", quota, self.region)
-
-    def _foundry_model(self, d: FoundryDeployment, offered: list[Any]) -> tuple[str | None, Check]:
-        subject = f"{d.name}: {d.model} {d.version} {d.sku} in {self.region}"
-        same = [m.model for m in offered if m.model and m.model.name == d.model]
-        if not same:
-            return None, Check(
-                "Foundry model", subject, FAIL, "Azure does not offer this model here as a Foundry Model"
-            )
-        versions = [m for m in same if m.version == d.version]
-        if not versions:
-            listed = ", ".join(sorted({str(m.version) for m in same}))
-            return None, Check(
-                "Foundry model", subject, FAIL, f"version {d.version} not offered here; offered: {listed}"
-            )
-        model = versions[0]
-        sku = next((s for s in model.skus or [] if s.name == d.sku), None)
-        if sku is None:
-            listed = ", ".join(sorted(str(s.name) for s in model.skus or []))
-            return None, Check(
-                "Foundry model", subject, FAIL, f"deployment type {d.sku} not offered; offered: {listed}"
-            )
-        check = self._lifecycle(subject, model, sku)
-        problem = capacity_problem(d.capacity, d.sku, sku.capacity)
-        if problem:
-            check = Check("Foundry model", subject, FAIL, f"{problem}; {check.detail}")
-        return sku.usage_name, check
-
-    def _lifecycle(self, subject: str, model: Any, sku: Any) -> Check:
-        status = str(model.lifecycle_status or "unknown")
-        dates = [_day(model.deprecation.inference) if model.deprecation else None, _day(sku.deprecation_date)]
-        ends = min((d for d in dates if d), default=None)
-        if status.lower() == "deprecated" or (ends and ends <= self.today):
-            since = f" since {ends.isoformat()}" if ends else ""
-            return Check("Foundry model", subject, FAIL, f"deprecated{since}: Azure refuses new deployments")
-        if ends:
-            return Check(
-                "Foundry model", subject, WARN, f"offered ({status}); Azure deprecates it on {ends.isoformat()}"
-            )
-        return Check("Foundry model", subject, OK, f"offered ({status}), no deprecation date")
-
-    def _foundry_quota(self, need: dict[str | None, int]) -> list[Check]:
-        if not need:
-            return []
-        usages = self.client.items(
-            self.cognitive.usages.list(self.region), f"Cognitive Services usages in {self.region}"
-        )
-        by_name = {str(u.name.value).lower(): u for u in usages if u.name and u.name.value}
-        checks = []
-        for usage_name, capacity in need.items():
-            usage = by_name.get(str(usage_name).lower()) if usage_name else None
-            subject = f"{usage_name or 'no usage name'} in {self.region}"
-            free = _free({"limit": usage.limit, "currentValue": usage.current_value} if usage else None)
-            if free is None:
-                detail = f"needs {capacity}; Azure lists no usage for this model and deployment type"
-                checks.append(Check("Foundry quota", subject, NOT_CHECKED, detail))
-            elif free < capacity:
-                detail = f"needs {capacity}, {free} free of {usage.limit:g}: lower capacity or request more quota"
-                checks.append(Check("Foundry quota", subject, FAIL, detail))
-            else:
-                checks.append(Check("Foundry quota", subject, OK, f"needs {capacity}, {free} free of {usage.limit:g}"))
-        return checks
-
     def foundry_account(self) -> list[Check]:
-        if not self.config.foundry_deployments:
-            return []
         name = self.names.foundry_account
-        deleted = self._guarded("deleted Foundry resource", lambda: [self._deleted_account(name)], name)
-        return deleted + self._guarded("custom subdomain", lambda: [self._subdomain(name)], name)
+        deleted = self.guarded("deleted Foundry resource", lambda: [self._deleted_account(name)], name)
+        return deleted + self.guarded("custom subdomain", lambda: [self._subdomain(name)], name)
 
     def _deleted_account(self, name: str) -> Check:
         deleted = find_deleted_account(self.client, self.subscription_id, self.region, self.group, name)
@@ -455,42 +273,6 @@ class Preflight:
         return True
 
 
-def _whole(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def capacity_problem(capacity: int, sku_name: str, limits: Any) -> str | None:
-    """Why Azure would refuse `capacity` for a deployment type, from the model list's `skus[].capacity`
-    (minimum, maximum, step between allowed values, allowed values); None when it fits or nothing is listed."""
-    minimum, maximum, step = (_whole(getattr(limits, k, None)) for k in ("minimum", "maximum", "step"))
-    allowed = [v for v in getattr(limits, "allowed_values", None) or [] if _whole(v) is not None]
-    step = step if step and step > 1 else None
-    # The API calls step "the minimal incremental between allowed values": minimum, minimum + step, ...
-    fits = (minimum is None or capacity >= minimum) and (maximum is None or capacity <= maximum)
-    fits = fits and (step is None or (capacity - (minimum or 0)) % step == 0)
-    fits = fits and (not allowed or capacity in allowed)
-    if fits:
-        return None
-    listed = _range(minimum, maximum, step, allowed)
-    return f"capacity {capacity} is outside what Azure lists for {sku_name} here: {listed}"
-
-
-def _range(minimum: int | None, maximum: int | None, step: int | None, allowed: list[int]) -> str:
-    if minimum is not None and maximum is not None:
-        bounds = f"{minimum} to {maximum}"
-    else:
-        bounds = f"at least {minimum}" if minimum is not None else f"at most {maximum}" if maximum is not None else ""
-    text = " ".join(w for w in (bounds, f"in steps of {step}" if step else "") if w)
-    return "; ".join(w for w in (text, "one of " + ", ".join(map(str, allowed)) if allowed else "") if w)
-
-
-def _free(usage: dict[str, Any] | None) -> int | None:
-    try:
-        return int(float(usage["limit"]) - float(usage["currentValue"])) if usage else None
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def find_deleted_vault(client: ArmClient, subscription_id: str, name: str) -> Any | None:
     """The soft-deleted key vault of this name in the subscription (vault names are global; any region)."""
     vaults = client.mgmt(KeyVaultManagementClient, subscription_id).vaults
@@ -502,7 +284,7 @@ def find_deleted_vault(client: ArmClient, subscription_id: str, name: str) -> An
 
 def blocked_vault_detail(vault: Any, stack: str) -> str:
     properties = vault.properties
-    until = _day(getattr(properties, "scheduled_purge_date", None))
+    until = arm_date(getattr(properties, "scheduled_purge_date", None))
     when = until.isoformat() if until else "the end of its retention"
     if getattr(properties, "purge_protection_enabled", False):
         return (

@@ -11,7 +11,8 @@ from azure.mgmt.keyvault import KeyVaultManagementClient
 
 from clients.arm import ArmClient
 from clients.errors import UserError
-from infra.config import StackConfig
+from infra.config.stack import ResolvedStack
+from infra.kinds import Platform
 from tools.preflight import blocked_vault_detail, find_deleted_account, find_deleted_vault
 
 # A key vault purge takes minutes; a Cognitive Services one less.
@@ -30,15 +31,15 @@ class Step:
 class Purge:
     """What a destroyed stack left soft-deleted under its names, and how to get rid of it."""
 
-    def __init__(self, config: StackConfig, client: ArmClient, subscription_id: str, stack: str) -> None:
+    def __init__(self, config: ResolvedStack, client: ArmClient, subscription_id: str, stack: str) -> None:
         self.config, self.client, self.subscription_id, self.stack = config, client, subscription_id, stack
         self.names = config.names(config.suffix_for(subscription_id))
 
     def steps(self) -> list[Step]:
         steps: list[Step] = []
-        if self.config.needs_hub:
+        if self.config.needs(Platform.HUB):
             steps += [*self._key_vault(), self._workspaces()]
-        if self.config.foundry_deployments:
+        if self.config.needs(Platform.FOUNDRY):
             steps += self._foundry_account()
         return steps
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog import endpoints
 from clients import json_input
 from clients.deadline import Deadline
 from clients.errors import UserError
@@ -22,6 +21,8 @@ from clients.identifiers import LOOPBACK_HOSTS
 from clients.redact import MIN_SECRET, SECRET, Redactor, clean_secret, printable
 from clients.status import Status
 from infra.exports import ENDPOINT_KEYS, read_endpoints
+from infra.kinds import KINDS
+from infra.kinds.base import CallSpec, Protocol
 from tools import stacks
 from tools.files import read_capped
 from tools.tables import render_rows
@@ -298,46 +299,41 @@ def check_stream(api: str, events: Iterator[str]) -> tuple[int | None, int, str]
 
 
 class TokenSource:
-    """An Entra ID token for Foundry, asked once per run from a credential with get_token(scope)."""
+    """Entra ID tokens, asked once per scope and run from a credential with get_token(scope)."""
 
     def __init__(self, credential_factory: Callable[[], Any] | None = None) -> None:
         self._factory = credential_factory
-        self._token: str | None = None
-        self._error: str | None = None
+        self._tokens: dict[str, str] = {}
+        self._errors: dict[str, str] = {}
 
-    def token(self, redactor: Redactor) -> str:
-        if self._token is None and self._error is None:
-            self._fetch(redactor)
-        if self._error is not None:
-            raise Failed(self._error)
-        return self._token or ""
+    def token(self, scope: str, redactor: Redactor) -> str:
+        if scope not in self._tokens and scope not in self._errors:
+            self._fetch(scope, redactor)
+        if scope in self._errors:
+            raise Failed(self._errors[scope])
+        return self._tokens[scope]
 
-    def _fetch(self, redactor: Redactor) -> None:
+    def _fetch(self, scope: str, redactor: Redactor) -> None:
         try:
             if self._factory is None:
                 from clients.credential import credential_from_env
 
                 self._factory = credential_from_env
-            access = self._factory().get_token(endpoints.FOUNDRY_TOKEN_SCOPE)
+            access = self._factory().get_token(scope)
             token = getattr(access, "token", access)
         except UserError as exc:
-            self._error = f"no Entra ID token: {exc}"
+            self._errors[scope] = f"no Entra ID token: {exc}"
             return
         except Exception as exc:  # a credential library's own error: one line, never a traceback
             first = str(exc).strip().splitlines()[:1] or [""]
-            self._error = f"no Entra ID token ({type(exc).__name__}): {printable(first[0], 200)}"
+            self._errors[scope] = f"no Entra ID token ({type(exc).__name__}): {printable(first[0], 200)}"
             return
         redactor.add(token if isinstance(token, str) else None)
         cleaned = clean_secret(token) if isinstance(token, str) else None
         if cleaned is None:
-            self._error = "the Entra ID token has characters an HTTP header cannot carry"
+            self._errors[scope] = "the Entra ID token has characters an HTTP header cannot carry"
         else:
-            self._token = cleaned
-
-
-def _foundry_host(host: str, allow_http_loopback: bool) -> bool:
-    loopback = allow_http_loopback and host in LOOPBACK_HOSTS
-    return host.endswith(endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES) or loopback
+            self._tokens[scope] = cleaned
 
 
 @dataclass
@@ -347,12 +343,16 @@ class Call:
     target: Target
     authorization: str
     body: dict[str, Any]
-    modes: tuple[bool, ...]
-    """False for plain, True for streaming."""
+    spec: CallSpec
+
+    @property
+    def modes(self) -> tuple[bool, ...]:
+        """False for plain, True for streaming; a scoring URI answers in its container's format, plainly."""
+        return (False,) if self.spec.protocol is Protocol.SCORING else (False, True)
 
 
-def _credential(name: str, endpoint: dict[str, Any], keys: dict[str, str], target: Target, ctx: Context) -> str:
-    auth, kind = endpoint.get("auth"), endpoint.get("kind")
+def _credential(name: str, endpoint: dict[str, Any], keys: dict[str, str], call: CallSpec, ctx: Context) -> str:
+    auth = endpoint.get("auth")
     if auth == "key":
         raw = keys.get(name)
         if not raw:
@@ -361,14 +361,16 @@ def _credential(name: str, endpoint: dict[str, Any], keys: dict[str, str], targe
         if key is None or len(key) < MIN_SECRET:
             raise Failed(f"the key in endpointKeys.{name} is not a key (empty, or characters a header cannot carry)")
         return key
-    if auth == "entra" and kind == "foundry":
-        if not _foundry_host(target.host, ctx.client.allow_http_loopback):
-            hosts = ", ".join("*" + s for s in endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES)
+    if auth == "entra" and call.token_scope:
+        host = check_url(call.url, ctx.client.allow_http_loopback).host
+        loopback = ctx.client.allow_http_loopback and host in LOOPBACK_HOSTS
+        if not (host.endswith(call.token_hosts) or loopback):
+            hosts = ", ".join("*" + s for s in call.token_hosts)
             raise Failed(
-                f"an Entra ID token is sent only to Foundry hosts ({hosts}), not to {printable(target.host, 80)}"
+                f"an Entra ID token is sent only to {call.token_hosts_label} ({hosts}), not to {printable(host, 80)}"
             )
-        return ctx.tokens.token(ctx.redactor)
-    raise NotChecked(f"auth {auth!r}: smoke signs in with a key, or with Entra ID on Foundry; call it yourself")
+        return ctx.tokens.token(call.token_scope, ctx.redactor)
+    raise NotChecked(f"auth {auth!r}: smoke signs in with a key, or with Entra ID where a token scope is known")
 
 
 class NotChecked(Exception):
@@ -376,16 +378,13 @@ class NotChecked(Exception):
 
 
 def plan_call(name: str, endpoint: dict[str, Any], keys: dict[str, str], ctx: Context) -> Call:
-    target = check_url(endpoint.get("url"), ctx.client.allow_http_loopback)
-    credential = _credential(name, endpoint, keys, target, ctx)
-    kind, api = endpoint.get("kind"), endpoint.get("api")
-    body = dict(CHAT_BODY if api == "chat" else COMPLETION_BODY)
-    if kind == "foundry":
-        body["model"] = endpoint["deployment"]  # the OpenAI v1 API picks the deployment by `model`
-    # Serverless and Foundry endpoints answer with a documented API; a managed endpoint answers in its
-    # model container's own format, so only reachability and JSON are checked there.
-    modes = (False,) if kind == "managed" else (False, True)
-    return Call(target, f"Bearer {credential}", body, modes)
+    spec = KINDS[endpoint["kind"]].call(endpoint)
+    target = check_url(spec.url, ctx.client.allow_http_loopback)
+    credential = _credential(name, endpoint, keys, spec, ctx)
+    body = dict(CHAT_BODY if endpoint.get("api") == "chat" else COMPLETION_BODY)
+    if spec.model is not None:
+        body["model"] = spec.model  # the OpenAI v1 API picks the deployment by `model`
+    return Call(target, f"Bearer {credential}", body, spec)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -410,9 +409,9 @@ def _one_call(name: str, endpoint: dict[str, Any], call: Call, stream: bool, ctx
         if response.status >= 400:
             _http_failure(response)
             detail = "reachable, content filtered (HTTP 400)"
-        elif endpoint.get("kind") == "managed":
+        elif call.spec.protocol is Protocol.SCORING:
             _json_body(response)
-            detail = "reachable, JSON answer (managed: schema not checked)"
+            detail = "reachable, JSON answer (scoring URI: schema not checked)"
         elif stream:
             prompt, completion, detail = check_stream(endpoint["api"], sse_events(response.lines()))
         else:

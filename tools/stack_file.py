@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from clients.errors import UserError
-from infra.config import ENCRYPTED, NAMESPACE
+from infra.config.types import ENCRYPTED, NAMESPACE
 from tools.engine import SecretText
 
 MAX_FILE_BYTES = 256 << 10

@@ -1,30 +1,89 @@
-"""From what the engine hands the program (or the stack file) to a validated StackConfig, every error at once."""
+"""From what the engine hands the program (or the stack file) to a resolved stack, every error at once."""
+
+from __future__ import annotations
 
 import datetime as dt
 import difflib
 import json
 import os
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
 from catalog import regions
 from infra import naming
-from infra.config.model import KINDS, DeclaredModel, Deployment, Parsed, StackConfig, _Deployment, _Section
-from infra.config.rules import Rules
+from infra.config.model import DeclaredModel, StackConfig
+from infra.config.stack import ResolvedStack
 from infra.config.types import (
     ENCRYPTED,
     KNOWN_NAMESPACES,
     NAMESPACE,
     SECRET_KEYS,
     ConfigError,
+    Section,
     key_for,
     shown,
 )
+from infra.kinds import KINDS, DeploymentConfigs, Kind
+from infra.kinds.base import DeploymentConfig, PartialConfig
+
+FIELDS: dict[str, Any] = {f.alias or name: f for name, f in StackConfig.model_fields.items()}
+"""Each top-level key (its alias, as the stack file spells it) -> its field."""
+NAMES = {f.alias or name: name for name, f in StackConfig.model_fields.items()}
+_DEPLOYMENT: TypeAdapter[Any] = TypeAdapter(DeploymentConfigs)
+_MODEL: TypeAdapter[Any] = TypeAdapter(DeclaredModel)
 
 
-def _other_kinds(kind: str, field: str) -> list[str]:
-    return [k for k, model in KINDS.items() if k != kind and any(f.alias == field for f in model.model_fields.values())]
+@dataclass(frozen=True)
+class DeploymentPart:
+    """One entry of `deployments` after parsing: its kind, and its keys (all valid, or the valid ones only)."""
+
+    index: int
+    kind: Kind[Any] | None
+    """None when `kind` is missing or unknown: nothing of the entry can be judged."""
+    config: DeploymentConfig | PartialConfig | None
+    complete: bool
+
+
+@dataclass
+class PartialStack:
+    """The stack's keys each validated on its own: what validated, what failed, and every error so far."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    """Python field name -> validated value, for the keys but `deployments` and `models`."""
+    failed: set[str] = field(default_factory=set)
+    """Top-level keys (as the stack file spells them) that failed: rules skip them, their defaults would mislead."""
+    deployments: list[DeploymentPart] = field(default_factory=list)
+    models: list[tuple[int, DeclaredModel]] = field(default_factory=list)
+    failed_models: set[str] = field(default_factory=set)
+    """Names of declared models whose declaration failed: a deployment of one is not reported a second time."""
+    errors: list[str] = field(default_factory=list)
+
+    def section(self, alias: str) -> Any:
+        """A top-level key's validated value, or its default; None when the key failed."""
+        if alias in self.failed:
+            return None
+        name = NAMES[alias]
+        if name in self.values:
+            return self.values[name]
+        info = FIELDS[alias]
+        return None if info.is_required() else info.get_default(call_default_factory=True)
+
+
+@cache
+def field_model(model: type[BaseModel], name: str) -> type[Section]:
+    """A model of one field of `model`, with its rules (strict, alias, bounds): a key checked on its own."""
+    info = model.model_fields[name]
+    return create_model(f"{model.__name__}_{name}", __base__=Section, **{name: (info.annotation, info)})
+
+
+def _valid(model: type[BaseModel], name: str, alias: str, value: Any) -> tuple[bool, Any]:
+    try:
+        return True, getattr(field_model(model, name).model_validate({alias: value}), name)
+    except ValidationError as exc:
+        return False, exc
 
 
 def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
@@ -64,65 +123,78 @@ def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     return f"{key}: {shown(value)} is not allowed; {msg.removeprefix('Input should be ')}"
 
 
-_FIELDS: dict[str, Any] = {f.alias or name: f for name, f in StackConfig.model_fields.items()}
-_NAMES = {f.alias or name: name for name, f in StackConfig.model_fields.items()}
-_ONE_KEY: dict[str, type[_Section]] = {}
-_DEPLOYMENT: TypeAdapter[Any] = TypeAdapter(Deployment)
-_MODEL: TypeAdapter[Any] = TypeAdapter(DeclaredModel)
-_EACH = {"deployments": _DEPLOYMENT, "models": _MODEL}
-"""Lists whose entries are validated one by one: a bad entry leaves the others to the rules."""
-
-
-def _one_key(alias: str) -> type[_Section]:
-    """A model of just one top-level key, with the stack model's rules for it (strict, aliases, bounds)."""
-    if alias not in _ONE_KEY:
-        _ONE_KEY[alias] = create_model(
-            f"Key_{alias}", __base__=_Section, **{_NAMES[alias]: (_FIELDS[alias].annotation, _FIELDS[alias])}
-        )
-    return _ONE_KEY[alias]
+def _other_kinds(kind: str, alias: str) -> list[str]:
+    return [
+        k
+        for k, other in KINDS.items()
+        if k != kind and any(f.alias == alias for f in other.config.model_fields.values())
+    ]
 
 
 def _errors(exc: ValidationError, prefix: tuple[Any, ...]) -> list[str]:
     return [_describe(e, prefix) for e in exc.errors(include_url=False)]
 
 
-def _validate_parts(raw: dict[str, Any], given: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[str]]:
-    """Each key, and each deployment, validated on its own, so that one type error never hides another."""
-    parts: dict[str, Any] = {}
-    errors: list[str] = []
-    for alias, value in raw.items():
-        if alias not in _FIELDS:
-            errors.append(f"{key_for(alias)}: unknown key (a typo?)")
-        elif alias in _EACH and isinstance(value, list) and value:
-            parts[alias] = []
-            for i, item in enumerate(value):
-                try:
-                    parts[alias].append((i, _EACH[alias].validate_python(item)))
-                except ValidationError as exc:
-                    errors += _errors(exc, (alias, i))
-                    parts.setdefault("_failed", set()).add(f"{alias}[{i}]")
-                    if alias == "deployments" and (partial := _partial(item)):
-                        parts.setdefault("_partial", []).append((i, partial))
-                    elif alias == "models" and isinstance(item, dict) and isinstance(item.get("name"), str):
-                        parts.setdefault("_failed_models", set()).add(item["name"])
+def _deployment(partial: PartialStack, index: int, item: Any) -> DeploymentPart:
+    try:
+        config = _DEPLOYMENT.validate_python(item)
+    except ValidationError as exc:
+        partial.errors.extend(_errors(exc, ("deployments", index)))
+        return _partial_deployment(index, item)
+    return DeploymentPart(index, KINDS[config.kind], config, True)
+
+
+def _partial_deployment(index: int, item: Any) -> DeploymentPart:
+    """A deployment that failed validation, with each of its keys validated on its own: the rules judge the valid
+    ones, so a field error never hides a rule error (and never makes one up)."""
+    kind = KINDS.get(item.get("kind")) if isinstance(item, dict) and isinstance(item.get("kind"), str) else None
+    if kind is None:
+        return DeploymentPart(index, None, None, False)
+    aliases = {info.alias or name: name for name, info in kind.config.model_fields.items()}
+    values, failed = {}, set()
+    for alias, value in item.items():
+        if (name := aliases.get(alias)) is None:
+            continue  # an unknown key: reported already
+        ok, result = _valid(kind.config, name, alias, value)
+        if ok:
+            values[name] = result
         else:
-            try:
-                parts[alias] = getattr(_one_key(alias).model_validate({alias: value}), _NAMES[alias])
-            except ValidationError as exc:
-                errors += _errors(exc, ())
-                # Rules skip a section that failed: its defaults would give made-up errors.
-                parts.setdefault("_failed", set()).add(alias)
-    # A key given but refused before validation (an encrypted value) is reported once, not as missing too.
-    missing = [a for a, f in _FIELDS.items() if f.is_required() and a not in raw and a not in given]
-    errors += [f"{key_for(a)}: required key is missing" for a in missing]
-    return parts, errors
+            failed.add(name)
+    return DeploymentPart(index, kind, PartialConfig(kind.config, values, failed), False)
 
 
-def _partial(item: Any) -> _Deployment | None:
-    """A deployment that failed validation, reduced to its kind and model, so that its model is still checked."""
-    if not isinstance(item, dict) or item.get("kind") not in KINDS or not isinstance(item.get("model"), str):
-        return None
-    return KINDS[item["kind"]].model_construct(name=str(item.get("name")), kind=item["kind"], model=item["model"])
+def _model(partial: PartialStack, index: int, item: Any) -> None:
+    try:
+        partial.models.append((index, _MODEL.validate_python(item)))
+    except ValidationError as exc:
+        partial.errors.extend(_errors(exc, ("models", index)))
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            partial.failed_models.add(item["name"])
+
+
+def parse_keys(raw: dict[str, Any], given: frozenset[str] = frozenset()) -> PartialStack:
+    """Each key, and each deployment and declared model, validated on its own, so that one error never hides
+    another; `given` are keys present but refused before validation (an encrypted value), never called missing."""
+    partial = PartialStack()
+    for alias, value in raw.items():
+        if alias not in FIELDS:
+            partial.errors.append(f"{key_for(alias)}: unknown key (a typo?)")
+        elif alias == "deployments" and isinstance(value, list) and value:
+            partial.deployments = [_deployment(partial, i, item) for i, item in enumerate(value)]
+        elif alias == "models" and isinstance(value, list) and value:
+            for i, item in enumerate(value):
+                _model(partial, i, item)
+        else:
+            ok, result = _valid(StackConfig, NAMES[alias], alias, value)
+            if ok:
+                partial.values[NAMES[alias]] = result
+            else:
+                partial.errors.extend(_errors(result, ()))
+                partial.failed.add(alias)
+    missing = [a for a, f in FIELDS.items() if f.is_required() and a not in raw]
+    partial.errors.extend(f"{key_for(a)}: required key is missing" for a in missing if a not in given)
+    partial.failed.update(missing)
+    return partial
 
 
 def _report(stack: str, lines: list[str]) -> str:
@@ -131,29 +203,36 @@ def _report(stack: str, lines: list[str]) -> str:
 
 
 def parse_stack_config(
-    raw: dict[str, Any], stack: str, today: dt.date | None = None, given: frozenset[str] = frozenset()
-) -> Parsed:
+    raw: dict[str, Any],
+    stack: str,
+    today: dt.date | None = None,
+    given: frozenset[str] = frozenset(),
+    tags_secret: bool = False,
+) -> ResolvedStack:
     """Validate the namespace's keys (without the `llama-on-azure:` prefix); raise ConfigError with every error."""
-    today = today or today_utc()
-    parts, errors = _validate_parts(raw, given)
-    check = Rules(parts, today, errors, [])
-    check.run()
-    if "environment" not in parts and naming.environment_for_stack(stack) is None:
-        errors.append(
+    from infra.config.rules import Rules
+
+    partial = parse_keys(raw, given)
+    rules = Rules(partial, today or today_utc())
+    deployments = rules.run()
+    environment = partial.values.get("environment") or naming.environment_for_stack(stack)
+    if "environment" not in partial.failed and environment is None:
+        partial.errors.append(
             f"{NAMESPACE}:environment: not set, and the stack name {stack!r} gives none "
             "(it needs a letter or digit): set it, 1-12 lowercase letters and digits"
         )
-    if errors:
-        raise ConfigError(_report(stack, errors), errors)
-    parts["deployments"] = [d for _, d in parts["deployments"]]
-    if "models" in parts:
-        parts["models"] = [m for _, m in parts["models"]]
-    for internal in ("_partial", "_failed", "_failed_models"):
-        parts.pop(internal, None)
-    fields = {_NAMES[alias]: value for alias, value in parts.items()}
-    fields.setdefault("environment", naming.environment_for_stack(stack))
-    config = StackConfig.model_construct(**fields)  # every part is validated above: no second pass
-    return Parsed(config, check.warnings)
+    unread = [a for a in sorted(partial.failed & given) if a not in raw]
+    if partial.errors or unread:
+        # A key given but refused before parsing (an encrypted value) is reported by the caller that refused it.
+        problems = partial.errors or [f"{key_for(a)}: given, but its value could not be read" for a in unread]
+        raise ConfigError(_report(stack, problems), partial.errors)
+    # Every part is a validated instance: the model keeps them as they are and checks only what spans keys.
+    aliases = {name: alias for alias, name in NAMES.items()}
+    config = StackConfig.model_validate(
+        {aliases[name]: value for name, value in partial.values.items()}
+        | {"deployments": [part.config for part in partial.deployments], "models": [m for _, m in partial.models]}
+    )
+    return ResolvedStack(config, tuple(deployments), str(environment), tags_secret, tuple(rules.warnings))
 
 
 TODAY_VARIABLE = "LLAMA_ON_AZURE_TODAY"
@@ -170,11 +249,12 @@ def today_utc() -> dt.date:
 
 
 def _decode(alias: str, text: str) -> Any:
-    """An engine config value (always a string) as the YAML meant it: structured keys arrive as JSON."""
-    field = _FIELDS.get(alias)
-    if field is not None and field.annotation is bool:
+    """An engine config value (always a string) as the YAML meant it: structured keys arrive as JSON, text keys and
+    booleans as they are; a key's type is known from the JSON schema of its field, never from its annotation's text."""
+    kind = _json_type(alias)
+    if kind == "boolean":
         return {"true": True, "false": False}.get(text, text)
-    if field is not None and _is_text(field.annotation):
+    if kind == "string":
         return text  # "123456" stays a string: a plain value is never JSON-decoded
     try:
         return json.loads(text)
@@ -182,10 +262,15 @@ def _decode(alias: str, text: str) -> Any:
         return text
 
 
-def _is_text(annotation: Any) -> bool:
-    return annotation is str or str(annotation).startswith(
-        ("typing.Annotated[str", "str |", "typing.Optional[typing.Annotated[str")
-    )
+@cache
+def _json_type(alias: str) -> str | None:
+    """The JSON type a top-level key takes ("string", "boolean", "object", ...), None if several or unknown."""
+    if alias not in FIELDS:
+        return None
+    schema = field_model(StackConfig, NAMES[alias]).model_json_schema(by_alias=True)["properties"][alias]
+    options = [schema, *schema.get("anyOf", [])]
+    kinds = {o["type"] for o in options if "type" in o} - {"null"}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def _leaves(value: Any) -> list[Any]:
@@ -212,7 +297,7 @@ def _namespace_errors(keys: list[str]) -> list[str]:
 
 def config_from_engine(
     values: dict[str, str], secret_keys: set[str], stack: str, today: dt.date | None = None
-) -> Parsed:
+) -> ResolvedStack:
     """The stack's config from what the engine hands the program: every namespace, values as strings."""
     errors = _namespace_errors(list(values))
     raw: dict[str, Any] = {}
@@ -237,19 +322,23 @@ def config_from_engine(
         raw[alias] = _decode(alias, text)
         if ENCRYPTED in _leaves(raw[alias]):
             notes.append(f"{full}: encrypted values (secure:) are not checked offline: they are checked at `pulumi up`")
-    location = values.get("azure-native:location")
-    region = raw.get("region")
+    location, region = values.get("azure-native:location"), raw.get("region")
     if location and isinstance(region, str) and regions.normalize_region(location) != regions.normalize_region(region):
         errors.append(
             f"azure-native:location: {location!r} but {NAMESPACE}:region is {region!r}: "
             "set both to the same region (every resource here is placed in the stack's region)"
         )
+    given = frozenset(k.partition(":")[2] for k in values if k.startswith(f"{NAMESPACE}:"))
     try:
-        given = frozenset(k.partition(":")[2] for k in values if k.startswith(f"{NAMESPACE}:"))
-        parsed = parse_stack_config(raw, stack, today, given)
+        stack_config = parse_stack_config(raw, stack, today, given, f"{NAMESPACE}:tags" in secret_keys)
     except ConfigError as exc:
         raise ConfigError(_report(stack, errors + exc.problems), errors + exc.problems) from None
     if errors:
         raise ConfigError(_report(stack, errors), errors)
-    parsed.config._tags_secret = f"{NAMESPACE}:tags" in secret_keys
-    return Parsed(parsed.config, notes + parsed.warnings)
+    return ResolvedStack(
+        stack_config.config,
+        stack_config.deployments,
+        stack_config.environment,
+        stack_config.tags_secret,
+        (*notes, *stack_config.warnings),
+    )

@@ -4,7 +4,8 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from catalog import regions
 from clients.errors import UserError
@@ -18,6 +19,12 @@ ENCRYPTED = "[encrypted]"
 """What a runner that cannot decrypt (the offline plan) hands the program for a `secure:` value."""
 SECRET_KEYS = ("tags",)
 """Keys whose value may be encrypted: the rest become names, regions and ids that are stored in plain text."""
+
+
+class Section(BaseModel):
+    """A part of the stack's config: camelCase keys in YAML, snake_case in Python; a typo is an error, never ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, strict=True)
 
 
 class ConfigError(UserError):

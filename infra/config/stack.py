@@ -1,0 +1,89 @@
+"""A validated stack with each deployment's catalog entry: what the program, the tools and the kinds read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from catalog import rbac
+from infra import naming
+from infra.config.model import RESERVED_TAGS, ContentFilter, StackConfig
+from infra.config.types import NAMESPACE
+from infra.kinds import KINDS, Deployment, Kind, Platform
+
+__all__ = ["RESERVED_TAGS", "ResolvedStack"]
+
+
+@dataclass(frozen=True)
+class ResolvedStack:
+    """Every key validated and every rule passed; the derived values (names, groups, actions) computed here once."""
+
+    config: StackConfig
+    deployments: tuple[Deployment[Any], ...]
+    """In the order of the stack file, each with its catalog (or declared) entry."""
+    environment: str
+    tags_secret: bool = False
+    """The tags were encrypted in the stack file: every resource gets them as a secret."""
+    warnings: tuple[str, ...] = field(default=())
+    """What the plan says about the stack without refusing it."""
+
+    @property
+    def region(self) -> str:
+        return self.config.region
+
+    def of(self, kind: Kind[Any]) -> list[Any]:
+        """The deployments of one kind, in the stack file's order."""
+        return [d for d in self.deployments if d.config.kind == kind.name]
+
+    @cached_property
+    def kinds(self) -> list[tuple[Kind[Any], list[Any]]]:
+        """(kind, its deployments) for each kind the stack deploys, in the registry's order."""
+        return [(kind, found) for kind in KINDS.values() if (found := self.of(kind))]
+
+    def needs(self, platform: Platform) -> bool:
+        return any(kind.platform is platform for kind, _ in self.kinds)
+
+    @property
+    def resource_group(self) -> str:
+        return self.config.hub.resource_group or naming.resource_group(self.config.prefix, self.environment)
+
+    @property
+    def tag_set(self) -> dict[str, str]:
+        """The stack's tags on every resource: the ones always set first, the user's beside them."""
+        return {"environment": self.environment, "managed-by": "pulumi", "project": NAMESPACE, **self.config.tags}
+
+    def suffix_for(self, subscription_id: str) -> str:
+        """The stack's stable suffix: `nameSuffix`, else a hash of the subscription, group, prefix and environment."""
+        return self.config.name_suffix or naming.unique_suffix(
+            subscription_id, self.resource_group, self.config.prefix, self.environment
+        )
+
+    @cached_property
+    def endpoints(self) -> dict[str, tuple[Kind[Any], list[Any]]]:
+        """Name of each `endpoints` entry -> its kind and the deployments behind it."""
+        return {name: (kind, group) for kind, found in self.kinds for name, group in kind.endpoints(found).items()}
+
+    def names(self, suffix: str) -> naming.StackNames:
+        """Every Azure name of the stack, for one suffix."""
+        unique = {}
+        for name, (kind, _) in self.endpoints.items():
+            if (azure := kind.azure_name(name, suffix)) is not None:
+                unique[name] = azure
+        return naming.stack_names(self.config.prefix, self.environment, suffix, self.resource_group, unique)
+
+    def deployer_actions(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """What deploying this stack takes: scope label -> (subscription or group, actions), per kind it deploys.
+
+        The custom deployer role carries them (but role management, which only the stack's owner needs), and
+        preflight checks the signed-in principal has them.
+        """
+        required: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for kind, found in self.kinds:
+            required |= kind.deployer_actions(self, found)
+        if self.config.access.enabled:
+            required["role management"] = ("subscription", rbac.ROLE_MANAGEMENT_ACTIONS)
+        return required
+
+    def content_filter(self, name: str) -> ContentFilter | None:
+        return self.config.content_filter(name)

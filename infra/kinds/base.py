@@ -1,0 +1,226 @@
+"""What every deployment kind declares, and the typed objects passed between the config, program and tools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from catalog.models import LlamaModel
+from clients.status import Status
+from infra.config.types import EndpointName, ModelName, Section, key_for
+
+if TYPE_CHECKING:
+    from infra.config.rules import Rules
+    from infra.config.stack import ResolvedStack
+    from infra.platforms import Platforms
+
+
+class Platform(StrEnum):
+    """What a kind's deployments live in; the program builds each one a stack needs once."""
+
+    HUB = "hub"
+    """An AI hub (storage, key vault, monitoring) and its project: Foundry classic."""
+    FOUNDRY = "foundry"
+    """A Foundry resource (Cognitive Services account of kind AIServices) and its project."""
+
+
+class DeploymentConfig(Section):
+    """The keys every deployment has; each kind's model adds its own and `kind: Literal[...]`."""
+
+    name: EndpointName
+    """The key of `endpoints` in the exports; the Azure name adds the stack's suffix."""
+    model: ModelName
+
+
+C = TypeVar("C", bound=DeploymentConfig)
+
+
+@dataclass(frozen=True)
+class Deployment(Generic[C]):
+    """One deployment of the stack file with its catalog entry, resolved once; kinds add their derived values."""
+
+    config: C
+    """The validated keys (in the rules, a deployment that failed validation offers its valid keys only)."""
+    llama: LlamaModel
+    index: int
+    """Its position in `llama-on-azure:deployments`, for messages."""
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def key(self) -> str:
+        """`llama-on-azure:deployments[<index>]`, the stack key messages name."""
+        return key_for("deployments", self.index)
+
+    @property
+    def endpoint(self) -> str:
+        """The key of `endpoints` this deployment is served under (a managed endpoint may serve several)."""
+        return self.config.name
+
+
+class FieldFailed(Exception):
+    """A rule read a key of a deployment that failed validation: the rule stops, the key's error is reported."""
+
+
+class PartialConfig:
+    """A deployment whose keys did not all validate: valid keys and defaults readable, a failed or missing required
+    key raises FieldFailed, so that the rules still judge what is valid without inventing errors."""
+
+    def __init__(self, model: type[BaseModel], values: Mapping[str, Any], failed: Iterable[str]) -> None:
+        self._model, self._values, self._failed = model, dict(values), frozenset(failed)
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        return set(self._values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._failed:
+            raise FieldFailed(name)
+        if name in self._values:
+            return self._values[name]
+        prop = getattr(self._model, name, None)
+        if isinstance(prop, property) and prop.fget is not None:
+            return prop.fget(self)
+        info = self._model.model_fields.get(name)
+        if info is None:
+            raise AttributeError(name)
+        if info.is_required():
+            raise FieldFailed(name)
+        return info.get_default(call_default_factory=True)
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """How an application (and smoke) calls one endpoint of the outputs."""
+
+    url: str
+    """What a client POSTs to."""
+    protocol: Protocol
+    model: str | None = None
+    """What a client sends as `model` (a Foundry deployment name), if the protocol wants one."""
+    token_scope: str | None = None
+    """The Entra ID scope of a token for this endpoint, where it takes one."""
+    token_hosts: tuple[str, ...] = ()
+    """Host name suffixes an Entra ID token may be sent to (a token for the scope opens every resource of it)."""
+    token_hosts_label: str = "its hosts"
+    """What those hosts are, for messages."""
+
+
+class Protocol(StrEnum):
+    """The API an endpoint answers: smoke checks its documented schema."""
+
+    LLAMA = "llama"
+    """Azure's Llama chat/completions API of a serverless endpoint: OpenAI-shaped, no `model` needed."""
+    OPENAI_V1 = "openai-v1"
+    """The OpenAI v1 API: `model` picks the deployment."""
+    SCORING = "scoring"
+    """A managed endpoint's scoring URI: the model container's own format; only reachability and JSON checked."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One preflight answer: what was asked, about what, and what Azure said."""
+
+    check: str
+    subject: str
+    status: Status
+    detail: str
+
+
+@dataclass(frozen=True)
+class Export:
+    """What the program exports for one endpoint (`endpoints.<name>`) and its key, if it has one."""
+
+    entry: dict[str, Any]
+    key: Any = None
+    resources: dict[str, Any] = field(default_factory=dict)
+    """The endpoint's Azure resources by role (`endpoint`, `deployment:<name>`), for what is added to every
+    endpoint alike (diagnostic settings, alerts)."""
+
+
+D = TypeVar("D", bound=Deployment[Any])
+
+
+class Kind(Generic[D]):
+    """One way of deploying Llama: declared once, in one module, found through `infra.kinds.KINDS`."""
+
+    name: ClassVar[str]
+    """The value of `kind:` in the stack file."""
+    title: ClassVar[str]
+    config: ClassVar[type[DeploymentConfig]]
+    deployment: ClassVar[type[Deployment[Any]]] = Deployment
+    offer: ClassVar[str]
+    """The attribute of the catalog's LlamaModel that says whether and how a model is offered this way."""
+    platform: ClassVar[Platform]
+    shared_endpoints: ClassVar[bool] = False
+    """Whether several deployments may name one endpoint (managed online endpoints split traffic between them)."""
+    provider_types: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Resource provider namespace -> the resource types this kind creates (preflight checks the region has them)."""
+    plan_settings: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """The settings of each resource type a reviewer looks for in a plan (camelCase input paths)."""
+    exports: ClassVar[tuple[str, ...]] = ()
+    """Fields of this kind's `endpoints` entries a client needs beside kind, model, api, url, name and auth."""
+
+    # The config.
+    def rules(self, check: Rules, deployments: list[D]) -> None:
+        """What Azure would refuse of these deployments; `check.error(...)`/`check.warn(...)` report it."""
+
+    def endpoints(self, deployments: list[D]) -> dict[str, list[D]]:
+        """The `endpoints` entries of these deployments: name -> the deployments behind it."""
+        return {d.endpoint: [d] for d in deployments}
+
+    def azure_name(self, endpoint: str, suffix: str) -> str | None:
+        """The Azure name of an endpoint where it is unique per region across Azure (None: no such name)."""
+        return None
+
+    def deployer_actions(self, stack: ResolvedStack, deployments: list[D]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Scope label -> (subscription or group, actions) that deploying these takes."""
+        return {}
+
+    # The program.
+    def build(self, platforms: Platforms, deployments: list[D]) -> dict[str, Export]:
+        """The endpoints' resources on the platform; the name of each endpoint -> what it exports."""
+        raise NotImplementedError
+
+    # The tools.
+    def preflight(self, asker: Any, deployments: list[D]) -> list[Check]:
+        """What Azure can answer about these deployments before `pulumi up` (through tools.preflight's asker)."""
+        return []
+
+    def call(self, entry: Mapping[str, Any]) -> CallSpec:
+        """How a client calls one of this kind's `endpoints` entries."""
+        raise NotImplementedError
+
+    def quota(self, entries: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any, int]]:
+        """(deployment, VM SKU, instance count) of the VMs these endpoints run, from their exports."""
+        return []
+
+    def policy_facts(self) -> dict[str, Any]:
+        """Catalog facts the policy pack's defaults use (the pack ships alone and cannot import the catalog)."""
+        return {}
+
+    def each(self, check: Rules, deployments: Iterable[D], *rules: Callable[[D], None]) -> None:
+        """Every rule on every deployment; a rule that reads a key that failed validation stops quietly."""
+        for d in deployments:
+            for rule in rules:
+                guarded(rule, d)
+
+
+def guarded(rule: Callable[..., None], *args: Any) -> None:
+    """One rule; if it reads a key that failed validation it stops quietly (that key's error is reported already)."""
+    try:
+        rule(*args)
+    except FieldFailed:
+        return
