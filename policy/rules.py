@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,73 +41,105 @@ RAI_POLICY = f"{CS}:RaiPolicy"
 STACK = "pulumi:pulumi:Stack"
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
+KEY_LIKE = (
+    r"[0-9a-fA-F]{32,}"
+    r"|(?=[^/]*[0-9])(?=[^/]*[a-z])(?=[^/]*[A-Z])(?!/)[A-Za-z0-9+/]{32,}={0,2}"
+    r"|(?=.*_)(?=.*[0-9])(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_-]{32,}={0,2}"
+)
+"""What a key looks like: 32 or more hex characters (Foundry keys), or base64 of as many with digits and both
+cases (online endpoint keys), standard or URL-safe; not a name with dashes, a GUID nor a resource id."""
 
-# Which rule of Azure Policy (built-in display name), PSRule for Azure or Checkov each policy mirrors.
-MIRRORS: dict[str, str] = {
-    "serverless-content-safety": "how-to: serverless Llama is always protected by Azure AI Content Safety "
-    "(no built-in rule)",
-    "serverless-auth-mode": "no built-in rule; ARM allows Key, AAD, KeyAndAAD",
-    "serverless-region": "Microsoft's serverless region availability for Llama; Azure Policy 'Allowed locations'",
-    "serverless-one-per-model": "how-to: one serverless deployment per model per project (service limit)",
-    "managed-min-instances": "Microsoft: at least 3 instances for production online deployments",
-    "managed-vm-sku-allowed": "Azure Policy 'Allowed virtual machine size SKUs' (for ML online deployments)",
-    "managed-request-timeout": "Llama samples: request_timeout 180 s (the SDK's 5 s default fails long generations)",
-    "workspace-managed-identity": "PSRule Azure.AML.UserManagedIdentity (identity present; system-assigned accepted)",
-    "workspace-public-network-access": "Azure Policy 'Azure Machine Learning Workspaces should disable public "
-    "network access'; PSRule Azure.AML.PublicAccess; Checkov CKV_AZURE_144",
-    "workspace-isolation-mode": "Azure Policy 'Azure Machine Learning workspaces should use private link'; "
-    "Checkov CKV2_AZURE_49 (managed network)",
-    "no-preview-api-versions": "PSRule Azure.Resource.AvoidPreviewAPI",
-    "storage-https-only": "Azure Policy 'Secure transfer to storage accounts should be enabled'; "
-    "PSRule Azure.Storage.SecureTransfer; Checkov CKV_AZURE_3",
-    "storage-min-tls": "Azure Policy 'Storage accounts should have the specified minimum TLS version'; "
-    "PSRule Azure.Storage.MinTLS; Checkov CKV_AZURE_44",
-    "storage-no-public-blob": "Azure Policy 'Storage account public access should be disallowed'; "
-    "PSRule Azure.Storage.BlobPublicAccess; Checkov CKV_AZURE_190",
-    "keyvault-soft-delete": "Azure Policy 'Key vaults should have soft delete enabled'; "
-    "PSRule Azure.KeyVault.SoftDelete; Checkov CKV_AZURE_111",
-    "keyvault-purge-protection": "Azure Policy 'Key vaults should have deletion protection enabled'; "
-    "PSRule Azure.KeyVault.PurgeProtect; Checkov CKV_AZURE_110",
-    "keyvault-rbac": "Azure Policy 'Azure Key Vault should use RBAC permission model'",
-    "acr-admin-disabled": "Azure Policy 'Container registries should have local admin account disabled'; "
-    "PSRule Azure.ACR.AdminUser; Checkov CKV_AZURE_137",
-    "appinsights-workspace": "Azure Policy 'Azure Monitor Logs for Application Insights should be linked to a "
-    "Log Analytics workspace'; PSRule Azure.AppInsights.Workspace",
-    "required-tags": "Azure Policy 'Require a tag on resources'",
-    "stack-output-secrets": "no built-in rule: keys must never be stored or printed in plain text",
-    "foundry-local-auth-disabled": "Azure Policy 'Azure AI Services resources should have key access disabled "
-    "(disable local authentication)'; PSRule Azure.Cognitive.DisableLocalAuth; Checkov CKV_AZURE_236",
-    "foundry-public-network-access": "Azure Policy 'Azure AI Services resources should restrict network access'; "
-    "PSRule Azure.Cognitive.PublicAccess; Checkov CKV_AZURE_134",
-    "foundry-managed-identity": "PSRule Azure.Cognitive.ManagedIdentity; Checkov CKV_AZURE_238",
-    "foundry-content-filter": "Microsoft's default guardrails for Foundry Models (no built-in rule checks a "
-    "deployment's content filter against a floor)",
-    "foundry-no-auto-upgrade": "no built-in rule: a pinned model version changes only with the stack "
-    "(versionUpgradeOption NoAutoUpgrade)",
-}
+OMITTED = "<omitted>"
+"""A test case's value that removes the property."""
 
-# Defaults of every configurable value; `--policy-pack-config` overrides them per policy.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "serverless-auth-mode": {"allowedAuthModes": ["Key", "AAD", "KeyAndAAD"]},
-    "serverless-region": {"allowedRegions": FACTS["serverlessRegions"]},
-    "managed-min-instances": {"minInstances": 3},
-    "managed-vm-sku-allowed": {"allowedVmSkus": FACTS["gpuVmSkus"]},
-    "managed-request-timeout": {"maxSeconds": FACTS["maxRequestTimeoutSeconds"]},
-    "workspace-public-network-access": {"allowed": ["Disabled"]},
-    "workspace-isolation-mode": {"allowed": ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"]},
-    "storage-min-tls": {"allowed": ["TLS1_2", "TLS1_3"]},
-    "required-tags": {"tags": ["environment", "managed-by"]},
-    "stack-output-secrets": {"pattern": "(?i)(key|secret|password|token|connectionstring)"},
-    "foundry-public-network-access": {"allowed": ["Disabled"]},
-    # The floor: Microsoft's default thresholds (a catalog fact) and Prompt Shields against jailbreaks.
-    "foundry-content-filter": {
-        "maxSeverity": FACTS["defaultContentFilter"]["thresholds"],
-        "requiredFilters": ["Jailbreak"],
-    },
-}
+
+@dataclass(frozen=True)
+class Case:
+    """One generated test of a rule: the baseline with one change must violate it (and only it)."""
+
+    value: Any = OMITTED
+    path: str | None = None
+    """The property changed; by default the one the rule reads."""
+    config: dict[str, Any] | None = None
+    """The rule's settings for this case."""
+    type: str | None = None
+    """Analyze the resource as this type token instead (a preview API module)."""
+
 
 Check = Callable[[str, Mapping[str, Any], dict[str, Any]], list[str]]
 """(resource type, props, config) -> messages; one violation per message."""
+Validate = Callable[[StackValidationArgs, ReportViolation, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy, declared once: what it judges, what it reads, how strict it is, what it mirrors and the cases
+    that must violate it (tests/test_policy_rules.py generates one test per case from a real baseline)."""
+
+    id: str
+    description: str
+    level: EnforcementLevel
+    """The pack's level; a stack's policy config may change it (policy/config/<stack>.json)."""
+    mirrors: str
+    """The Azure Policy, PSRule or Checkov rule it mirrors, or why none does."""
+    types: tuple[str, ...] | None = None
+    """The azure-native type tokens it judges; None: every resource (a stack policy: the whole stack)."""
+    reads: str | None = None
+    """The property path it reads (camelCase, as the engine and policies see it)."""
+    check: Check | None = None
+    validate: Validate | None = None
+    """A stack policy: judges the resources together."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Configurable values and their defaults; each becomes a config schema property."""
+    schema: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """More of a setting's JSON schema than its default shows (a regular expression's format)."""
+    cases: tuple[Case, ...] = ()
+    only: Callable[[Mapping[str, Any]], bool] | None = None
+    """Judges only the resources of its types this holds for (a hub, not a project that inherits its network)."""
+
+    def policy(self) -> ResourceValidationPolicy | StackValidationPolicy:
+        description = f"{self.description} [mirrors: {self.mirrors}]"
+        schema = _schema(self.settings, self.schema)
+        if self.validate is not None:
+            return StackValidationPolicy(
+                name=self.id,
+                description=description,
+                validate=self._stack,
+                enforcement_level=self.level,
+                config_schema=schema,
+            )
+        return ResourceValidationPolicy(
+            name=self.id,
+            description=description,
+            validate=self._resource,
+            enforcement_level=self.level,
+            config_schema=schema,
+        )
+
+    def config(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {**self.settings, **dict(given or {})}
+
+    def _resource(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if self.types is not None and args.resource_type not in self.types:
+            return
+        if self.only is not None and not self.only(args.props):
+            return
+        assert self.check is not None
+        for message in self.check(args.resource_type, args.props, self.config(args.get_config())):
+            report(message)
+
+    def _stack(self, args: StackValidationArgs, report: ReportViolation) -> None:
+        assert self.validate is not None
+        self.validate(args, report, self.config(args.get_config()))
+
+
+def _schema(settings: dict[str, Any], extra: dict[str, dict[str, Any]]) -> PolicyConfigSchema | None:
+    if not settings:
+        return None
+    kinds = {list: "array", int: "integer", str: "string", dict: "object"}
+    return PolicyConfigSchema(
+        properties={k: {"type": kinds[type(v)], "default": v, **extra.get(k, {})} for k, v in settings.items()}
+    )
 
 
 def lookup(props: Mapping[str, Any], path: str) -> Any:
@@ -117,33 +150,6 @@ def lookup(props: Mapping[str, Any], path: str) -> Any:
             return None
         value = value[part]
     return value.value if isinstance(value, Secret) else value
-
-
-def _schema(name: str) -> PolicyConfigSchema | None:
-    defaults = DEFAULTS.get(name)
-    if not defaults:
-        return None
-    kinds = {list: "array", int: "integer", str: "string", dict: "object"}
-    return PolicyConfigSchema(properties={k: {"type": kinds[type(v)], "default": v} for k, v in defaults.items()})
-
-
-def _resource_policy(
-    name: str, description: str, level: EnforcementLevel, types: tuple[str, ...] | None, check: Check
-) -> ResourceValidationPolicy:
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if types is not None and args.resource_type not in types:
-            return
-        config = {**DEFAULTS.get(name, {}), **dict(args.get_config() or {})}
-        for message in check(args.resource_type, args.props, config):
-            report(message)
-
-    return ResourceValidationPolicy(
-        name=name,
-        description=f"{description} [mirrors: {MIRRORS[name]}]",
-        validate=validate,
-        enforcement_level=level,
-        config_schema=_schema(name),
-    )
 
 
 def _must_be(path: str, expected: Any, what: str) -> Check:
@@ -167,12 +173,8 @@ def _one_of(path: str, config_key: str, what: str, omitted_ok: bool = False) -> 
 
 
 def _is_hub(props: Mapping[str, Any]) -> bool:
-    return lookup(props, "kind") == "Hub" or (lookup(props, "kind") != "Project" and not lookup(props, "hubResourceId"))
-
-
-def _hub_only(check: Check) -> Check:
     # A project inherits network settings from its hub; only the hub carries them.
-    return lambda t, props, config: check(t, props, config) if _is_hub(props) else []
+    return lookup(props, "kind") == "Hub" or (lookup(props, "kind") != "Project" and not lookup(props, "hubResourceId"))
 
 
 def _identity(_t: str, props: Mapping[str, Any], _c: dict[str, Any]) -> list[str]:
@@ -224,165 +226,6 @@ def _app_insights(_t: str, props: Mapping[str, Any], _c: dict[str, Any]) -> list
     return []
 
 
-RESOURCE_POLICIES = [
-    _resource_policy(
-        "serverless-content-safety",
-        "Serverless Llama endpoints run with Azure AI Content Safety enabled.",
-        MANDATORY,
-        (SERVERLESS,),
-        _must_be("properties.contentSafety.contentSafetyStatus", "Enabled", "Azure AI Content Safety"),
-    ),
-    _resource_policy(
-        "serverless-auth-mode",
-        "Serverless endpoints authenticate with a key or Entra ID.",
-        MANDATORY,
-        (SERVERLESS,),
-        _one_of("properties.authMode", "allowedAuthModes", "endpoint authentication"),
-    ),
-    _resource_policy(
-        "serverless-region",
-        "Serverless Llama endpoints are placed where pay-as-you-go Llama is offered.",
-        MANDATORY,
-        (SERVERLESS,),
-        _one_of("location", "allowedRegions", "regions offering pay-as-you-go Llama"),
-    ),
-    _resource_policy(
-        "managed-min-instances",
-        "Managed online deployments run enough instances to survive an instance failure.",
-        ADVISORY,
-        (ONLINE_DEPLOYMENT,),
-        _min_instances,
-    ),
-    _resource_policy(
-        "managed-vm-sku-allowed",
-        "Managed online deployments use an approved VM SKU.",
-        MANDATORY,
-        (ONLINE_DEPLOYMENT,),
-        _one_of("properties.instanceType", "allowedVmSkus", "approved VM SKUs"),
-    ),
-    _resource_policy(
-        "managed-request-timeout",
-        "Managed online deployments set a request timeout suited to text generation.",
-        MANDATORY,
-        (ONLINE_DEPLOYMENT,),
-        _request_timeout,
-    ),
-    _resource_policy(
-        "workspace-managed-identity",
-        "AI Studio hubs and projects have a managed identity.",
-        MANDATORY,
-        (WORKSPACE,),
-        _identity,
-    ),
-    _resource_policy(
-        "workspace-public-network-access",
-        "AI Studio hubs restrict public network access as configured.",
-        ADVISORY,
-        (WORKSPACE,),
-        _hub_only(_one_of("publicNetworkAccess", "allowed", "public network access")),
-    ),
-    _resource_policy(
-        "workspace-isolation-mode",
-        "AI Studio hubs use a managed network isolation mode allowed by configuration.",
-        ADVISORY,
-        (WORKSPACE,),
-        _hub_only(_one_of("managedNetwork.isolationMode", "allowed", "managed network isolation")),
-    ),
-    _resource_policy(
-        "no-preview-api-versions",
-        "Azure resources use stable API versions, not preview ones.",
-        MANDATORY,
-        None,
-        _no_preview,
-    ),
-    _resource_policy(
-        "storage-https-only",
-        "Storage accounts accept HTTPS only.",
-        MANDATORY,
-        (STORAGE,),
-        _must_be("enableHttpsTrafficOnly", True, "secure transfer"),
-    ),
-    _resource_policy(
-        "storage-min-tls",
-        "Storage accounts require TLS 1.2 or later.",
-        MANDATORY,
-        (STORAGE,),
-        _one_of("minimumTlsVersion", "allowed", "minimum TLS version"),
-    ),
-    _resource_policy(
-        "storage-no-public-blob",
-        "Storage accounts forbid anonymous public blob access.",
-        MANDATORY,
-        (STORAGE,),
-        _must_be("allowBlobPublicAccess", False, "anonymous blob access"),
-    ),
-    _resource_policy(
-        "keyvault-soft-delete",
-        "Key vaults keep deleted secrets recoverable (soft delete).",
-        MANDATORY,
-        (VAULT,),
-        _must_be("properties.enableSoftDelete", True, "soft delete"),
-    ),
-    _resource_policy(
-        "keyvault-purge-protection",
-        "Key vaults cannot be purged before their retention ends.",
-        MANDATORY,
-        (VAULT,),
-        _must_be("properties.enablePurgeProtection", True, "purge protection"),
-    ),
-    _resource_policy(
-        "keyvault-rbac",
-        "Key vaults authorize data access with Azure RBAC, not access policies.",
-        MANDATORY,
-        (VAULT,),
-        _must_be("properties.enableRbacAuthorization", True, "RBAC authorization"),
-    ),
-    _resource_policy(
-        "acr-admin-disabled",
-        "Container registries have the admin user disabled.",
-        MANDATORY,
-        (REGISTRY,),
-        _must_be("adminUserEnabled", False, "admin user"),
-    ),
-    _resource_policy(
-        "appinsights-workspace",
-        "Application Insights is backed by a Log Analytics workspace.",
-        MANDATORY,
-        (INSIGHTS,),
-        _app_insights,
-    ),
-    _resource_policy("required-tags", "Azure resources carry the required tags.", MANDATORY, None, _tags),
-    _resource_policy(
-        "foundry-local-auth-disabled",
-        "Foundry resources accept Entra ID only: keys bypass Azure RBAC.",
-        ADVISORY,
-        (FOUNDRY_ACCOUNT,),
-        _must_be("properties.disableLocalAuth", True, "key auth off"),
-    ),
-    _resource_policy(
-        "foundry-public-network-access",
-        "Foundry resources restrict public network access as configured.",
-        ADVISORY,
-        (FOUNDRY_ACCOUNT,),
-        _one_of("properties.publicNetworkAccess", "allowed", "public network access"),
-    ),
-    _resource_policy(
-        "foundry-managed-identity",
-        "Foundry resources and projects have a managed identity.",
-        MANDATORY,
-        (FOUNDRY_ACCOUNT, FOUNDRY_PROJECT),
-        _identity,
-    ),
-    _resource_policy(
-        "foundry-no-auto-upgrade",
-        "Foundry model deployments keep their pinned model version.",
-        ADVISORY,
-        (FOUNDRY_DEPLOYMENT,),
-        _must_be("properties.versionUpgradeOption", "NoAutoUpgrade", "no automatic model version upgrade"),
-    ),
-]
-
-
 def _walk(container: Any, key: Any, path: str) -> list[tuple[str, Any]]:
     """(path, leaf) pairs below container[key]; a Secret is a leaf, a value unknown in preview is skipped."""
     try:
@@ -396,19 +239,38 @@ def _walk(container: Any, key: Any, path: str) -> list[tuple[str, Any]]:
     return [(path, value)]
 
 
-def _secret_outputs(args: StackValidationArgs, report: ReportViolation) -> None:
-    config = {**DEFAULTS["stack-output-secrets"], **dict(args.get_config() or {})}
-    pattern = re.compile(config["pattern"])
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _names_a_secret(name: str, words: list[str]) -> bool:
+    """Whether an output's name ends in a word that names a credential: `endpointKeys`, `apiKey`, `adminPassword`;
+    never `monkey`, `tokenizer`, `keystone` or `secretary`, whose words are none of them."""
+    found = [w.lower() for w in _WORD.findall(name)]
+    wanted = {w.lower() for w in words} | {w.lower() + "s" for w in words}
+    return bool(found) and found[-1] in wanted
+
+
+def _secret_outputs(args: StackValidationArgs, report: ReportViolation, config: dict[str, Any]) -> None:
+    """Outputs are judged by what they are: a value that looks like a key, or anything under an output the program
+    names for a credential, must be marked secret. Names of endpoints (user data) play no part."""
+    looks_like_key = re.compile(config["keyPattern"])
     for resource in args.resources:
         if resource.resource_type != STACK:
             continue
         for name in resource.props:
+            credential = _names_a_secret(str(name), config["words"])
             for path, leaf in _walk(resource.props, name, name):
-                if pattern.search(path) and leaf is not None and not isinstance(leaf, Secret):
-                    report(f"stack output {path} carries a key but is not a secret: wrap it in pulumi.Output.secret")
+                if leaf is None or isinstance(leaf, Secret):
+                    continue
+                if credential:
+                    report(
+                        f"stack output {path} carries a credential but is not a secret: wrap it in pulumi.Output.secret"
+                    )
+                elif isinstance(leaf, str) and looks_like_key.fullmatch(leaf):
+                    report(f"stack output {path} looks like a key but is not a secret: wrap it in pulumi.Output.secret")
 
 
-def _one_serverless_per_model(args: StackValidationArgs, report: ReportViolation) -> None:
+def _one_serverless_per_model(args: StackValidationArgs, report: ReportViolation, _config: dict[str, Any]) -> None:
     seen: dict[tuple[Any, Any], str] = {}
     for resource in args.resources:
         if resource.resource_type != SERVERLESS:
@@ -518,8 +380,7 @@ def _deployment_filter(props: Mapping[str, Any], policies: list[Any], config: di
     return [f"content filter {name!r}: {p}" for p in _below_floor(filters, mode, config)]
 
 
-def _content_filter_floor(args: StackValidationArgs, report: ReportViolation) -> None:
-    config = {**DEFAULTS["foundry-content-filter"], **dict(args.get_config() or {})}
+def _content_filter_floor(args: StackValidationArgs, report: ReportViolation, config: dict[str, Any]) -> None:
     policies = _rai_policies(args)
     for resource in args.resources:
         if resource.resource_type == FOUNDRY_DEPLOYMENT:
@@ -527,32 +388,354 @@ def _content_filter_floor(args: StackValidationArgs, report: ReportViolation) ->
                 report(f"model deployment {resource.name}: {problem}", resource.urn)
 
 
-STACK_POLICIES = [
-    StackValidationPolicy(
-        name="foundry-content-filter",
-        description="Foundry model deployments are filtered by a content filter policy no weaker than the "
-        f"configured floor. [mirrors: {MIRRORS['foundry-content-filter']}]",
-        validate=_content_filter_floor,
-        enforcement_level=MANDATORY,
-        config_schema=_schema("foundry-content-filter"),
-    ),
-    StackValidationPolicy(
-        name="serverless-one-per-model",
-        description="A project has at most one serverless deployment per model. "
-        f"[mirrors: {MIRRORS['serverless-one-per-model']}]",
-        validate=_one_serverless_per_model,
-        enforcement_level=MANDATORY,
-    ),
-    StackValidationPolicy(
-        name="stack-output-secrets",
-        description=f"Stack outputs that carry a key are secrets. [mirrors: {MIRRORS['stack-output-secrets']}]",
-        validate=_secret_outputs,
-        enforcement_level=MANDATORY,
-        config_schema=_schema("stack-output-secrets"),
-    ),
-]
+def _rule(
+    id: str, description: str, level: EnforcementLevel, mirrors: str, types: tuple[str, ...] | None, **more: Any
+) -> Rule:
+    return Rule(id, description, level, mirrors, types, **more)
 
-POLICIES = RESOURCE_POLICIES + STACK_POLICIES
+
+def _must(
+    id: str,
+    description: str,
+    level: EnforcementLevel,
+    mirrors: str,
+    types: tuple[str, ...],
+    path: str,
+    expected: Any,
+    what: str,
+    wrong: Any,
+) -> Rule:
+    """A rule that a property has one value: omitted or `wrong` violates it."""
+    check = _must_be(path, expected, what)
+    return Rule(id, description, level, mirrors, types, path, check, cases=(Case(wrong), Case()))
+
+
+def _allowed(
+    id: str,
+    description: str,
+    level: EnforcementLevel,
+    mirrors: str,
+    types: tuple[str, ...],
+    path: str,
+    setting: str,
+    allowed: list[Any],
+    what: str,
+    cases: tuple[Case, ...],
+    only: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> Rule:
+    """A rule that a property is one of a configurable list."""
+    check = _one_of(path, setting, what)
+    return Rule(
+        id, description, level, mirrors, types, path, check, settings={setting: allowed}, cases=cases, only=only
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    _must(
+        "serverless-content-safety",
+        "Serverless Llama endpoints run with Azure AI Content Safety enabled.",
+        MANDATORY,
+        "how-to: serverless Llama is always protected by Azure AI Content Safety (no built-in rule)",
+        (SERVERLESS,),
+        "properties.contentSafety.contentSafetyStatus",
+        "Enabled",
+        "Azure AI Content Safety",
+        "Disabled",
+    ),
+    _allowed(
+        "serverless-auth-mode",
+        "Serverless endpoints authenticate with a key or Entra ID.",
+        MANDATORY,
+        "no built-in rule; ARM allows Key, AAD, KeyAndAAD",
+        (SERVERLESS,),
+        "properties.authMode",
+        "allowedAuthModes",
+        ["Key", "AAD", "KeyAndAAD"],
+        "endpoint authentication",
+        (Case("None"), Case(), Case("Key", config={"allowedAuthModes": ["AAD"]})),
+    ),
+    _allowed(
+        "serverless-region",
+        "Serverless Llama endpoints are placed where pay-as-you-go Llama is offered.",
+        MANDATORY,
+        "Microsoft's serverless region availability for Llama; Azure Policy 'Allowed locations'",
+        (SERVERLESS,),
+        "location",
+        "allowedRegions",
+        FACTS["serverlessRegions"],
+        "regions offering pay-as-you-go Llama",
+        (Case("westeurope"), Case()),
+    ),
+    _rule(
+        "managed-min-instances",
+        "Managed online deployments run enough instances to survive an instance failure.",
+        ADVISORY,
+        "Microsoft: at least 3 instances for production online deployments",
+        (ONLINE_DEPLOYMENT,),
+        reads="sku.capacity",
+        check=_min_instances,
+        settings={"minInstances": 3},
+        cases=(Case(1), Case(), Case(3, config={"minInstances": 4})),
+    ),
+    _allowed(
+        "managed-vm-sku-allowed",
+        "Managed online deployments use an approved VM SKU.",
+        MANDATORY,
+        "Azure Policy 'Allowed virtual machine size SKUs' (for ML online deployments)",
+        (ONLINE_DEPLOYMENT,),
+        "properties.instanceType",
+        "allowedVmSkus",
+        FACTS["gpuVmSkus"],
+        "approved VM SKUs",
+        (Case("Standard_F4s_v2"), Case()),
+    ),
+    _rule(
+        "managed-request-timeout",
+        "Managed online deployments set a request timeout suited to text generation.",
+        MANDATORY,
+        "Llama samples: request_timeout 180 s (the SDK's 5 s default fails long generations)",
+        (ONLINE_DEPLOYMENT,),
+        reads="properties.requestSettings.requestTimeout",
+        check=_request_timeout,
+        settings={"maxSeconds": FACTS["maxRequestTimeoutSeconds"]},
+        cases=(Case(), Case(path="properties.requestSettings"), Case("PT5M"), Case("soon")),
+    ),
+    _rule(
+        "workspace-managed-identity",
+        "AI Studio hubs and projects have a managed identity.",
+        MANDATORY,
+        "PSRule Azure.AML.UserManagedIdentity (identity present; system-assigned accepted)",
+        (WORKSPACE,),
+        reads="identity.type",
+        check=_identity,
+        cases=(Case("None"), Case(), Case(path="identity")),
+    ),
+    _allowed(
+        "workspace-public-network-access",
+        "AI Studio hubs restrict public network access as configured.",
+        ADVISORY,
+        "Azure Policy 'Azure Machine Learning Workspaces should disable public network access'; PSRule "
+        "Azure.AML.PublicAccess; Checkov CKV_AZURE_144",
+        (WORKSPACE,),
+        "publicNetworkAccess",
+        "allowed",
+        ["Disabled"],
+        "public network access",
+        (Case("Enabled", config={"allowed": ["Disabled"]}), Case()),
+        only=_is_hub,
+    ),
+    _allowed(
+        "workspace-isolation-mode",
+        "AI Studio hubs use a managed network isolation mode allowed by configuration.",
+        ADVISORY,
+        "Azure Policy 'Azure Machine Learning workspaces should use private link'; Checkov CKV2_AZURE_49 "
+        "(managed network)",
+        (WORKSPACE,),
+        "managedNetwork.isolationMode",
+        "allowed",
+        ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"],
+        "managed network isolation",
+        (Case("Disabled"), Case(), Case(path="managedNetwork")),
+        only=_is_hub,
+    ),
+    _rule(
+        "no-preview-api-versions",
+        "Azure resources use stable API versions, not preview ones.",
+        MANDATORY,
+        "PSRule Azure.Resource.AvoidPreviewAPI",
+        None,
+        check=_no_preview,
+        cases=(Case(None, path="", type="azure-native:storage/v20230101preview:StorageAccount"),),
+    ),
+    _must(
+        "storage-https-only",
+        "Storage accounts accept HTTPS only.",
+        MANDATORY,
+        "Azure Policy 'Secure transfer to storage accounts should be enabled'; PSRule Azure.Storage.SecureTransfer; "
+        "Checkov CKV_AZURE_3",
+        (STORAGE,),
+        "enableHttpsTrafficOnly",
+        True,
+        "secure transfer",
+        False,
+    ),
+    _allowed(
+        "storage-min-tls",
+        "Storage accounts require TLS 1.2 or later.",
+        MANDATORY,
+        "Azure Policy 'Storage accounts should have the specified minimum TLS version'; PSRule Azure.Storage.MinTLS; "
+        "Checkov CKV_AZURE_44",
+        (STORAGE,),
+        "minimumTlsVersion",
+        "allowed",
+        ["TLS1_2", "TLS1_3"],
+        "minimum TLS version",
+        (Case("TLS1_0"), Case()),
+    ),
+    _must(
+        "storage-no-public-blob",
+        "Storage accounts forbid anonymous public blob access.",
+        MANDATORY,
+        "Azure Policy 'Storage account public access should be disallowed'; PSRule Azure.Storage.BlobPublicAccess; "
+        "Checkov CKV_AZURE_190",
+        (STORAGE,),
+        "allowBlobPublicAccess",
+        False,
+        "anonymous blob access",
+        True,
+    ),
+    _must(
+        "keyvault-soft-delete",
+        "Key vaults keep deleted secrets recoverable (soft delete).",
+        MANDATORY,
+        "Azure Policy 'Key vaults should have soft delete enabled'; PSRule Azure.KeyVault.SoftDelete; Checkov "
+        "CKV_AZURE_111",
+        (VAULT,),
+        "properties.enableSoftDelete",
+        True,
+        "soft delete",
+        False,
+    ),
+    _must(
+        "keyvault-purge-protection",
+        "Key vaults cannot be purged before their retention ends.",
+        MANDATORY,
+        "Azure Policy 'Key vaults should have deletion protection enabled'; PSRule Azure.KeyVault.PurgeProtect; "
+        "Checkov CKV_AZURE_110",
+        (VAULT,),
+        "properties.enablePurgeProtection",
+        True,
+        "purge protection",
+        False,
+    ),
+    _must(
+        "keyvault-rbac",
+        "Key vaults authorize data access with Azure RBAC, not access policies.",
+        MANDATORY,
+        "Azure Policy 'Azure Key Vault should use RBAC permission model'",
+        (VAULT,),
+        "properties.enableRbacAuthorization",
+        True,
+        "RBAC authorization",
+        False,
+    ),
+    _must(
+        "acr-admin-disabled",
+        "Container registries have the admin user disabled.",
+        MANDATORY,
+        "Azure Policy 'Container registries should have local admin account disabled'; PSRule Azure.ACR.AdminUser; "
+        "Checkov CKV_AZURE_137",
+        (REGISTRY,),
+        "adminUserEnabled",
+        False,
+        "admin user",
+        True,
+    ),
+    _rule(
+        "appinsights-workspace",
+        "Application Insights is backed by a Log Analytics workspace.",
+        MANDATORY,
+        "Azure Policy 'Azure Monitor Logs for Application Insights should be linked to a Log Analytics workspace'; "
+        "PSRule Azure.AppInsights.Workspace",
+        (INSIGHTS,),
+        reads="workspaceResourceId",
+        check=_app_insights,
+        cases=(Case(), Case("")),
+    ),
+    _rule(
+        "required-tags",
+        "Azure resources carry the required tags.",
+        MANDATORY,
+        "Azure Policy 'Require a tag on resources'",
+        None,
+        reads="tags",
+        check=_tags,
+        settings={"tags": ["environment", "managed-by"]},
+        cases=(
+            Case(path="tags.environment"),
+            Case(),
+            Case(path="tags.owner", config={"tags": ["owner", "costCenter"]}),
+        ),
+    ),
+    _must(
+        "foundry-local-auth-disabled",
+        "Foundry resources accept Entra ID only: keys bypass Azure RBAC.",
+        ADVISORY,
+        "Azure Policy 'Azure AI Services resources should have key access disabled (disable local authentication)'; "
+        "PSRule Azure.Cognitive.DisableLocalAuth; Checkov CKV_AZURE_236",
+        (FOUNDRY_ACCOUNT,),
+        "properties.disableLocalAuth",
+        True,
+        "key auth off",
+        False,
+    ),
+    _allowed(
+        "foundry-public-network-access",
+        "Foundry resources restrict public network access as configured.",
+        ADVISORY,
+        "Azure Policy 'Azure AI Services resources should restrict network access'; "
+        "PSRule Azure.Cognitive.PublicAccess; Checkov CKV_AZURE_134",
+        (FOUNDRY_ACCOUNT,),
+        "properties.publicNetworkAccess",
+        "allowed",
+        ["Disabled"],
+        "public network access",
+        (Case("Enabled"), Case(), Case("Disabled", config={"allowed": ["Enabled"]})),
+    ),
+    _rule(
+        "foundry-managed-identity",
+        "Foundry resources and projects have a managed identity.",
+        MANDATORY,
+        "PSRule Azure.Cognitive.ManagedIdentity; Checkov CKV_AZURE_238",
+        (FOUNDRY_ACCOUNT, FOUNDRY_PROJECT),
+        reads="identity.type",
+        check=_identity,
+        cases=(Case("None"), Case(), Case(path="identity")),
+    ),
+    _must(
+        "foundry-no-auto-upgrade",
+        "Foundry model deployments keep their pinned model version.",
+        ADVISORY,
+        "no built-in rule: a pinned model version changes only with the stack (versionUpgradeOption NoAutoUpgrade)",
+        (FOUNDRY_DEPLOYMENT,),
+        "properties.versionUpgradeOption",
+        "NoAutoUpgrade",
+        "no automatic model version upgrade",
+        "OnceCurrentVersionExpired",
+    ),
+    # Stack policies: they judge resources together; their tests build the stacks they need.
+    _rule(
+        "foundry-content-filter",
+        "Foundry model deployments are filtered by a content filter policy no weaker than the configured floor.",
+        MANDATORY,
+        "Microsoft's default guardrails for Foundry Models (no built-in rule "
+        "checks a deployment's content filter against a floor)",
+        None,
+        validate=_content_filter_floor,
+        # The floor: Microsoft's default thresholds (a catalog fact) and Prompt Shields against jailbreaks.
+        settings={"maxSeverity": FACTS["defaultContentFilter"]["thresholds"], "requiredFilters": ["Jailbreak"]},
+    ),
+    _rule(
+        "serverless-one-per-model",
+        "A project has at most one serverless deployment per model.",
+        MANDATORY,
+        "how-to: one serverless deployment per model per project (service limit)",
+        None,
+        validate=_one_serverless_per_model,
+    ),
+    _rule(
+        "stack-output-secrets",
+        "Stack outputs that carry a credential, or look like a key, are secrets.",
+        MANDATORY,
+        "no built-in rule: keys must never be stored or printed in plain text",
+        None,
+        validate=_secret_outputs,
+        settings={"words": ["key", "secret", "password", "token", "connectionString"], "keyPattern": KEY_LIKE},
+        schema={"keyPattern": {"format": "regex"}},
+    ),
+)
+"""Every rule of the pack, each declared once."""
+POLICIES = [rule.policy() for rule in RULES]
 
 
 def deserialize_marking_secrets(props: Mapping[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:

@@ -124,3 +124,13 @@ def test_plan_with_a_deeply_nested_config_is_one_error_line(tmp_path):
     done = command("plan", "--stack", "dev", "--policy-config", str(path), cwd=ROOT)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == f"error: policy config {path}: not JSON (nested deeper than 100 levels)\n"
+
+
+@pytest.mark.parametrize("pattern", ["(", "[a-", "(?P<x", "*key"])
+def test_a_regular_expression_that_does_not_compile_is_refused_before_the_analyzer_runs(tmp_path, pattern):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"stack-output-secrets": {"keyPattern": pattern}}))
+    done = command("plan", "--stack", "dev", "--policy-config", str(path), cwd=ROOT)
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"stack-output-secrets.keyPattern: {json.dumps(pattern)} is not a regular expression (" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1

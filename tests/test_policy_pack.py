@@ -13,7 +13,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 
-from policy.rules import MIRRORS, POLICIES
+from policy.rules import OMITTED, POLICIES, RULES, Case, Rule
 from tests.conftest import CS, LLAMA33, ML, ROOT, foundry, run, shipped_config, stack_config
 from tools import policy_facts
 from tools.engine import UNKNOWN
@@ -83,7 +83,8 @@ def set_path(props: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 
 REMOVE = object()
-HUB = ("azure-native:machinelearningservices:Workspace", lambda p: p.get("kind") == "Hub")
+WORKSPACE = "azure-native:machinelearningservices:Workspace"
+HUB = (WORKSPACE, lambda p: p.get("kind") == "Hub")
 PROJECT = ("azure-native:machinelearningservices:Workspace", lambda p: p.get("kind") == "Project")
 SERVERLESS = (f"{ML}:ServerlessEndpoint", None)
 DEPLOYMENT = (f"{ML}:OnlineDeployment", None)
@@ -96,94 +97,49 @@ FOUNDRY_PROJECT = (f"{CS}:Project", None)
 FOUNDRY_DEPLOYMENT = (f"{CS}:Deployment", None)
 RAI_POLICY = (f"{CS}:RaiPolicy", None)
 
-# (policy, resource, path, new value, config for the policy or None) -> violation expected
-MUTATIONS = [
-    ("serverless-content-safety", SERVERLESS, "properties.contentSafety.contentSafetyStatus", "Disabled", None),
-    ("serverless-content-safety", SERVERLESS, "properties.contentSafety", REMOVE, None),
-    ("serverless-auth-mode", SERVERLESS, "properties.authMode", "None", None),
-    ("serverless-auth-mode", SERVERLESS, "properties.authMode", REMOVE, None),
-    ("serverless-auth-mode", SERVERLESS, "properties.authMode", "Key", {"allowedAuthModes": ["AAD"]}),
-    ("serverless-region", SERVERLESS, "location", "westeurope", None),
-    ("serverless-region", SERVERLESS, "location", REMOVE, None),
-    ("managed-min-instances", DEPLOYMENT, "sku.capacity", 1, None),
-    ("managed-min-instances", DEPLOYMENT, "sku.capacity", REMOVE, None),
-    ("managed-min-instances", DEPLOYMENT, "sku.capacity", 3, {"minInstances": 4}),
-    ("managed-vm-sku-allowed", DEPLOYMENT, "properties.instanceType", "Standard_F4s_v2", None),
-    ("managed-vm-sku-allowed", DEPLOYMENT, "properties.instanceType", REMOVE, None),
-    ("managed-request-timeout", DEPLOYMENT, "properties.requestSettings.requestTimeout", REMOVE, None),
-    ("managed-request-timeout", DEPLOYMENT, "properties.requestSettings", REMOVE, None),
-    ("managed-request-timeout", DEPLOYMENT, "properties.requestSettings.requestTimeout", "PT5M", None),
-    ("managed-request-timeout", DEPLOYMENT, "properties.requestSettings.requestTimeout", "soon", None),
-    ("workspace-managed-identity", HUB, "identity.type", "None", None),
-    ("workspace-managed-identity", PROJECT, "identity", REMOVE, None),
-    ("workspace-public-network-access", HUB, "publicNetworkAccess", "Enabled", None),
-    ("workspace-public-network-access", HUB, "publicNetworkAccess", REMOVE, None),
-    ("workspace-isolation-mode", HUB, "managedNetwork.isolationMode", "Disabled", None),
-    ("workspace-isolation-mode", HUB, "managedNetwork", REMOVE, None),
-    ("storage-https-only", STORAGE, "enableHttpsTrafficOnly", False, None),
-    ("storage-https-only", STORAGE, "enableHttpsTrafficOnly", REMOVE, None),
-    ("storage-min-tls", STORAGE, "minimumTlsVersion", "TLS1_0", None),
-    ("storage-min-tls", STORAGE, "minimumTlsVersion", REMOVE, None),
-    ("storage-no-public-blob", STORAGE, "allowBlobPublicAccess", True, None),
-    ("storage-no-public-blob", STORAGE, "allowBlobPublicAccess", REMOVE, None),
-    ("keyvault-soft-delete", VAULT, "properties.enableSoftDelete", False, None),
-    ("keyvault-soft-delete", VAULT, "properties.enableSoftDelete", REMOVE, None),
-    ("keyvault-purge-protection", VAULT, "properties.enablePurgeProtection", False, None),
-    ("keyvault-purge-protection", VAULT, "properties.enablePurgeProtection", REMOVE, None),
-    ("keyvault-rbac", VAULT, "properties.enableRbacAuthorization", False, None),
-    ("keyvault-rbac", VAULT, "properties.enableRbacAuthorization", REMOVE, None),
-    ("acr-admin-disabled", REGISTRY, "adminUserEnabled", True, None),
-    ("acr-admin-disabled", REGISTRY, "adminUserEnabled", REMOVE, None),
-    ("appinsights-workspace", INSIGHTS, "workspaceResourceId", REMOVE, None),
-    ("appinsights-workspace", INSIGHTS, "workspaceResourceId", "", None),
-    ("required-tags", STORAGE, "tags.environment", REMOVE, None),
-    ("required-tags", SERVERLESS, "tags", REMOVE, None),
-    ("required-tags", VAULT, "tags.owner", REMOVE, {"tags": ["owner", "costCenter"]}),
-    ("no-preview-api-versions", STORAGE, None, None, None),
-    ("foundry-local-auth-disabled", ACCOUNT, "properties.disableLocalAuth", False, None),
-    ("foundry-local-auth-disabled", ACCOUNT, "properties.disableLocalAuth", REMOVE, None),
-    ("foundry-public-network-access", ACCOUNT, "properties.publicNetworkAccess", "Enabled", None),
-    ("foundry-public-network-access", ACCOUNT, "properties.publicNetworkAccess", REMOVE, None),
-    ("foundry-public-network-access", ACCOUNT, "properties.publicNetworkAccess", "Disabled", {"allowed": ["Enabled"]}),
-    ("foundry-managed-identity", ACCOUNT, "identity.type", "None", None),
-    ("foundry-managed-identity", ACCOUNT, "identity", REMOVE, None),
-    ("foundry-managed-identity", FOUNDRY_PROJECT, "identity", REMOVE, None),
-    (
-        "foundry-no-auto-upgrade",
-        FOUNDRY_DEPLOYMENT,
-        "properties.versionUpgradeOption",
-        "OnceCurrentVersionExpired",
-        None,
-    ),
-    ("foundry-no-auto-upgrade", FOUNDRY_DEPLOYMENT, "properties.versionUpgradeOption", REMOVE, None),
-]
-
 # Configs that make the shipped baselines compliant for the advisory network policies.
 BASELINE_CONFIG = {
     "workspace-public-network-access": {"allowed": ["Enabled", "Disabled"]},
 }
+FLAVOURS = {WORKSPACE: [HUB, PROJECT]}
+"""Types the program registers in more than one shape: a case runs on each shape its rule judges."""
+
+
+def _cases() -> list[tuple[Rule, tuple[str, Any], Case]]:
+    """Every case of every resource rule, on each baseline of the types it judges (from the declarations)."""
+    found = []
+    for rule in RULES:
+        for case in rule.cases:
+            types = rule.types or (STORAGE[0],)
+            for type_ in types:
+                for flavour in FLAVOURS.get(type_, [(type_, None)]):
+                    if rule.only is None or rule.only(baseline(*flavour)):
+                        found.append((rule, flavour, case))
+    return found
 
 
 def _case_id(case) -> str:
-    policy, (type_, _), path, value, config = case
-    what = "omitted" if value is REMOVE else f"={value!r}"
-    return f"{policy}:{type_.rsplit(':', 1)[1]}.{path}{what}{'+config' if config else ''}"
+    rule, (type_, pick), c = case
+    what = "omitted" if c.value is OMITTED else f"={c.value!r}"
+    shape = "project" if pick is PROJECT[1] else type_.rsplit(":", 1)[1]
+    return f"{rule.id}:{shape}.{c.path if c.path is not None else rule.reads}{what}{'+config' if c.config else ''}"
 
 
-@pytest.mark.parametrize("case", MUTATIONS, ids=[_case_id(c) for c in MUTATIONS])
-def test_each_mutation_violates_exactly_its_policy(pack, tmp_path, case):
-    policy, (type_, pick), path, value, config = case
+CASES = _cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_each_declared_case_violates_exactly_its_policy(pack, tmp_path, case):
+    rule, (type_, pick), c = case
     props = baseline(type_, pick)
-    configure(pack, {**BASELINE_CONFIG, **({policy: config} if config else {})}, tmp_path)
-    if policy == "workspace-public-network-access" and config is None:
-        configure(pack, {}, tmp_path)  # the default allows only Disabled
-    if policy == "no-preview-api-versions":
-        type_ = "azure-native:storage/v20230101preview:StorageAccount"
-    else:
-        props = set_path(props, path, value)
-    found = analyze(pack, type_, props)
-    assert [f for f in found if f[0] == policy], f"{policy} missed the mutation; got {found}"
-    assert {f[0] for f in found} == {policy}, f"other policies fired too: {found}"
+    config = {**BASELINE_CONFIG, **({rule.id: c.config} if c.config else {})}
+    configure(pack, {k: v for k, v in config.items() if not (k == rule.id and c.config is None)}, tmp_path)
+    path = c.path if c.path is not None else rule.reads
+    if path:
+        props = set_path(props, path, REMOVE if c.value is OMITTED else c.value)
+    found = analyze(pack, c.type or type_, props)
+    assert [f for f in found if f[0] == rule.id], f"{rule.id} missed the case; got {found}"
+    assert {f[0] for f in found} == {rule.id}, f"other policies fired too: {found}"
 
 
 @pytest.mark.parametrize(
@@ -211,10 +167,14 @@ def test_baselines_from_the_program_are_compliant(pack, tmp_path, resource):
 
 
 def test_every_policy_is_tested_both_ways():
-    resource_policies = {p for p, *_ in MUTATIONS}
-    stack_policies = {"serverless-one-per-model", "stack-output-secrets", "foundry-content-filter"}
+    resource_policies = {rule.id for rule, _, _ in CASES}
+    stack_policies = {rule.id for rule in RULES if rule.validate is not None}
     assert resource_policies | stack_policies == ALL_POLICIES
-    assert set(MIRRORS) == ALL_POLICIES, "every policy names the rule it mirrors"
+    assert all(rule.mirrors for rule in RULES), "every policy names the rule it mirrors"
+    omitted = {
+        rule.id for rule in RULES if any(c.value is OMITTED and c.path in (None, rule.reads) for c in rule.cases)
+    }
+    assert omitted >= resource_policies - {"no-preview-api-versions"}, "the omitted property is a case of every rule"
 
 
 def test_enforcement_level_comes_from_config(pack, tmp_path):
@@ -287,8 +247,21 @@ def test_stack_outputs_that_carry_a_key_must_be_secret(pack, tmp_path):
     found = analyze_stack(pack, plain, [])
     assert {f[0] for f in found} == {"stack-output-secrets"}
     assert any("endpointKeys.chat" in f[1] for f in found)
-    nested = {**exports, "endpoints": {"x": {"url": "https://x", "apiKey": "abc"}}}
+    key_like = "Zk9qT3xQ7mP2vL8sR4wN6yB1cD5eF0gH"
+    nested = {**exports, "endpoints": {"x": {"url": "https://x", "apiKey": key_like}}}
     assert [f[0] for f in analyze_stack(pack, nested, [])] == ["stack-output-secrets"]
+    assert "looks like a key" in analyze_stack(pack, nested, [])[0][1]
+    named = {**exports, "adminPassword": "hunter2"}
+    assert [f[0] for f in analyze_stack(pack, named, [])] == ["stack-output-secrets"]
+
+
+@pytest.mark.parametrize("name", ["monkey", "tokenizer", "keystone", "secretary"])
+def test_endpoint_names_that_contain_key_words_plan_clean(pack, tmp_path, name):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    exports = run("prod", shipped_config("prod")).exports
+    entry = next(iter(exports["endpoints"].values()))
+    renamed = {**exports, "endpoints": {name: {**entry, "url": f"https://{name}.eastus2.models.ai.azure.com"}}}
+    assert analyze_stack(pack, renamed, []) == []
     omitted = {k: v for k, v in exports.items() if k != "endpointKeys"}
     assert analyze_stack(pack, omitted, []) == []
 

@@ -231,6 +231,11 @@ def _bound_problems(where: str, value: Any, schema: dict[str, Any]) -> list[str]
             problems.append(f"{where}: {_show(value)} is not allowed; {words} {_show(schema[keyword])}")
     if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
         problems.append(f"{where}: {_show(value)} is not allowed; it must match {schema['pattern']}")
+    if isinstance(value, str) and schema.get("format") == "regex":
+        try:
+            re.compile(value)
+        except re.error as err:
+            problems.append(f"{where}: {_show(value)} is not a regular expression ({err})")
     return problems
 
 
