@@ -1,29 +1,13 @@
-"""Shared fixtures: run the real program under Pulumi's mock engine, one forked process per stack."""
+"""Shared fixtures; the stacks and servers they use live in tests/support."""
 
 from __future__ import annotations
 
-import copy
-import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from components.options import COGNITIVE_TYPES, ML_TYPES
-from infra.config.parse import TODAY_VARIABLE
-from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
-
-ROOT = Path(__file__).resolve().parents[1]
-ML, CS = ML_TYPES, COGNITIVE_TYPES
-TODAY = "2026-11-27"
-# Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
-# processes (plan, policy pack) inherit it.
-os.environ[TODAY_VARIABLE] = TODAY
-warm_program()  # once per test process, before the first forked run
-LLAMA33 = "Llama-3.3-70B-Instruct"
-MAVERICK = "Llama-4-Maverick-17B-128E-Instruct-FP8"
+from tests.support.stacks import ROOT, RunResult, run, shipped_config
 
 
 @pytest.fixture
@@ -35,65 +19,10 @@ def project(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-def token(name: str) -> str:
-    return f"llama-on-azure:index:{name}"
-
-
-def shipped_config(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-def stack_config(**keys: Any) -> dict[str, Any]:
-    """A crafted stack: the dev stack's config with `llama-on-azure:<key>` entries replaced (None removes)."""
-    config = copy.deepcopy(shipped_config("dev"))
-    for key, value in keys.items():
-        full = key if ":" in key else f"llama-on-azure:{key}"
-        if value is None:
-            config.pop(full, None)
-        else:
-            config[full] = value
-    return config
-
-
-def serverless(name: str, model: str = LLAMA33, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "kind": "serverless", "model": model, **extra}
-
-
-def managed(name: str, model: str = LLAMA33, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "kind": "managed", "model": model, "vmSku": "Standard_NC96ads_A100_v4"} | extra
-
-
-def foundry(name: str, model: str = MAVERICK, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "kind": "foundry", "model": model, **extra}
-
-
-_cache: dict[tuple[str, str, bool, str, str], RunResult] = {}
-
-
-def run(
-    stack: str,
-    config: dict[str, Any],
-    *,
-    preview: bool = False,
-    subscription: str | None = None,
-    today: str = TODAY,
-) -> RunResult:
-    """Run the program once per distinct input (runs are deterministic, so results are shared)."""
-    key = (stack, yaml.safe_dump(config, sort_keys=True), preview, subscription or "", today)
-    if key not in _cache:
-        mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
-        os.environ[TODAY_VARIABLE] = today  # the forked run reads it
-        try:
-            _cache[key] = run_isolated(stack, config, preview=preview, mock=mock)
-        finally:
-            os.environ[TODAY_VARIABLE] = TODAY
-    return _cache[key]
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _session_policy_pack():
     yield
-    from tests.cli_support import stop_session_pack
+    from tests.support.cli import stop_session_pack
 
     stop_session_pack()
 

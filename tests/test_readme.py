@@ -8,7 +8,7 @@ from catalog.limits import LIMITS
 from infra.config.model import ContentFilter, Foundry, Hub, StackConfig
 from infra.kinds import KINDS
 from policy.rules import POLICIES
-from tests.conftest import ROOT
+from tests.support.stacks import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -1,0 +1,246 @@
+"""credential_from_env: the provider's order, GitHub OIDC asked on every sign-in, one-line errors (local stand-ins)."""
+
+import logging
+import urllib.parse
+
+import pytest
+from azure.core.pipeline.transport import RequestsTransport
+from azure.identity import (
+    AzureCliCredential,
+    ClientAssertionCredential,
+    ClientSecretCredential,
+    ManagedIdentityCredential,
+)
+
+from clients.credential import CLOUDS, cloud_from_env, credential_from_env
+from clients.errors import UserError
+from tests.support.local_server import JsonHandler, LocalServer
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+CLIENT = "11111111-2222-3333-4444-555555555555"
+BASE = {"ARM_TENANT_ID": TENANT, "ARM_CLIENT_ID": CLIENT}
+ARM = "https://management.azure.com/.default"
+GOV = "https://management.core.usgovcloudapi.net/.default"
+
+
+class _Recording(JsonHandler):
+    seen: list
+
+    def record(self) -> tuple[str, dict]:
+        length = int(self.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode()) if length else {}
+        self.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "form": form})
+        return self.path, form
+
+
+class _Entra(_Recording):
+    """Microsoft Entra's token endpoint: an access token that names the assertion or secret it was given."""
+
+    refuse = False
+
+    def do_GET(self) -> None:
+        self.record()
+        issuer = f"https://login.microsoftonline.com/{TENANT}"
+        self.send_json(200, {"authorization_endpoint": issuer + "/a", "token_endpoint": issuer + "/oauth2/v2.0/token"})
+
+    def do_POST(self) -> None:
+        _, form = self.record()
+        if self.refuse:
+            error = "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: abc\r\nCorrelation ID: def"
+            return self.send_json(401, {"error": "invalid_client", "error_description": error})
+        proof = (form.get("client_assertion") or form.get("client_secret") or ["?"])[0]
+        self.send_json(200, {"access_token": "AT:" + proof, "expires_in": 3600, "token_type": "Bearer"})
+
+
+class _GitHub(_Recording):
+    """GitHub Actions' ID token endpoint: a new token on each request, naming the audience asked for."""
+
+    redirect_to = ""
+
+    def do_GET(self) -> None:
+        path, _ = self.record()
+        if self.redirect_to:
+            self.send_response(302)
+            self.send_header("Location", self.redirect_to)
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        if self.headers.get("Authorization") != "Bearer GH-REQUEST-TOKEN":
+            return self.send_json(401, {"message": "Bad credentials"})
+        audience = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)["audience"][0]
+        self.send_json(200, {"value": f"gh-jwt-{len(self.seen)}-{audience}"})
+
+
+def _server(handler: type, **attrs):
+    return LocalServer(type("H", (handler,), {"seen": [], **attrs}))
+
+
+@pytest.fixture
+def entra():
+    with _server(_Entra) as server:
+        yield server
+
+
+@pytest.fixture
+def github():
+    with _server(_GitHub) as server:
+        yield server
+
+
+def to(server: LocalServer) -> RequestsTransport:
+    """Test only: Entra authorities must be https, so the transport sends their requests to the local stand-in."""
+
+    class Local(RequestsTransport):
+        def send(self, request, **kwargs):
+            for cloud in CLOUDS.values():
+                prefix = f"https://{cloud.authority}"
+                if request.url.startswith(prefix):
+                    server.authorities.append(cloud.authority)
+                    request.url = server.url + request.url[len(prefix) :]
+            return super().send(request, **kwargs)
+
+    server.authorities = []
+    return Local()
+
+
+def github_env(github: LocalServer, **extra: str) -> dict[str, str]:
+    return {
+        **BASE,
+        "ARM_USE_OIDC": "true",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": github.url + "/_apis/token?api-version=2.0",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "GH-REQUEST-TOKEN",
+        **extra,
+    }
+
+
+def make(env: dict[str, str], entra: LocalServer | None = None):
+    options = {"transport": to(entra), "disable_instance_discovery": True} if entra else {}
+    return credential_from_env(env, allow_http_loopback=True, **options)
+
+
+def test_github_oidc_asks_github_for_a_new_token_on_every_sign_in(entra, github):
+    credential = make(github_env(github), entra)
+    assert isinstance(credential.inner, ClientAssertionCredential)
+    first = credential.get_token(ARM).token
+    assert credential.get_token(ARM).token == first, "a valid token is reused"
+    second = credential.get_token(GOV).token
+    assert first == "AT:gh-jwt-1-api://AzureADTokenExchange"
+    assert second == "AT:gh-jwt-2-api://AzureADTokenExchange"
+    assert [s["auth"] for s in github.httpd.RequestHandlerClass.seen] == ["Bearer GH-REQUEST-TOKEN"] * 2
+
+
+def test_the_oidc_audience_can_be_set_like_the_provider_does(entra, github):
+    credential = make(github_env(github, ARM_OIDC_AUDIENCE="api://custom"), entra)
+    assert credential.get_token(ARM).token.endswith("-api://custom")
+
+
+def test_a_github_redirect_to_another_host_gets_nothing(entra, github):
+    with _server(_GitHub) as other:
+        github.httpd.RequestHandlerClass.redirect_to = other.url + "/steal"
+        credential = make(github_env(github), entra)
+        with pytest.raises(UserError) as err:
+            credential.get_token(ARM)
+        assert other.httpd.RequestHandlerClass.seen == []
+    assert "GitHub OIDC" in str(err.value) and "HTTP 302" in str(err.value)
+    assert "GH-REQUEST-TOKEN" not in str(err.value)
+
+
+def test_github_refusing_is_one_line_naming_the_method(entra, github):
+    credential = make(github_env(github, ACTIONS_ID_TOKEN_REQUEST_TOKEN="wrong"), entra)
+    with pytest.raises(UserError) as err:
+        credential.get_token(ARM)
+    message = str(err.value)
+    assert "\n" not in message and "GitHub OIDC" in message and "HTTP 401" in message
+
+
+def test_a_plain_http_github_url_is_refused_unless_loopback_is_allowed(github):
+    with pytest.raises(UserError, match="ACTIONS_ID_TOKEN_REQUEST_URL must be an https URL"):
+        credential_from_env(github_env(github))
+
+
+def test_the_token_file_is_read_again_for_each_sign_in(entra, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("jwt-one\n")
+    credential = make({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN_FILE_PATH": str(token_file)}, entra)
+    assert credential.get_token(ARM).token == "AT:jwt-one"
+    token_file.write_text("jwt-two")
+    assert credential.get_token(GOV).token == "AT:jwt-two"
+
+
+def test_a_static_oidc_token_and_the_workload_identity_file(entra, tmp_path):
+    assert make({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "static"}, entra).get_token(ARM).token == "AT:static"
+    (tmp_path / "fed").write_text("federated")
+    env = {"AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_ID": CLIENT, "AZURE_FEDERATED_TOKEN_FILE": str(tmp_path / "fed")}
+    assert make(env, entra).get_token(ARM).token == "AT:federated"
+
+
+def test_oidc_without_a_token_source_says_what_is_missing():
+    with pytest.raises(UserError, match="ARM_USE_OIDC=true needs ARM_OIDC_TOKEN"):
+        credential_from_env({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_REQUEST_URL": "https://x"})
+
+
+def test_a_client_secret_comes_before_oidc_and_arm_before_azure(entra, github):
+    env = {**github_env(github), "ARM_CLIENT_SECRET": "arm-secret", "AZURE_CLIENT_SECRET": "azure-secret"}
+    credential = make(env, entra)
+    assert isinstance(credential.inner, ClientSecretCredential)
+    assert credential.get_token(ARM).token == "AT:arm-secret"
+    assert github.httpd.RequestHandlerClass.seen == []
+
+
+def test_the_azure_variables_are_the_fallback(entra):
+    env = {"AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_ID": CLIENT, "AZURE_CLIENT_SECRET": "azure-secret"}
+    assert make(env, entra).get_token(ARM).token == "AT:azure-secret"
+
+
+def test_the_cloud_picks_the_authority(entra):
+    env = {**BASE, "ARM_CLIENT_SECRET": "s", "ARM_ENVIRONMENT": "usgovernment"}
+    make(env, entra).get_token(GOV)
+    # MSAL asks the authority's metadata first (the stand-in then names its own token endpoint).
+    assert entra.authorities[0] == "login.microsoftonline.us"
+    assert (
+        cloud_from_env({"AZURE_ENVIRONMENT": "AzureChinaCloud"}).arm_endpoint == "https://management.chinacloudapi.cn"
+    )
+    assert cloud_from_env({}).arm_scope == ARM
+
+
+def test_an_unknown_cloud_is_an_error_not_the_public_cloud():
+    with pytest.raises(UserError, match="ARM_ENVIRONMENT 'mars' is not an Azure cloud: use public, usgovernment"):
+        credential_from_env({**BASE, "ARM_CLIENT_SECRET": "s", "ARM_ENVIRONMENT": "mars"})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AZURE_TENANT_ID": "not a tenant!"}, "AZURE_TENANT_ID 'not a tenant!' is not a tenant id"),
+        ({**BASE, "ARM_CLIENT_ID": "app", "ARM_CLIENT_SECRET": "s"}, "ARM_CLIENT_ID 'app' is not an application"),
+        ({"ARM_CLIENT_SECRET": "s"}, "needs ARM_TENANT_ID; a client secret (ARM_CLIENT_SECRET) needs ARM_CLIENT_ID"),
+        ({"ARM_USE_MSI": "true", "ARM_CLIENT_ID": "x"}, "ARM_CLIENT_ID 'x' is not an application"),
+    ],
+)
+def test_bad_settings_are_one_error_naming_the_variable(env, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        credential_from_env(env)
+
+
+def test_managed_identity_and_the_azure_cli():
+    msi = credential_from_env({"ARM_USE_MSI": "true", "ARM_CLIENT_ID": CLIENT})
+    assert isinstance(msi.inner, ManagedIdentityCredential)
+    assert isinstance(credential_from_env({}).inner, AzureCliCredential)
+
+
+def test_signed_out_is_one_line_with_the_command_to_run(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `az` anywhere
+    with pytest.raises(UserError) as err:
+        credential_from_env({}).get_token(ARM)
+    assert "\n" not in str(err.value) and "Azure CLI" in str(err.value) and "az login" in str(err.value)
+
+
+def test_entra_refusing_is_one_line_without_the_secret_or_log_noise(entra, caplog):
+    entra.httpd.RequestHandlerClass.refuse = True
+    credential = make({**BASE, "ARM_CLIENT_SECRET": "do-not-print-me"}, entra)
+    with caplog.at_level(logging.DEBUG), pytest.raises(UserError) as err:
+        credential.get_token(ARM)
+    message = str(err.value)
+    assert "\n" not in message and "Trace ID" not in message and "AADSTS7000215" in message
+    assert "do-not-print-me" not in message
+    assert not [r for r in caplog.records if r.name.startswith("azure.identity") and r.levelno >= logging.WARNING]
+    assert "do-not-print-me" not in caplog.text

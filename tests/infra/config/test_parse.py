@@ -1,0 +1,138 @@
+"""Fuzzing, bounded: any stack document gives a validated config or a UserError, never another exception."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clients.errors import UserError
+from infra.config.model import StackConfig
+from infra.config.parse import config_from_engine
+from infra.kinds import KINDS
+from tests.support.stacks import ROOT
+from tools.stack_file import StackFileError, parse_stack_file
+
+NAME = Path("Pulumi.fuzz.yaml")
+# Small example counts and no per-example deadline: the suite stays a few seconds, never flaky on a slow runner.
+BOUNDED = settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+TOP_KEYS = [f.alias or n for n, f in StackConfig.model_fields.items()]
+FIELDS = sorted({f.alias or n for kind in KINDS.values() for n, f in kind.config.model_fields.items()})
+TRICKY = [
+    "yes", "no", "on", "off", "True", "FALSE", "~", "null", "", "012", "0x1F", "0o17", "0b101", "1e3", "-0.0",
+    "1_000", "08", "99999999999999999999", ".inf", "-.Inf", ".nan", "2026-01-01", "2026-13-45", "2026-01-01T10:00:00Z",
+    "!!binary aGVsbG8=", "!!binary ???", "!!str 012", "!!int x", "!!float 1", "!custom v", "'quoted'", '"a\\tb"',
+    "<<", "{}", "[]", "{secure: v1:abc}", "[1, yes, ~]", "!!set {a, b}", "{1: a, true: b}", "eastus2", "East US 2",
+    "Llama-3.3-70B-Instruct", "Llama-4-Maverick-17B-128E-Instruct-FP8", "serverless", "managed", "foundry",
+    "GlobalStandard", "Standard_NC24ads_A100_v4", "default", "-1", "0", "1", "1000000", "a" * 80,
+]  # fmt: skip
+MODELS = ["Llama-3.3-70B-Instruct", "Llama-4-Maverick-17B-128E-Instruct-FP8", "Meta-Llama-3-8B-Instruct", "gpt-4"]
+
+plain = st.sampled_from(TRICKY) | st.integers(-(2**70), 2**70).map(str) | st.floats().map(repr)
+quoted = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12).map(json.dumps)
+scalar = plain | quoted
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return value
+
+
+values = st.recursive(
+    scalar,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(FIELDS + TRICKY[:12]), inner, max_size=5)
+    ),
+    max_leaves=12,
+)
+deployment = st.fixed_dictionaries(
+    {"name": st.sampled_from(["chat", "x", "Bad Name", "a" * 40, "012"]), "kind": st.sampled_from([*KINDS, "vm"])},
+    optional={
+        "model": st.sampled_from(MODELS) | scalar,
+        **{field: scalar | values for field in FIELDS if field not in ("name", "kind", "model")},
+    },
+)
+
+
+@st.composite
+def stack_documents(draw) -> str:
+    """A stack file: the dev stack's keys, some replaced, removed or added, written in block or flow style."""
+    dev = (ROOT / "Pulumi.dev.yaml").read_text().split("\n")
+    lines = [line for line in dev if line.strip() and not line.lstrip().startswith("#")]
+    everything = [True] * len(lines)
+    kept = draw(st.just(everything) | st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
+    text = "\n".join(line for line, keep in zip(lines, kept, strict=True) if keep or line == "config:") + "\n"
+    if not text.startswith("config:"):
+        text = "config:\n" + text
+    extra = draw(st.dictionaries(st.sampled_from([*TOP_KEYS, "regoin", "llama-on-azur:protect"]), values, max_size=4))
+    for key, value in extra.items():
+        full = key if ":" in key else draw(st.sampled_from([f"llama-on-azure:{key}", key]))
+        text += f"  {full}: {_flow(value)}\n"
+    if draw(st.booleans()):
+        deployments = draw(st.lists(deployment, min_size=0, max_size=3))
+        text += f"  llama-on-azure:deployments: {_flow([{k: v for k, v in d.items()} for d in deployments])}\n"
+    return text
+
+
+def _outcome(data: bytes) -> str:
+    """What the plan does with a document: refuse it (UserError) or validate it; any other exception fails."""
+    try:
+        stack = parse_stack_file(data, NAME)
+    except StackFileError as exc:
+        assert str(exc).startswith(NAME.name), exc
+        return "refused"
+    try:
+        config_from_engine(stack.values, set(stack.secret_keys), "dev")
+    except UserError as exc:
+        assert str(exc).strip(), "an empty error message"
+        return "invalid"
+    return "valid"
+
+
+@BOUNDED
+@given(stack_documents())
+def test_any_stack_document_is_a_config_or_a_user_error(document):
+    _outcome(document.encode())
+
+
+@BOUNDED
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_any_bytes_are_read_or_refused(data):
+    _outcome(b"config:\n  " + data)
+    _outcome(data)
+
+
+@BOUNDED
+@given(
+    st.lists(
+        st.sampled_from(["config:", "  a:", "    - &x", "    - *x", "  <<: *x", "\t", ":", "- ", "{", "["]), max_size=12
+    )
+)
+def test_any_structure_of_yaml_tokens_is_read_or_refused(tokens):
+    _outcome("\n".join(tokens).encode())
+
+
+def test_the_fuzzing_reaches_every_outcome():
+    # The suite above means something only if its documents are sometimes valid, invalid and refused.
+    seen: set[str] = set()
+
+    @settings(max_examples=120, deadline=None, database=None, derandomize=True)
+    @given(stack_documents())
+    def collect(document):
+        seen.add(_outcome(document.encode()))
+
+    collect()
+    assert seen == {"valid", "invalid", "refused"}

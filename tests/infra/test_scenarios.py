@@ -1,0 +1,90 @@
+"""Every Azure payload uses only names, enum values and writable fields of Microsoft's REST models."""
+
+import pytest
+
+from tests.support.rest_oracle import TARGETS, api_version, check_resource
+from tests.support.stacks import ML, run, serverless, shipped_config, stack_config
+
+STACKS = {
+    "dev": ("dev", shipped_config("dev")),
+    "prod": ("prod", shipped_config("prod")),
+    "locked-down hub": (
+        "dev",
+        stack_config(
+            hub={
+                "publicNetworkAccess": "Disabled",
+                "isolationMode": "AllowOnlyApprovedOutbound",
+                "containerRegistry": True,
+            },
+            deployments=[serverless("chat", contentSafety=False)],
+            access={
+                "deployerRole": True,
+                "deployers": [{"id": "21111111-2222-3333-4444-555555555555", "type": "ServicePrincipal"}],
+                "developers": ["aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"],
+            },
+        ),
+    ),
+}
+# No Microsoft model package for resource groups is installed; their payload is location and tags.
+UNCHECKED = {"azure-native:resources:ResourceGroup"}
+
+
+def test_oracle_describes_the_providers_api_version():
+    # pulumi-azure-native 3.x uses 2025-12-01 for every machinelearningservices resource.
+    assert api_version() == "2025-12-01"
+
+
+@pytest.mark.parametrize("name", list(STACKS))
+def test_payloads_match_the_rest_models(name):
+    stack, config = STACKS[name]
+    result = run(stack, config)
+    checked = set()
+    for reg in result.registrations:
+        if reg.type.startswith("azure-native:") and reg.type not in UNCHECKED:
+            assert reg.type in TARGETS, f"no REST model mapped for {reg.type}"
+            assert check_resource(reg.type, reg.inputs) == [], reg.name
+            checked.add(reg.type)
+    assert {t for t in checked if t.startswith(ML)} >= {f"{ML}:Workspace", f"{ML}:ServerlessEndpoint"}
+    assert len(checked) >= 7
+
+
+def test_every_type_the_stacks_use_has_been_checked():
+    used = {r.type for stack, config in STACKS.values() for r in run(stack, config).registrations}
+    azure = {t for t in used if t.startswith("azure-native:")}
+    assert azure - UNCHECKED <= set(TARGETS)
+    assert {"azure-native:authorization:RoleDefinition", "azure-native:containerregistry:Registry"} <= azure
+
+
+@pytest.mark.parametrize(
+    ("type_", "payload", "expected"),
+    [
+        ("azure-native:storage:StorageAccount", {"minimumTlsVersion": "TLS1_9"}, "'TLS1_9' is not a value"),
+        ("azure-native:storage:StorageAccount", {"primaryEndpoints": {}}, "no such property"),
+        ("azure-native:keyvault:Vault", {"properties": {"sku": {"family": "A", "name": "gold"}}}, "'gold'"),
+        ("azure-native:authorization:RoleAssignment", {"principalType": "Robot"}, "'Robot' is not a value"),
+        ("azure-native:authorization:RoleAssignment", {"createdOn": "2026-01-01"}, "read-only"),
+        ("azure-native:authorization:RoleDefinition", {"createdBy": "me"}, "read-only"),
+        ("azure-native:containerregistry:Registry", {"loginServer": "x.azurecr.io"}, "read-only"),
+    ],
+)
+def test_the_oracle_rejects_what_other_providers_would(type_, payload, expected):
+    problems = check_resource(type_, payload)
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"),
+    [
+        (lambda p: p["properties"].update(authMode="Keys"), "'Keys' is not a value"),
+        (lambda p: p["properties"]["contentSafety"].update(contentSafetyStatus="On"), "'On' is not a value"),
+        (lambda p: p["properties"].update(inferenceEndpoint={"uri": "x"}), "read-only"),
+        (lambda p: p.update(contentSafety={}), "no such property"),
+    ],
+)
+def test_the_oracle_rejects_what_azure_would(mutation, expected):
+    endpoint = run("dev", shipped_config("dev")).one(f"{ML}:ServerlessEndpoint")
+    payload = {**endpoint.inputs, "properties": {**endpoint.inputs["properties"]}}
+    payload["properties"]["contentSafety"] = dict(payload["properties"]["contentSafety"])
+    mutation(payload)
+    problems = check_resource(endpoint.type, payload)
+    assert any(expected in p for p in problems), problems

@@ -1,0 +1,175 @@
+"""`llama-on-azure plan`: the README's main command, run as a user runs it."""
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from tests.support.cli import Done, command, installed
+from tests.support.stacks import ROOT, serverless, stack_config
+
+
+def plan(*args: str, cwd: Path = ROOT) -> Done:
+    return command("plan", *args, cwd=cwd)
+
+
+def crafted_project(tmp_path: Path, stack: str, config: dict) -> Path:
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return tmp_path
+
+
+def test_plan_of_dev_prints_the_tree_and_masked_exports():
+    done = installed("plan", "--stack", "dev", cwd=ROOT)  # the README's main command, as a user runs it
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for expected in (
+        "llama-on-azure:index:AiHub  hub",
+        "azure-native:machinelearningservices:Workspace  hub-workspace  name=hub-llama-dev-",
+        "kind=Hub",
+        "azure-native:machinelearningservices:MarketplaceSubscription",
+        "properties.contentSafety.contentSafetyStatus=Enabled",
+        "endpointKeys: [secret]",
+        "url: (known after apply)",
+        "llama-on-azure:index:FoundryResource  foundry",
+        "Resources: 19 to create",
+    ):
+        assert expected in out, expected
+    # Components come in creation order: the hub before the project before the endpoint.
+    assert out.index("index:AiHub") < out.index("index:AiProject") < out.index("index:ServerlessEndpoint")
+    assert "Llama catalog as of 2026-11-27" in out
+
+
+def test_plan_of_prod_marks_protected_resources():
+    done = plan("--stack", "prod")
+    assert done.returncode == 0, done.stderr
+    assert "llama-on-azure:index:AiHub  hub [protected]" in done.stdout
+    assert (
+        "Warnings (1):" in done.stdout and "was not checked against Llama-3.3-70B-Instruct's model card" in done.stdout
+    )
+
+
+def test_plan_json_lists_resources_and_masks_secrets():
+    done = plan("--stack", "dev", "--format", "json")
+    data = json.loads(done.stdout)
+    assert data["stack"] == "dev"
+    types = [r["type"] for r in data["resources"]]
+    assert "azure-native:machinelearningservices:ServerlessEndpoint" in types
+    assert data["outputs"]["endpointKeys"] == "[secret]"
+
+
+def test_subscription_id_changes_only_suffixed_names():
+    sub = "11111111-2222-3333-4444-555555555555"
+    a, b = (
+        plan("--stack", "dev", "--format", "json"),
+        plan("--stack", "dev", "--format", "json", "--subscription-id", sub),
+    )
+
+    def names(done):
+        return {r["name"]: r["settings"].get("name") for r in json.loads(done.stdout)["resources"]}
+
+    left, right = names(a), names(b)
+    assert left["hub-st"] != right["hub-st"] and left["hub-kv"] != right["hub-kv"]
+    assert left["hub-workspace"] != right["hub-workspace"] and left["chat-endpoint"] != right["chat-endpoint"]
+    assert left["resource-group"] == right["resource-group"] and left["hub-log"] == right["hub-log"]
+
+
+def test_bad_stack_exits_1_with_the_message_and_no_traceback(tmp_path):
+    config = stack_config(deployments=[serverless("chat", "Llama-9-Giant")])
+    done = plan("--stack", "bad", cwd=crafted_project(tmp_path, "bad", config))
+    assert done.returncode == 1
+    assert (
+        "llama-on-azure:deployments[0].model: 'Llama-9-Giant' is not in the Llama catalog (as of 2026-11-27)"
+        in done.stderr
+    )
+    assert "Traceback" not in done.stderr + done.stdout
+    assert done.stdout == ""
+
+
+def test_missing_stack_file_names_the_stacks_there():
+    done = plan("--stack", "nope")
+    assert done.returncode == 1
+    assert "Pulumi.nope.yaml" in done.stderr and "dev" in done.stderr and "prod" in done.stderr
+
+
+def test_bad_subscription_id_is_refused():
+    done = plan("--subscription-id", "not-a-guid")
+    assert done.returncode == 1
+    assert "not a GUID" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_content_safety_off_fails_the_plan_naming_the_policy(tmp_path):
+    config = stack_config(deployments=[serverless("chat", contentSafety=False)])
+    done = plan("--stack", "nosafety", cwd=crafted_project(tmp_path, "nosafety", config))
+    assert done.returncode == 1
+    assert "[mandatory] serverless-content-safety  chat-endpoint" in done.stdout
+    assert "contentSafetyStatus is 'Disabled'" in done.stdout
+    skipped = plan("--stack", "nosafety", "--skip-policies", cwd=tmp_path)
+    assert skipped.returncode == 0 and "Policies: skipped" in skipped.stdout
+
+
+def test_shipped_stacks_pass_their_policy_configs():
+    for stack in ("dev", "prod"):
+        done = plan("--stack", stack)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"config policy/config/{stack}.json): 0 mandatory" in done.stdout
+
+
+def test_markdown_summary_for_a_pull_request(tmp_path):
+    config = stack_config(deployments=[serverless("chat", contentSafety=False)])
+    done = plan("--stack", "nosafety", "--format", "markdown", cwd=crafted_project(tmp_path, "nosafety", config))
+    assert done.returncode == 1
+    out = done.stdout
+    assert out.startswith("### `llama-on-azure` offline plan: stack `nosafety`")
+    assert "blocked by mandatory policy violations" in out
+    assert "| `azure-native:machinelearningservices:ServerlessEndpoint` | 1 |" in out
+    assert "| mandatory | `serverless-content-safety` | `chat-endpoint` |" in out
+
+
+def test_json_lists_violations_as_data():
+    data = json.loads(plan("--stack", "prod", "--format", "json").stdout)
+    assert {"stack", "resources", "violations"} <= set(data)
+    assert all({"type", "name"} <= set(r) for r in data["resources"])
+    advisory = [v for v in data["violations"] if v["level"] == "advisory"]
+    assert {"policy", "level", "resource", "message"} <= set(advisory[0])
+    assert {v["policy"] for v in advisory} == {"workspace-public-network-access", "workspace-isolation-mode"}
+
+
+def test_bad_policy_config_is_reported(tmp_path):
+    bad = tmp_path / "policy.json"
+    bad.write_text('{"no-such-policy": "mandatory"}')
+    done = plan("--stack", "dev", "--policy-config", str(bad))
+    assert done.returncode == 1
+    assert "no policy named 'no-such-policy'" in done.stderr
+
+
+def test_an_encrypted_tag_value_keeps_the_tag_for_the_policies(tmp_path):
+    # One secure leaf must not hide every tag: prod's policy config requires owner and costCenter.
+    text = (
+        (ROOT / "Pulumi.prod.yaml")
+        .read_text()
+        .replace("    costCenter: ai-platform", "    costCenter:\n      secure: v1:AAAABBBBCCCC")
+    )
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.enc.yaml").write_text(text)
+    done = plan("--stack", "enc", "--policy-config", str(ROOT / "policy" / "config" / "prod.json"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "missing required tags" not in done.stdout
+    assert "encrypted values (secure:) are not checked offline" in done.stdout
+    assert "AAAABBBBCCCC" not in done.stdout
+
+
+def test_the_stack_comes_from_pulumi_stack_when_no_flag_names_it(project):
+    done = command("plan", "--skip-policies", "--format", "json", cwd=project, env={"PULUMI_STACK": "prod"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stack"] == "prod"
+    assert "stack: prod (from PULUMI_STACK)" in done.stderr
+
+
+def test_without_a_stack_the_plan_asks_which_one_and_lists_them(project, monkeypatch):
+    monkeypatch.delenv("PULUMI_STACK", raising=False)
+    done = command("plan", cwd=project)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: which stack? give --stack NAME or set PULUMI_STACK; stacks here: ")
+    assert "dev" in done.stderr and "prod" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,136 @@
+"""`--policy-config` files: checked against each policy's config schema from the real pack, every problem at once."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import empty_pb2
+
+from tests.support.cli import command
+from tests.support.stacks import ROOT
+from tools.policy_check import LEVELS, PolicyError, PolicyPackProcess, read_policy_config
+
+
+@pytest.fixture(scope="module")
+def policies():
+    """What the pack itself answers to GetAnalyzerInfo: names and config schemas."""
+    with PolicyPackProcess("dev") as pack:
+        yield list(pack.stub.GetAnalyzerInfo(empty_pb2.Empty()).policies)
+
+
+def read(tmp_path: Path, policies, content: Any) -> dict:
+    path = tmp_path / "policy.json"
+    path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
+    return read_policy_config(path, policies)
+
+
+def problem(tmp_path: Path, policies, content: Any) -> str:
+    with pytest.raises(PolicyError) as caught:
+        read(tmp_path, policies, content)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"{not json", "not JSON (line 1, column 2"),
+        (b'{"all": NaN}', "not JSON (NaN is not a JSON number)"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b'{"all": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "not JSON (nested deeper than 100 levels)"),
+        (b'{"a":' * 20_000 + b"1" + b"}" * 20_000, "not JSON (nested deeper than 100 levels)"),
+        (b'{"managed-min-instances": {"minInstances": 1e999}}', "not JSON (a number is too large for a float)"),
+        (b'{"all": -Infinity}', "not JSON (-Infinity is not a JSON number)"),
+        ([1, 2], "must be a JSON object of policy name to settings, not array"),
+        ("mandatory", "must be a JSON object of policy name to settings, not string"),
+        ({"no-such-policy": "mandatory"}, "no policy named 'no-such-policy'; policies: acr-admin-disabled"),
+        ({"required-tags": "strict"}, 'required-tags: enforcementLevel "strict" is not allowed; one of advisory'),
+        ({"required-tags": {"enforcementLevel": 1}}, "enforcementLevel 1 is not allowed"),
+        ({"required-tags": 5}, "required-tags: 5 is not allowed; a level (advisory, mandatory, disabled) or an"),
+        ({"required-tags": ["mandatory"]}, 'required-tags: ["mandatory"] is not allowed; a level'),
+    ],
+)
+def test_malformed_files_are_one_clear_error(tmp_path, policies, content, expected):
+    assert expected in problem(tmp_path, policies, content)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"managed-min-instances": {"minInstances": "3"}}, 'managed-min-instances.minInstances: "3" is not allowed;'),
+        ({"managed-min-instances": {"minInstances": 2.5}}, "minInstances: 2.5 is not allowed; expected integer"),
+        ({"managed-min-instances": {"minInstances": True}}, "minInstances: true is not allowed; expected integer"),
+        ({"managed-vm-sku-allowed": {"allowedVmSkus": "Standard_NC24ads_A100_v4"}}, "expected array"),
+        ({"managed-vm-sku-allowed": {"allowedVmSkus": [24]}}, "allowedVmSkus[0]: 24 is not allowed; expected string"),
+        ({"foundry-content-filter": {"maxSeverity": "Low"}}, 'maxSeverity: "Low" is not allowed; expected object'),
+        (
+            {"foundry-content-filter": {"maxSeverity": {"Hat": "Low"}}},
+            "foundry-content-filter.maxSeverity.Hat: unknown key; allowed: Hate, Selfharm, Sexual, Violence",
+        ),
+        (
+            {"managed-min-instances": {"minInstance": 3}},
+            "managed-min-instances.minInstance: unknown setting; it takes minInstances (and enforcementLevel)",
+        ),
+        (
+            {"storage-https-only": {"allowed": ["x"]}},
+            "storage-https-only.allowed: unknown setting; it takes no settings",
+        ),
+    ],
+)
+def test_settings_that_do_not_match_the_policys_schema_are_refused(tmp_path, policies, entry, expected):
+    assert expected in problem(tmp_path, policies, entry)
+
+
+def test_every_problem_is_listed_at_once(tmp_path, policies):
+    message = problem(
+        tmp_path,
+        policies,
+        {"nope": "mandatory", "required-tags": {"tags": "owner", "enforcementLevel": "hard"}},
+    )
+    assert message.startswith("policy config ") and "has 3 problems" in message
+    assert "no policy named 'nope'" in message and "required-tags.tags" in message and '"hard"' in message
+
+
+def test_valid_configs_become_what_the_cli_sends(tmp_path, policies):
+    configs = read(
+        tmp_path,
+        policies,
+        {"all": "advisory", "managed-min-instances": {"enforcementLevel": "mandatory", "minInstances": 2}},
+    )
+    assert configs["managed-min-instances"].enforcementLevel == LEVELS["mandatory"]
+    assert dict(configs["managed-min-instances"].properties) == {"minInstances": 2}
+    assert configs["required-tags"].enforcementLevel == LEVELS["advisory"]
+    assert len(configs) == len(policies)
+
+
+def test_the_shipped_configs_match_the_schemas(policies):
+    for path in (ROOT / "policy" / "config").glob("*.json"):
+        assert read_policy_config(path, policies), path
+
+
+def test_plan_refuses_a_config_that_does_not_match_instead_of_reporting_violations(tmp_path):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"managed-min-instances": {"enforcementLevel": "mandatory", "minInstances": "3"}}))
+    done = command("plan", "--stack", "prod", "--policy-config", str(path), cwd=ROOT)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: policy config ")
+    assert 'managed-min-instances.minInstances: "3" is not allowed; expected integer' in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_plan_with_a_deeply_nested_config_is_one_error_line(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"a":' * 30_000 + "1" + "}" * 30_000)
+    done = command("plan", "--stack", "dev", "--policy-config", str(path), cwd=ROOT)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"error: policy config {path}: not JSON (nested deeper than 100 levels)\n"
+
+
+@pytest.mark.parametrize("pattern", ["(", "[a-", "(?P<x", "*key"])
+def test_a_regular_expression_that_does_not_compile_is_refused_before_the_analyzer_runs(tmp_path, pattern):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"stack-output-secrets": {"keyPattern": pattern}}))
+    done = command("plan", "--stack", "dev", "--policy-config", str(path), cwd=ROOT)
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"stack-output-secrets.keyPattern: {json.dumps(pattern)} is not a regular expression (" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
