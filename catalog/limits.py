@@ -15,10 +15,18 @@ class Limits:
     max_request_timeout_seconds: int = 180
     max_foundry_deployments_per_resource: int = 32
     foundry_capacity: tuple[int, int] = (1, 10_000)
-    """Range of a Foundry deployment's capacity this project accepts. The unit is unconfirmed for Llama (Azure's
-    usages name GlobalStandard capacity in thousands of tokens per minute for other models); preflight reads the
-    model's skus[].capacity range from Azure."""
-    sources: tuple[str, ...] = field(default=("seed", "ml-quotas", "foundry-quotas"))
+    """Range of a Foundry deployment's capacity this project accepts at all; preflight reads the model's
+    skus[].capacity range and the quota from Azure."""
+    foundry_default_quota_tpm: int = 400_000
+    """The documented default quota of Llama-3.3-70B-Instruct and Maverick, per region and subscription (1,000 RPM,
+    300 concurrent requests beside it) [foundry-quotas]."""
+    foundry_capacity_unit_tpm: int = 1_000
+    """Tokens per minute of one GlobalStandard capacity unit: not stated by Microsoft for Llama
+    [conflict foundry-capacity-unit]."""
+    provisioned_minimum: int = 100
+    provisioned_step: int = 100
+    """Global provisioned Llama-3.3-70B-Instruct: at least 100 PTU, in steps of 100 [ptu]."""
+    sources: tuple[str, ...] = field(default=("seed", "ml-quotas", "foundry-quotas", "ptu"))
 
 
 LIMITS = Limits()

@@ -60,6 +60,8 @@ class ServerlessOffer:
     """Sold through Azure Marketplace: the project subscribes to the offer first."""
     lifecycle: Lifecycle
     source: str = "serverless-regions"
+    conflict: str | None = None
+    """A key of catalog.conflicts.CONFLICTS where Microsoft's sources disagree about this offer."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,11 @@ class ManagedOffer:
     versions: tuple[int, ...]
     """Registry versions known to exist, oldest first; the last one is the default pin."""
     allowed_vm_skus: tuple[str, ...] | None
-    """The model card's `inference_compute_allow_list`, which Azure enforces; None: not published."""
+    """The model card's allow-list (system_metadata.supportedComputes.inferenceComputes, formerly the tag
+    inference_compute_allow_list [azureml-assets-5150]), which Azure enforces; None: not published."""
     lifecycle: Lifecycle
     source: str = "llama2-specs"
+    conflict: str | None = None
 
     @property
     def latest(self) -> int | None:
@@ -92,6 +96,7 @@ class FoundryOffer:
     """Sold directly by Azure; otherwise a partner model bought through Azure Marketplace."""
     lifecycle: Lifecycle
     source: str = "sold-by-azure"
+    conflict: str | None = None
 
     @property
     def latest(self) -> str | None:
@@ -107,6 +112,8 @@ class LlamaModel:
     api: Api
     parameters_b: float
     """Total parameters, in billions (for a mixture of experts, all experts)."""
+    context_tokens: int | None = None
+    """Input tokens the model takes, where Microsoft states it."""
     serverless: ServerlessOffer | None = None
     managed: ManagedOffer | None = None
     foundry: FoundryOffer | None = None
@@ -170,8 +177,10 @@ _VISION_2026 = Lifecycle(
 )
 
 
-def _serverless(lifecycle: Lifecycle, regions: frozenset[str] = _MAAS_REGIONS) -> ServerlessOffer:
-    return ServerlessOffer(regions=regions, marketplace=True, lifecycle=lifecycle)
+def _serverless(
+    lifecycle: Lifecycle, regions: frozenset[str] = _MAAS_REGIONS, conflict: str | None = None
+) -> ServerlessOffer:
+    return ServerlessOffer(regions=regions, marketplace=True, lifecycle=lifecycle, conflict=conflict)
 
 
 def _llama2(versions: tuple[int, ...], skus: tuple[str, ...], replacements: tuple[str, ...]) -> ManagedOffer:
@@ -202,12 +211,14 @@ MODELS: dict[str, LlamaModel] = {
             "Llama-4-Maverick-17B-128E-Instruct-FP8",
             Api.CHAT,
             400,
+            1_000_000,
             foundry=FoundryOffer(META_FORMAT, ("1",), (GLOBAL_STANDARD,), True, GENERALLY_AVAILABLE),
         ),
         LlamaModel(
             "Llama-4-Scout-17B-16E-Instruct",
             Api.CHAT,
             109,
+            128_000,
             foundry=FoundryOffer(
                 META_FORMAT, ("1",), (GLOBAL_STANDARD,), False, GENERALLY_AVAILABLE, source="partners"
             ),
@@ -216,10 +227,14 @@ MODELS: dict[str, LlamaModel] = {
             "Llama-3.3-70B-Instruct",
             Api.CHAT,
             70,
+            128_000,
             serverless=_serverless(GENERALLY_AVAILABLE),
-            managed=ManagedOffer((9,), None, GENERALLY_AVAILABLE, source="llama33-managed-unconfirmed"),
-            # Version "3" is what Azure's own model list gave (July 2025) [list-models-2025]; "4" is the registry
-            # version Microsoft's catalog links in 2026. Preflight lists the versions Azure offers in the region.
+            # Registry version 4 is the one Microsoft's catalog links; version 9 appears only in third-party
+            # templates [llama33-managed-unconfirmed]. Whether Azure offers it on managed compute at all, the
+            # sources disagree [deployments-overview, catalog-overview-2025].
+            managed=ManagedOffer(
+                (4,), None, GENERALLY_AVAILABLE, source="deployments-overview", conflict="llama33-managed-compute"
+            ),
             foundry=FoundryOffer(
                 META_FORMAT,
                 ("4", "3"),
@@ -227,7 +242,23 @@ MODELS: dict[str, LlamaModel] = {
                 True,
                 GENERALLY_AVAILABLE,
                 source="foundry-models",
+                conflict="llama33-foundry-version",
             ),
+        ),
+        # The small Llama 3.2 models and Llama Guard 3: serverless in the same seven regions as Llama 3.3, on no
+        # retirement list, but no longer named on the partner list [serverless-regions, partners].
+        *(
+            LlamaModel(
+                name, api, size, serverless=_serverless(GENERALLY_AVAILABLE, conflict="llama32-small-serverless")
+            )
+            for name, api, size in (
+                ("Llama-3.2-1B-Instruct", Api.CHAT, 1.24),
+                ("Llama-3.2-3B-Instruct", Api.CHAT, 3.21),
+                ("Llama-3.2-1B", Api.COMPLETIONS, 1.24),
+                ("Llama-3.2-3B", Api.COMPLETIONS, 3.21),
+                ("Llama-Guard-3-1B", Api.CHAT, 1.5),
+                ("Llama-Guard-3-11B-Vision", Api.CHAT, 10.7),
+            )
         ),
         LlamaModel(
             "Meta-Llama-3.1-405B-Instruct", Api.CHAT, 405, serverless=_serverless(_RETIRED_2026, _MAAS_REGIONS_405B)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 # The day these facts were last checked against their sources. The plan prints it; a fact that
 # changes after it is caught by `llama-on-azure preflight`, which asks Azure where an API answers.
-AS_OF = dt.date(2026, 11, 27)
+AS_OF = dt.date(2026, 12, 3)
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,9 @@ SOURCES: dict[str, Source] = {
         dt.date(2026, 4, 23),
     ),
     "retirement-schedule": Source(
-        "Foundry Models retirement schedule",
+        "Foundry Models retirement schedule (no Llama 3.2 1B/3B or Llama Guard 3 model on it)",
         "https://learn.microsoft.com/azure/foundry/openai/concepts/model-retirement-schedule",
-        dt.date(2026, 8, 26),
+        dt.date(2026, 9, 2),
     ),
     "azure-native": Source(
         "pulumi-azure-native 3.29: the REST API version of each resource provider it uses",
@@ -60,7 +60,9 @@ SOURCES: dict[str, Source] = {
         dt.date(2026, 10, 5),
     ),
     "partners": Source(
-        "Foundry Models from partners and community",
+        "Foundry Models from partners and community (Llama-4-Scout the only Meta model; Student, Visual Studio "
+        "Enterprise and free-credit subscriptions cannot buy SaaS offers; CSP subscriptions cannot buy third-party "
+        "models)",
         "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/models-from-partners",
         dt.date(2026, 4, 16),
     ),
@@ -80,7 +82,8 @@ SOURCES: dict[str, Source] = {
         dt.date(2026, 4, 29),
     ),
     "llama2-specs": Source(
-        "Azure/azureml-assets assets/models/system/Llama-2-*/spec.yaml (inference_compute_allow_list, version)",
+        "Azure/azureml-assets assets/models/system/Llama-2-*/spec.yaml (system_metadata.supportedComputes."
+        "inferenceComputes, formerly the tag inference_compute_allow_list; version)",
         "https://github.com/Azure/azureml-assets/tree/main/assets/models/system",
         dt.date(2026, 7, 23),
     ),
@@ -96,11 +99,79 @@ SOURCES: dict[str, Source] = {
         dt.date(2025, 7, 1),
     ),
     "llama33-managed-unconfirmed": Source(
-        "UNCONFIRMED by Microsoft: azureml://registries/azureml-meta/models/Llama-3.3-70B-Instruct/versions/9 on "
-        "managed online deployments, seen in third-party templates in 2026; no allow-list is published, "
-        "preflight reads it from the registry",
+        "Third-party templates of 2026 deploying azureml://registries/azureml-meta/models/Llama-3.3-70B-Instruct/"
+        "versions/9 on managed online deployments; no Microsoft source names version 9",
         "https://learn.microsoft.com/azure/machine-learning/how-to-deploy-models-llama",
         dt.date(2026, 6, 1),
+    ),
+    "deployments-overview": Source(
+        "Deployment options for Foundry Models: managed compute is for models not sold directly by Azure "
+        '("This option is required for all non-ADM models")',
+        "https://learn.microsoft.com/azure/foundry/concepts/deployments-overview",
+        dt.date(2026, 4, 3),
+    ),
+    "catalog-overview-2025": Source(
+        "AI Studio model catalog overview (before 2026; quoted in a third-party change log): lists "
+        "Llama-3.3-70B-Instruct, Llama 3.2 1B/3B and Llama Guard 3 under managed compute",
+        "https://learn.microsoft.com/azure/ai-studio/how-to/model-catalog-overview",
+        dt.date(2025, 3, 1),
+    ),
+    "azureml-assets-5150": Source(
+        'Azure/azureml-assets PR #5150 "Migrate models from tags/properties to system metadata" (the model '
+        "card's allow-list is now system_metadata.supportedComputes.inferenceComputes)",
+        "https://github.com/Azure/azureml-assets/pull/5150",
+        dt.date(2026, 6, 16),
+    ),
+    "quota-ids": Source(
+        'Understand Cost Management data: supported Microsoft Azure offers and their quota ids ("Marketplace '
+        "purchases aren't available for MSDN and Visual Studio offers\")",
+        "https://learn.microsoft.com/azure/cost-management-billing/costs/understand-cost-mgt-data",
+        dt.date(2024, 2, 16),
+    ),
+    "ml-quota-reserve": Source(
+        "Quota allocation for online deployments: ceil(1.2 * instances) * cores, A100/H100/ND sizes exempt",
+        "https://learn.microsoft.com/azure/machine-learning/how-to-manage-quotas",
+        dt.date(2023, 12, 7),
+    ),
+    "ptu": Source(
+        "Provisioned throughput unit (PTU) costs and billing: Llama-3.3-70B-Instruct minimum 100 PTU, increment 100",
+        "https://learn.microsoft.com/azure/foundry/openai/how-to/provisioned-throughput-onboarding",
+        dt.date(2026, 4, 29),
+    ),
+    "content-filter-configurability": Source(
+        'Content filter configurability: "Annotate only" and "No filters" require approval (modified content filters)',
+        "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/content-filter",
+        dt.date(2025, 9, 16),
+    ),
+    "model-inference-bicep": Source(
+        "Azure-Samples/azureai-model-inference-bicep infra/modules/ai-services-template.bicep (writes the endpoint "
+        "as https://<name>.services.ai.azure.com/models)",
+        "https://github.com/Azure-Samples/azureai-model-inference-bicep/blob/main/infra/modules/ai-services-template.bicep",
+        dt.date(2025, 2, 24),
+    ),
+    "foundry-entra": Source(
+        'Endpoints for Foundry Models, Entra ID client: "Tokens must be issued with scope '
+        'https://ai.azure.com/.default"; both openai.azure.com and services.ai.azure.com v1 bases accepted',
+        "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/endpoints",
+        dt.date(2026, 7, 31),
+    ),
+    "model-inference-rest-2025": Source(
+        'Azure AI Model Inference REST (legacy route): "Use scope https://cognitiveservices.azure.com/.default"',
+        "https://learn.microsoft.com/azure/ai-foundry/foundry-models/how-to/use-chat-completions",
+        dt.date(2025, 8, 27),
+    ),
+    "custom-container": Source(
+        "Use a custom container to deploy a model to an online endpoint (inference_config routes and port; no "
+        "command or argument field; model mounted at AZUREML_MODEL_DIR; request paths passed to the container)",
+        "https://learn.microsoft.com/azure/machine-learning/how-to-deploy-custom-container",
+        dt.date(2025, 3, 31),
+    ),
+    "vllm-release": Source(
+        "vLLM v0.30.0 OpenAI-compatible server image (vllm/vllm-openai), the newest release confirmed in stored "
+        "material (an issue of 2026-09-23); `vllm serve <model> --tensor-parallel-size --served-model-name "
+        "--max-model-len`, health route /health",
+        "https://github.com/vllm-project/vllm/releases",
+        dt.date(2026, 9, 23),
     ),
     "seed": Source(
         "How to deploy Meta Llama models with Azure AI Studio (the how-to this project implements)",
@@ -108,9 +179,9 @@ SOURCES: dict[str, Source] = {
         dt.date(2024, 5, 21),
     ),
     "vm-skus": Source(
-        "Managed online endpoints SKU list",
+        "Managed online endpoints SKU list (family names, the 'Skip 20% reservation' column)",
         "https://learn.microsoft.com/azure/machine-learning/reference-managed-online-endpoints-vm-sku-list",
-        dt.date(2025, 3, 31),
+        dt.date(2025, 10, 18),
     ),
     "ml-quotas": Source(
         "Manage and increase quotas for Azure Machine Learning resources",

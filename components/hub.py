@@ -64,6 +64,10 @@ class AiHub(pulumi.ComponentResource):
     """Resource group of the hub."""
     storage_account_id: pulumi.Output[str]
     """Resource id of the hub's storage account."""
+    storage_account_name: pulumi.Output[str]
+    """Name of the hub's storage account."""
+    blob_endpoint: pulumi.Output[str]
+    """The storage account's blob endpoint (https://<account>.blob.<cloud suffix>/)."""
     key_vault_id: pulumi.Output[str]
     """Resource id of the hub's key vault."""
     application_insights_id: pulumi.Output[str]
@@ -101,6 +105,8 @@ class AiHub(pulumi.ComponentResource):
         self.name = hub.name
         self.resource_group_name = pulumi.Output.from_input(group)
         self.storage_account_id = account.id
+        self.storage_account_name = account.name
+        self.blob_endpoint = account.primary_endpoints.apply(lambda e: e.blob if e else None)
         self.key_vault_id = vault.id
         self.application_insights_id = insights.id
         self.register_outputs(
@@ -109,6 +115,8 @@ class AiHub(pulumi.ComponentResource):
                 "name": self.name,
                 "resourceGroupName": self.resource_group_name,
                 "storageAccountId": self.storage_account_id,
+                "storageAccountName": self.storage_account_name,
+                "blobEndpoint": self.blob_endpoint,
                 "keyVaultId": self.key_vault_id,
                 "applicationInsightsId": self.application_insights_id,
             }

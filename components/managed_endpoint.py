@@ -16,7 +16,8 @@ class ManagedOnlineDeploymentArgs(TypedDict):
     name: str
     """Deployment name, unique within the endpoint."""
     model_id: pulumi.Input[str]
-    """Registry model id with its version (azureml://registries/azureml-meta/models/<model>/versions/<N>)."""
+    """Registry model id with its version (azureml://registries/azureml-meta/models/<model>/versions/<N>), or the
+    resource id of a workspace model version."""
     vm_sku: pulumi.Input[str]
     """VM size of every instance, one the model card's allow-list names."""
     instance_count: pulumi.Input[int]
@@ -33,6 +34,10 @@ class ManagedOnlineDeploymentArgs(TypedDict):
     """Collect model inputs and outputs (inference data collection, preview)."""
     egress_public_network_access: NotRequired[pulumi.Input[str]]
     """Enabled or Disabled; only where the hub has no managed network (Azure ignores it under one)."""
+    environment_id: NotRequired[pulumi.Input[str]]
+    """A serving environment (a custom container) to run the model in; left out, Azure runs the model's own."""
+    environment_variables: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Settings of the custom container (Azure ML cannot set its arguments)."""
 
 
 class ManagedOnlineEndpointArgs(TypedDict):
@@ -183,6 +188,8 @@ class ManagedOnlineEndpoint(pulumi.ComponentResource):
                 app_insights_enabled=True,
                 egress_public_network_access=spec.get("egress_public_network_access"),
                 data_collector=collector,
+                environment_id=spec.get("environment_id"),
+                environment_variables=spec.get("environment_variables"),
             ),
             tags=args.get("tags") or {},
             opts=named_child(self),

@@ -51,6 +51,13 @@ class Platforms:
         self.group_name = self._resource_group()
         self._hub: HubPath | None = None
         self._foundry: FoundryPath | None = None
+        self._shared: dict[Any, Any] = {}
+
+    def once(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A resource that several deployments use and Azure holds once (an environment version), built once."""
+        if key not in self._shared:
+            self._shared[key] = build()
+        return self._shared[key]
 
     @property
     def region(self) -> str:

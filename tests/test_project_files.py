@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from tests.support.stacks import ROOT, run, serverless, shipped_config, stack_config
+from tests.support.stacks import ROOT, run, scenario, serverless, stack_config
 from tools import policy_check
 
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -74,7 +74,7 @@ def test_the_traffic_providers_venv_is_found_from_the_program_folder(tmp_path):
     program = ROOT / PROJECT["main"]
     python = program / PROJECT["runtime"]["options"]["virtualenv"] / "bin" / "python"
     assert python.is_file(), f"{python} does not exist: the dynamic provider would not start (pulumi#7061)"
-    traffic = run("prod", shipped_config("prod")).one("pulumi-python:dynamic:Resource")
+    traffic = run("managed", scenario("managed")).one("pulumi-python:dynamic:Resource")
     olds = {k: v["secret"] if isinstance(v, dict) and "secret" in v else v for k, v in traffic.inputs.items()}
     env = {**os.environ, "PULUMI_PROJECT": "llama-on-azure"}
     proc = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -32,6 +33,8 @@ UNKNOWN = "(known after apply)"
 NAME_INPUTS = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",
     "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:storage:BlobContainer": "containerName",
+    "azure-native:storage:Blob": "blobName",
     "azure-native:keyvault:Vault": "vaultName",
     "azure-native:operationalinsights:Workspace": "workspaceName",
     "azure-native:applicationinsights:Component": "resourceName",
@@ -143,9 +146,18 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, Unknown) or value == rpc.UNKNOWN:
         return UNKNOWN
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return _asset(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the wire has only doubles; 30 was written, 30 is shown
     return value
+
+
+def _asset(value: pulumi.Asset | pulumi.Archive) -> dict[str, str]:
+    """An asset as the engine's JSON shows one: its kind and a hash of what it holds, not the content."""
+    content = getattr(value, "text", None) or getattr(value, "path", None) or getattr(value, "uri", None) or ""
+    digest = hashlib.sha256(str(content).encode()).hexdigest()
+    return {"asset": type(value).__name__, "hash": digest}
 
 
 def _physical_name(type_: str, inputs: dict[str, Any]) -> Any:
@@ -159,13 +171,22 @@ def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) ->
     group = f"/subscriptions/{subscription}/resourceGroups/{inputs.get('resourceGroupName', name)}"
     if type_ in ARM_TYPES:
         return f"{group}/providers/{ARM_TYPES[type_]}/{name}" if ARM_TYPES[type_] else group
+    if type_ == "azure-native:storage:BlobContainer":
+        account = f"{group}/providers/Microsoft.Storage/storageAccounts/{inputs.get('accountName')}"
+        return f"{account}/blobServices/default/containers/{name}"
+    if type_ == "azure-native:storage:Blob":  # data plane: its id is its URL
+        return f"https://{inputs.get('accountName')}.blob.core.windows.net/{inputs.get('containerName')}/{name}"
     if type_ in CS_CHILDREN:
         account = inputs.get("accountName", "account")
         return f"{group}/providers/Microsoft.CognitiveServices/accounts/{account}/{CS_CHILDREN[type_]}/{name}"
+    workspace = inputs.get("workspaceName", "workspace")
+    if type_ in (f"{_ML}:ModelVersion", f"{_ML}:EnvironmentVersion"):
+        collection = "models" if type_.endswith("ModelVersion") else "environments"
+        ws = f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
+        return f"{ws}/{collection}/{name}/versions/{inputs.get('version')}"
     # Children of a workspace: .../workspaces/<ws>/<collection>/<name>
     collection = type_.rsplit(":", 1)[1]
     collection = collection[0].lower() + collection[1:] + "s"
-    workspace = inputs.get("workspaceName", "workspace")
     return f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}/{collection}/{name}"
 
 
@@ -223,6 +244,8 @@ class LlamaMocks(pulumi.runtime.Mocks):
                 "scoringUri": f"https://{name}.{region}.inference.ml.azure.com/score",
                 "provisioningState": "Succeeded",
             }
+        if args.typ == "azure-native:storage:StorageAccount":
+            state["primaryEndpoints"] = {"blob": f"https://{name}.blob.core.windows.net/"}
         if args.typ == "azure-native:cognitiveservices:Account":
             state["properties"] = {**inputs.get("properties", {}), **_foundry_endpoints(inputs)}
             state["identity"] = {**inputs.get("identity", {}), "principalId": "00000000-0000-0000-0000-0000000000a1"}

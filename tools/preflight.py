@@ -13,7 +13,7 @@ from typing import Any
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 
-from catalog import api_versions, marketplace, models, regions
+from catalog import api_versions, marketplace, models, regions, vm_skus
 from clients.arm import ArmClient, ArmError, arm_date, checked_endpoint
 from clients.credential import cloud_from_env
 from clients.errors import UserError
@@ -108,9 +108,10 @@ class Preflight:
         name = f"{sub.get('displayName', '')} ({quota_id or 'unknown offer'})"
         if sub.get("state") not in (None, "Enabled"):
             return [Check("subscription", name, FAIL, f"state is {sub.get('state')}; it must be Enabled")]
-        if quota_id.startswith(marketplace.NO_MARKETPLACE_QUOTA_IDS):
-            detail = "a free or trial subscription cannot subscribe to Marketplace offers"
-            return [Check("subscription", name, FAIL, detail)]
+        if not self.config.buys_marketplace:
+            return [Check("subscription", name, OK, "enabled (the stack buys nothing through Marketplace)")]
+        if refusal := marketplace.refusal(quota_id):
+            return [Check("subscription", name, FAIL, refusal)]
         if spending == "On":
             return [Check("subscription", name, FAIL, "a spending limit is on: Marketplace purchases are blocked")]
         return [Check("subscription", name, OK, "paid subscription, enabled")]
@@ -171,12 +172,12 @@ class Preflight:
         return self._registry
 
     def ml_usages(self) -> dict[str, dict[str, Any]]:
-        """The subscription's Machine Learning usages in the region, by lowercase usage name (VM quota families)."""
+        """The subscription's Machine Learning usages in the region, by `vm_skus.family_key` of their names."""
         path = f"{self.sub}/providers/{ML}/locations/{self.region}/usages"
         usages = {}
         for usage in self.client.pages(path, ML_API):
             if isinstance(usage, dict) and isinstance(usage.get("name"), dict):
-                usages[str(usage["name"].get("value", "")).lower()] = usage
+                usages[vm_skus.family_key(str(usage["name"].get("value", "")))] = usage
         return usages
 
     def project_children(self, collection: str) -> list[Any] | None:

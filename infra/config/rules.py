@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from catalog import models, sources, vm_skus
+from catalog.conflicts import CONFLICTS
 from infra import naming
 from infra.config.model import RESERVED_TAGS, Access, known_models
 from infra.config.types import NAMESPACE, key_for
@@ -34,7 +35,8 @@ class Rules:
         self.errors.append(message)
 
     def warn(self, message: str) -> None:
-        self.warnings.append(message)
+        if message not in self.warnings:  # a warning about a shared part (a content filter) is said once
+            self.warnings.append(message)
 
     def section(self, alias: str) -> Any:
         """A top-level key's value (or default); None when it failed validation."""
@@ -106,7 +108,10 @@ class Rules:
         if llama is None:
             self.unknown_model(kind, key, model)
             return None
-        offer = getattr(llama, kind.offer)
+        try:
+            offer = kind.offer_for(part.config, llama)
+        except FieldFailed:
+            return None
         if offer is None:
             self.error(f"{key}.model: {model!r} is not offered as kind {kind.name!r}; {self.offered(kind)}")
             return None
@@ -117,6 +122,8 @@ class Rules:
             )
         if not self.lifecycle(f"{key}.model", kind, model, offer.lifecycle):
             return None
+        if offer.conflict:
+            self.warn(f"{key}.model: {CONFLICTS[offer.conflict].sentence()}")
         return kind.deployment(part.config, llama, part.index)  # type: ignore[arg-type]
 
     def unknown_model(self, kind: Kind[Any], key: str, model: str) -> None:

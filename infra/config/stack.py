@@ -41,6 +41,11 @@ class ResolvedStack:
         """(kind, its deployments) for each kind the stack deploys, in the registry's order."""
         return [(kind, found) for kind in KINDS.values() if (found := self.of(kind))]
 
+    @property
+    def buys_marketplace(self) -> bool:
+        """Whether a deployment of the stack is bought through Azure Marketplace."""
+        return any(kind.marketplace(found) for kind, found in self.kinds)
+
     def needs(self, platform: Platform) -> bool:
         return any(kind.platform is platform for kind, _ in self.kinds)
 

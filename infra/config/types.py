@@ -70,7 +70,8 @@ def _matches(pattern: str, rule: str):
     return check
 
 
-def _text(pattern: str, rule: str) -> Any:
+def text_type(pattern: str, rule: str) -> Any:
+    """Text that must match `pattern` in full; an error says `rule`."""
     return Annotated[str, AfterValidator(_matches(pattern, rule))]
 
 
@@ -112,24 +113,26 @@ def _ip_rule(value: str) -> str:
 
 
 Region = Annotated[str, BeforeValidator(_region)]
-EndpointName = _text(
+EndpointName = text_type(
     naming.ONLINE_ENDPOINT.pattern.strip("^$"),  # the strictest of the endpoint kinds: one name fits any
     "3-32 characters, a letter first, then letters, digits or single dashes, not ending in a dash",
 )
-ModelName = _text(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a model name as Azure spells it, like Llama-3.3-70B-Instruct")
-PolicyName = _text(r"[a-zA-Z0-9][a-zA-Z0-9_-]{1,63}", "2-64 letters, digits, dashes or underscores")
-Environment = _text(naming.ENVIRONMENT.pattern, "1-12 lowercase letters and digits, a letter first")
-Prefix = _text(r"[a-z][a-z0-9]{1,9}", "2-10 lowercase letters and digits, a letter first")
-NameSuffix = _text(
+ModelName = text_type(
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a model name as Azure spells it, like Llama-3.3-70B-Instruct"
+)
+PolicyName = text_type(r"[a-zA-Z0-9][a-zA-Z0-9_-]{1,63}", "2-64 letters, digits, dashes or underscores")
+Environment = text_type(naming.ENVIRONMENT.pattern, "1-12 lowercase letters and digits, a letter first")
+Prefix = text_type(r"[a-z][a-z0-9]{1,9}", "2-10 lowercase letters and digits, a letter first")
+NameSuffix = text_type(
     r"[a-z0-9]{6}",
     "6 lowercase letters or digits (quote an all-digit one: a YAML number like 012345 is read as octal)",
 )
-ResourceGroupName = _text(naming.RESOURCE_GROUP.pattern, "1-90 letters, digits, ._-() and not ending in '.'")
-PrincipalId = _text(
+ResourceGroupName = text_type(naming.RESOURCE_GROUP.pattern, "1-90 letters, digits, ._-() and not ending in '.'")
+PrincipalId = text_type(
     GUID.pattern,
     "an Entra object id, a GUID like 00000000-0000-0000-0000-000000000000 (az ad user show --id ...)",
 )
-SubnetId = _text(
+SubnetId = text_type(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+",
     "a subnet's resource id (/subscriptions/.../virtualNetworks/<vnet>/subnets/<subnet>)",
 )

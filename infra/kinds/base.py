@@ -174,6 +174,10 @@ class Kind(Generic[D]):
     """Fields of this kind's `endpoints` entries a client needs beside kind, model, api, url, name and auth."""
 
     # The config.
+    def offer_for(self, config: Any, llama: LlamaModel) -> Any:
+        """The catalog offer a deployment needs (None: the model is not offered this way)."""
+        return getattr(llama, self.offer)
+
     def rules(self, check: Rules, deployments: list[D]) -> None:
         """What Azure would refuse of these deployments; `check.error(...)`/`check.warn(...)` report it."""
 
@@ -184,6 +188,10 @@ class Kind(Generic[D]):
     def azure_name(self, endpoint: str, suffix: str) -> str | None:
         """The Azure name of an endpoint where it is unique per region across Azure (None: no such name)."""
         return None
+
+    def marketplace(self, deployments: list[D]) -> bool:
+        """Whether deploying these buys an Azure Marketplace offer (which some subscriptions cannot)."""
+        return False
 
     def deployer_actions(self, stack: ResolvedStack, deployments: list[D]) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Scope label -> (subscription or group, actions) that deploying these takes."""

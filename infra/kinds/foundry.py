@@ -10,6 +10,7 @@ from pulumi_azure_native import cognitiveservices as cs
 from pydantic import Field
 
 from catalog import content_filters, endpoints, limits, models, rbac, sources
+from catalog.conflicts import CONFLICTS
 from clients.arm import arm_date
 from clients.status import Status
 from components.content_filter import ContentFilterPolicy, ContentFilterPolicyArgs
@@ -81,6 +82,7 @@ class Foundry(Kind[FoundryDeployment]):
             deployments,
             lambda d: self._version(check, d),
             lambda d: self._type(check, d),
+            lambda d: self._capacity(check, d),
             lambda d: self._content_filter(check, d),
         )
         if len(deployments) > LIMITS.max_foundry_deployments_per_resource:
@@ -110,23 +112,49 @@ class Foundry(Kind[FoundryDeployment]):
             )
 
     @staticmethod
+    def _capacity(check: Rules, d: FoundryDeployment) -> None:
+        capacity, sku = d.config.capacity, d.config.sku
+        if sku == models.GLOBAL_PROVISIONED:
+            low, step = LIMITS.provisioned_minimum, LIMITS.provisioned_step
+            if capacity < low or capacity % step:
+                check.error(
+                    f"{d.key}.capacity: {capacity} is not allowed for {sku}; at least {low} PTU in steps of {step} "
+                    f"({sources.cite('ptu')})"
+                )
+        elif capacity * LIMITS.foundry_capacity_unit_tpm > LIMITS.foundry_default_quota_tpm:
+            check.warn(
+                f"{d.key}.capacity: {capacity} is above the documented default quota of {d.model} "
+                f"({LIMITS.foundry_default_quota_tpm:,} tokens per minute, "
+                f"{LIMITS.foundry_default_quota_tpm // LIMITS.foundry_capacity_unit_tpm} units): request more quota "
+                f"first; {CONFLICTS['foundry-capacity-unit'].sentence()}"
+            )
+
+    @staticmethod
     def _content_filter(check: Rules, d: FoundryDeployment) -> None:
         filters = check.section("contentFilters")
         if filters is None:
             return  # the section failed: its errors are reported at the policy itself
-        if d.config.content_filter != DEFAULT_CONTENT_FILTER and d.config.content_filter not in filters:
-            names = check.allowed([DEFAULT_CONTENT_FILTER, *filters], d.config.content_filter)
+        name = d.config.content_filter
+        if name != DEFAULT_CONTENT_FILTER and name not in filters:
+            names = check.allowed([DEFAULT_CONTENT_FILTER, *filters], name)
             check.error(
-                f"{d.key}.contentFilter: {d.config.content_filter!r} is not a policy of {NAMESPACE}:contentFilters; "
-                f"allowed: {names}"
+                f"{d.key}.contentFilter: {name!r} is not a policy of {NAMESPACE}:contentFilters; allowed: {names}"
             )
+        elif name in filters and not filters[name].blocking:
+            check.warn(
+                f"{key_for('contentFilters', name, 'blocking')}: false (annotate only) needs Microsoft's approval for "
+                f"modified content filters, else Azure refuses the policy; unconfirmed for Llama "
+                f"({sources.cite('content-filter-configurability')})"
+            )
+
+    def marketplace(self, deployments: list[FoundryDeployment]) -> bool:
+        return any(not d.offer.sold_by_azure for d in deployments)
 
     def deployer_actions(
         self, stack: ResolvedStack, deployments: list[FoundryDeployment]
     ) -> dict[str, tuple[str, tuple[str, ...]]]:
-        partner = any(not d.offer.sold_by_azure for d in deployments)
         return {
-            **(rbac.marketplace_actions() if partner else {}),
+            **(rbac.marketplace_actions() if self.marketplace(deployments) else {}),
             "resource group (Foundry)": ("group", rbac.FOUNDRY_DEPLOYER_ACTIONS),
         }
 
@@ -159,7 +187,7 @@ class Foundry(Kind[FoundryDeployment]):
             "model": d.llama.name,
             "api": d.llama.api.value,
             # The OpenAI v1 route on the account's Foundry Models endpoint, as Azure reports it.
-            "url": account.models_endpoint.apply(lambda uri: uri.rstrip("/") + route if uri else None),
+            "url": account.models_endpoint.apply(lambda uri: v1_url(uri, route)),
             "name": deployment.name,
             "auth": "key" if stack.config.foundry.local_auth else "entra",
             "deployment": d.name,
@@ -204,6 +232,17 @@ class Foundry(Kind[FoundryDeployment]):
                 "dated": source.dated.isoformat(),
             },
         }
+
+
+def v1_url(models_endpoint: str | None, route: str) -> str | None:
+    """The URL of an OpenAI v1 route on a Foundry resource, from its 'Azure AI Model Inference API' endpoint in
+    whichever form Azure reports it: `https://<name>.services.ai.azure.com`, with a trailing `/` or with the Model
+    Inference API's `/models` [conflict foundry-endpoint-form]; the v1 routes live on the host, not under /models."""
+    if not models_endpoint:
+        return None
+    base = models_endpoint.rstrip("/")
+    base = base.removesuffix("/models").rstrip("/")
+    return base + route
 
 
 def _policy(platforms: Platforms, account: Any, name: str, f: ContentFilter, after: Any) -> ContentFilterPolicy:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+import pulumi
+from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from catalog import limits, models, rbac, sources, vm_skus
+from catalog import containers, limits, models, rbac, sources, vm_skus
 from clients.errors import UserError
 from clients.status import Status
+from components.inference_environment import InferenceEnvironment, InferenceEnvironmentArgs
 from components.managed_endpoint import ManagedOnlineDeploymentArgs, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
+from components.model_asset import ModelAsset, ModelAssetArgs
 from components.options import ML_TYPES
 from infra import naming
-from infra.config.types import EndpointName, RegistryVersion, Switch, key_for
+from infra.config.types import EndpointName, RegistryVersion, Section, Switch, key_for, text_type
 from infra.kinds.base import (
     CallSpec,
     Check,
@@ -35,10 +40,80 @@ if TYPE_CHECKING:
     from infra.platforms import Platforms
 
 LIMITS = limits.LIMITS
+ROOT = Path(__file__).resolve().parents[2]
+OWN_WEIGHTS = models.ManagedOffer((), None, models.Lifecycle(source="custom-container"), source="custom-container")
+"""What a deployment bringing its own weights is offered as: no registry versions, no model card allow-list."""
 ML = "Microsoft.MachineLearningServices"
 SKU_NAME = re.compile(r"Standard_[A-Za-z0-9_]+")
 AUTH = {"Key": "key", "AADToken": "entra", "AMLToken": "token"}
 """An online endpoint's auth mode -> how a client signs in (the exports' `auth`)."""
+
+
+# Where weights a team brings may be registered from [custom-container]: a datastore path, a job's output, a blob URL.
+MODEL_URI = (
+    r"azureml://(subscriptions/[^/]+/resource[Gg]roups/[^/]+/workspaces/[^/]+/)?datastores/[^/]+/paths/\S+"
+    r"|azureml://jobs/[^/]+/outputs/\S+"
+    r"|https://[a-z0-9]{3,24}\.blob\.core\.(windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)/[a-z0-9-]{3,63}/\S*"
+)
+# A model version that exists already: in a registry, in the project (azureml:<name>:<version>), or by resource id.
+MODEL_ASSET = (
+    r"azureml://registries/[^/]+/models/[^/]+/versions/[^/]+"
+    r"|azureml:[A-Za-z0-9][A-Za-z0-9_.-]{0,254}:[A-Za-z0-9][A-Za-z0-9_.-]{0,29}"
+    r"|/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
+    r"/models/[^/]+/versions/[^/]+"
+)
+ModelUri = text_type(
+    MODEL_URI,
+    "azureml://datastores/<datastore>/paths/<folder>, azureml://jobs/<job>/outputs/..., or "
+    "https://<account>.blob.core.windows.net/<container>/<folder>",
+)
+AssetRef = text_type(
+    MODEL_ASSET,
+    "azureml://registries/<registry>/models/<name>/versions/<version>, "
+    "azureml:<name>:<version> (a model of the project), or a model version's resource id",
+)
+AssetVersion = text_type(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,29}", "1-30 letters, digits, '.', '_' or '-'")
+UrlPath = text_type(r"/[A-Za-z0-9._~/-]{0,200}", "a path starting with '/', like /health")
+
+
+class Weights(Section):
+    """Weights the team brings: a folder of Hugging Face-format weights to register, or a model version that exists."""
+
+    uri: ModelUri | None = None
+    """Registered as a model version of the project (type custom_model)."""
+    asset: AssetRef | None = None
+    """Deployed as it is."""
+    version: AssetVersion = "1"
+    """The version `uri` is registered as; new weights need a new version (versions are immutable)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Weights:
+        if (self.uri is None) == (self.asset is None):
+            raise ValueError("give uri (weights to register) or asset (a model version that exists), one of them")
+        return self
+
+
+class Container(Section):
+    """The serving container of a deployment with its own weights; by default vLLM's OpenAI-compatible server."""
+
+    image: str | None = Field(default=None, min_length=1, max_length=512)
+    """A prebuilt image; by default the project's vLLM image is built from containers/vllm in the hub's registry."""
+    port: int = Field(default=containers.VLLM.port, ge=1, le=65535)
+    health_path: UrlPath = containers.VLLM.health_path
+    scoring_path: UrlPath = containers.VLLM.scoring_path
+    openai: bool = True
+    """The server answers the OpenAI chat completions API (smoke and env call it that way)."""
+    served_model_name: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._/-]+$")
+    """What clients send as `model`; by default the deployment's model name."""
+    tensor_parallel: int | None = Field(default=None, ge=1, le=16)
+    """GPUs to shard the model over; by default every GPU of the VM size."""
+    context_length: int | None = Field(default=None, ge=256, le=10_000_000)
+    """Context length in tokens; by default the model's, where the catalog knows it."""
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=0.99, allow_inf_nan=False, strict=False)
+    extra_args: list[str] = Field(default_factory=list, max_length=64)
+    """More `vllm serve` flags, each a word (for the default image)."""
+    environment: dict[str, str] = Field(default_factory=dict, max_length=64)
+    """More environment variables of the container."""
 
 
 class ManagedConfig(DeploymentConfig):
@@ -55,11 +130,24 @@ class ManagedConfig(DeploymentConfig):
         default=LIMITS.max_request_timeout_seconds, ge=1, le=LIMITS.max_request_timeout_seconds
     )
     max_concurrent_requests_per_instance: int = Field(default=1, ge=1, le=1000)
-    probe_initial_delay_seconds: int = Field(default=600, ge=10, le=3600)
+    probe_initial_delay_seconds: int | None = Field(default=None, ge=10, le=3600)
+    """Before the first probe; by default 600 s, and 1800 s with weights (copied to the VM, then loaded)."""
     data_collection: bool = False
     egress_public_network_access: Switch = "Enabled"
     public_network_access: Switch = "Enabled"
     auth_mode: Literal["Key", "AMLToken", "AADToken"] = "Key"
+    weights: Weights | None = None
+    """Serve weights the team brings instead of the registry model of the catalog."""
+    container: Container | None = None
+    """The serving container of `weights` (default: vLLM's OpenAI-compatible server)."""
+
+    @model_validator(mode="after")
+    def _container_needs_weights(self) -> ManagedConfig:
+        if self.container is not None and self.weights is None:
+            raise ValueError("container: only with weights (a registry model runs in its own container)")
+        if self.weights is not None and self.model_version is not None:
+            raise ValueError("modelVersion: only for a registry model; weights carry their own version")
+        return self
 
 
 class ManagedDeployment(Deployment[ManagedConfig]):
@@ -76,6 +164,43 @@ class ManagedDeployment(Deployment[ManagedConfig]):
     def version(self) -> int:
         """The registry version deployed: the stack's pin, else the latest the catalog knows."""
         return self.config.model_version or self.offer.latest  # type: ignore[return-value]
+
+    @property
+    def own_weights(self) -> bool:
+        return self.config.weights is not None
+
+    @property
+    def container(self) -> Container:
+        return self.config.container or Container()
+
+    @property
+    def openai(self) -> bool:
+        """Whether the deployment answers the OpenAI API (its own weights in an OpenAI-compatible server)."""
+        return self.own_weights and self.container.openai
+
+    @property
+    def served_model_name(self) -> str:
+        return self.container.served_model_name or self.model
+
+    @property
+    def probe_delay(self) -> int:
+        default = containers.LOAD_PROBE_DELAY_SECONDS if self.own_weights else 600
+        return self.config.probe_initial_delay_seconds or default
+
+    def server_settings(self) -> dict[str, str]:
+        """What the serving container reads (containers/vllm/entrypoint.sh), plus the stack's own variables."""
+        c = self.container
+        settings = {
+            "LLAMA_SERVED_MODEL_NAME": self.served_model_name,
+            "LLAMA_TENSOR_PARALLEL_SIZE": str(c.tensor_parallel or self.sku.gpus),
+            "LLAMA_GPU_MEMORY_UTILIZATION": f"{c.gpu_memory_utilization:g}",
+            "LLAMA_PORT": str(c.port),
+        }
+        if length := c.context_length or self.llama.context_tokens:
+            settings["LLAMA_MAX_MODEL_LEN"] = str(length)
+        if c.extra_args:
+            settings["LLAMA_EXTRA_ARGS"] = " ".join(c.extra_args)
+        return {**settings, **c.environment}
 
     @property
     def sku(self) -> vm_skus.VmSku:
@@ -130,6 +255,15 @@ class Managed(Kind[ManagedDeployment]):
             "properties.livenessProbe.initialDelay",
             "properties.egressPublicNetworkAccess",
             "properties.dataCollector",
+            "properties.environmentId",
+            "properties.environmentVariables",
+        ),
+        f"{ML_TYPES}:ModelVersion": ("version", "properties.modelUri", "properties.modelType"),
+        f"{ML_TYPES}:EnvironmentVersion": (
+            "version",
+            "properties.image",
+            "properties.build.contextUri",
+            "properties.inferenceConfig.scoringRoute",
         ),
         "pulumi-python:dynamic:Resource": ("traffic",),
     }
@@ -141,6 +275,10 @@ class Managed(Kind[ManagedDeployment]):
         return groups
 
     # The config.
+    def offer_for(self, config: Any, llama: models.LlamaModel) -> Any:
+        # The team's own weights need no managed offer of the catalog: the model is theirs to serve.
+        return OWN_WEIGHTS if config.weights is not None else llama.managed
+
     def rules(self, check: Rules, deployments: list[ManagedDeployment]) -> None:
         self.each(
             check,
@@ -148,7 +286,9 @@ class Managed(Kind[ManagedDeployment]):
             lambda d: self._vm_sku(check, d),
             lambda d: self._version(check, d),
             lambda d: self._egress(check, d),
+            lambda d: self._container(check, d),
         )
+        self._registrations(check, deployments)
         groups: dict[str, list[ManagedDeployment]] = {}
         for d in deployments:
             try:
@@ -194,14 +334,51 @@ class Managed(Kind[ManagedDeployment]):
                 f"{d.config.vm_sku!r} has {sku.total_gpu_memory_gb} GB ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb} GB); "
                 f"SKUs that fit: {', '.join(fitting) or 'none in the catalog'}"
             )
-        else:
+        elif not d.own_weights:
             check.warn(
                 f"{d.key}.vmSku: {d.config.vm_sku!r} was not checked against {d.model}'s model card (no allow-list in "
                 "the catalog): preflight reads it from the registry"
             )
 
     @staticmethod
+    def _container(check: Rules, d: ManagedDeployment) -> None:
+        if not d.own_weights:
+            return
+        c, sku = d.container, vm_skus.VM_SKUS.get(d.config.vm_sku)
+        hub = check.section("hub")
+        if c.image is None and hub is not None and not hub.container_registry:
+            check.error(
+                f"{d.key}.container.image: not set, so the stack builds the vLLM serving image, which needs the hub's "
+                f"container registry: set {key_for('hub', 'containerRegistry')}: true, or give a prebuilt image"
+            )
+        if c.tensor_parallel and sku is not None and sku.gpus and c.tensor_parallel > sku.gpus:
+            check.error(
+                f"{d.key}.container.tensorParallel: {c.tensor_parallel} GPUs, but {d.config.vm_sku} has {sku.gpus}; "
+                f"at most {sku.gpus}"
+            )
+
+    @staticmethod
+    def _registrations(check: Rules, deployments: list[ManagedDeployment]) -> None:
+        """Weights registered as one model version must be the same weights: a version is immutable in Azure."""
+        seen: dict[tuple[str, str], tuple[str, str]] = {}
+        for d in deployments:
+            try:
+                weights = d.config.weights
+            except FieldFailed:
+                continue
+            if weights is None or weights.uri is None:
+                continue
+            earlier = seen.setdefault((d.model, weights.version), (weights.uri, d.key))
+            if earlier[0] != weights.uri:
+                check.error(
+                    f"{d.key}.weights.version: {weights.version!r} of {d.model} is registered from {earlier[0]} by "
+                    f"{earlier[1]}; other weights need another version"
+                )
+
+    @staticmethod
     def _version(check: Rules, d: ManagedDeployment) -> None:
+        if d.own_weights:
+            return
         pinned, offer = d.config.model_version, d.offer
         if pinned is None and offer.latest is None:
             check.error(
@@ -247,6 +424,21 @@ class Managed(Kind[ManagedDeployment]):
                 f"{key}.endpoint: endpoint {endpoint!r} would mix chat and completion models behind one URL; "
                 "give them separate endpoints"
             )
+        guarded(self._one_protocol, check, endpoint, key, members)
+
+    @staticmethod
+    def _one_protocol(check: Rules, endpoint: str, key: str, members: list[ManagedDeployment]) -> None:
+        """Clients call an endpoint one way: all its deployments answer the OpenAI API with one model name, or none."""
+        if len({d.openai for d in members}) > 1:
+            check.error(
+                f"{key}.endpoint: endpoint {endpoint!r} mixes deployments that answer the OpenAI API with ones that "
+                "answer in their model container's format; give them separate endpoints"
+            )
+        elif len(names := {d.served_model_name for d in members if d.openai}) > 1:
+            check.error(
+                f"{key}.container.servedModelName: the deployments of endpoint {endpoint!r} serve different names "
+                f"({', '.join(sorted(names))}); a client sends one name to the endpoint: give them the same"
+            )
 
     @staticmethod
     def _traffic(check: Rules, endpoint: str, key: str, members: list[ManagedDeployment]) -> None:
@@ -282,19 +474,16 @@ class Managed(Kind[ManagedDeployment]):
 
     # The program.
     def build(self, platforms: Platforms, deployments: list[ManagedDeployment]) -> dict[str, Export]:
-        project = platforms.hub().project
-        return {
-            name: self._online(platforms, project, name, group) for name, group in self.endpoints(deployments).items()
-        }
+        return {name: self._online(platforms, name, group) for name, group in self.endpoints(deployments).items()}
 
     @staticmethod
-    def _online(platforms: Platforms, project: Any, endpoint_name: str, members: list[ManagedDeployment]) -> Export:
-        first, split = members[0].config, traffic(members)
+    def _online(platforms: Platforms, endpoint_name: str, members: list[ManagedDeployment]) -> Export:
+        first, split, project = members[0].config, traffic(members), platforms.hub().project
         online = ManagedOnlineEndpoint(
             endpoint_name,
             ManagedOnlineEndpointArgs(
                 endpoint_name=platforms.name(lambda n: n.endpoints[endpoint_name]),
-                deployments=[_deployment_args(d, split[d.name]) for d in members],
+                deployments=[_deployment_args(platforms, d, split[d.name]) for d in members],
                 project_name=project.name,
                 resource_group_name=project.resource_group_name,
                 location=platforms.region,
@@ -313,17 +502,10 @@ class Managed(Kind[ManagedDeployment]):
             "url": online.scoring_uri,
             "name": online.name,
             "auth": AUTH[first.auth_mode],
-            "deployments": {
-                d.name: {
-                    "model": d.llama.name,
-                    "modelVersion": d.version,
-                    "vmSku": d.config.vm_sku,
-                    "instanceCount": d.config.instance_count,
-                    "traffic": split[d.name],
-                }
-                for d in members
-            },
+            "deployments": {d.name: _deployment_export(d, split[d.name]) for d in members},
         }
+        if lead.openai:
+            entry["servedModel"] = lead.served_model_name
         return Export(entry, online.primary_key, {"endpoint": online})
 
     # The tools.
@@ -348,9 +530,16 @@ class Managed(Kind[ManagedDeployment]):
         if not need:
             return []
         usages = asker.ml_usages()
-        return [_quota_check(asker.region, family, vcpus, usages.get(family.lower())) for family, vcpus in need.items()]
+        return [
+            _quota_check(asker.region, family, vcpus, usages.get(vm_skus.family_key(family)))
+            for family, vcpus in need.items()
+        ]
 
     def call(self, entry: Mapping[str, Any]) -> CallSpec:
+        # Own weights in an OpenAI-compatible server: the scoring URI is its chat route, `model` its served name.
+        served = entry.get("servedModel")
+        if isinstance(served, str) and served:
+            return CallSpec(str(entry.get("url")), Protocol.OPENAI_V1, model=served)
         return CallSpec(str(entry.get("url")), Protocol.SCORING)
 
     def quota(self, entries: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any, int]]:
@@ -364,21 +553,122 @@ class Managed(Kind[ManagedDeployment]):
         return {"gpuVmSkus": list(vm_skus.GPU_VM_SKUS), "maxRequestTimeoutSeconds": LIMITS.max_request_timeout_seconds}
 
 
-def _deployment_args(d: ManagedDeployment, share: int) -> ManagedOnlineDeploymentArgs:
+def _deployment_export(d: ManagedDeployment, share: int) -> dict[str, Any]:
+    source = {"weights": d.config.weights.uri or d.config.weights.asset} if d.config.weights else {}
+    return {
+        "model": d.llama.name,
+        "modelVersion": d.config.weights.version if d.config.weights else d.version,
+        "vmSku": d.config.vm_sku,
+        "instanceCount": d.config.instance_count,
+        "traffic": share,
+        **source,
+    }
+
+
+def _deployment_args(platforms: Platforms, d: ManagedDeployment, share: int) -> ManagedOnlineDeploymentArgs:
     config = d.config
+    own = _own_weights(platforms, d) if d.own_weights else {}
     return ManagedOnlineDeploymentArgs(
         name=d.name,
-        model_id=d.llama.version_id(d.version),
+        model_id=own.pop("model_id", None) or d.llama.version_id(d.version),
         vm_sku=config.vm_sku,
         instance_count=config.instance_count,
         traffic=share,
         request_timeout_seconds=config.request_timeout_seconds,
         max_concurrent_requests_per_instance=config.max_concurrent_requests_per_instance,
-        probe_initial_delay_seconds=config.probe_initial_delay_seconds,
+        probe_initial_delay_seconds=d.probe_delay,
         data_collection=config.data_collection,
         # Azure ignores it under the hub's managed network (the config refuses setting it there); the SDK
         # would send its default, Enabled, anyway.
         egress_public_network_access=config.egress_public_network_access,
+        **own,  # type: ignore[typeddict-item]
+    )
+
+
+def _own_weights(platforms: Platforms, d: ManagedDeployment) -> dict[str, Any]:
+    """The model version and serving environment of a deployment that brings its own weights."""
+    hub, weights = platforms.hub(), d.config.weights
+    assert weights is not None
+    if weights.asset is not None:
+        model_id: Any = _asset_id(hub.project.resource_id, weights.asset)
+    else:
+        model_id = platforms.once(("model", d.model, weights.version), lambda: _model_asset(platforms, d)).resource_id
+    environment = platforms.once(("environment", _environment_key(d)), lambda: _environment(platforms, d))
+    return {
+        "model_id": model_id,
+        "environment_id": environment.resource_id,
+        "environment_variables": d.server_settings(),
+    }
+
+
+def _asset_id(project_id: Any, asset: str) -> Any:
+    """`azureml:<name>:<version>` of the project as the resource id a deployment takes; other forms as they are."""
+    if asset.startswith("azureml:") and not asset.startswith("azureml://"):
+        _, name, version = asset.split(":")
+        return pulumi.Output.concat(project_id, "/models/", name, "/versions/", version)
+    return asset
+
+
+def _model_asset(platforms: Platforms, d: ManagedDeployment) -> ModelAsset:
+    project, weights = platforms.hub().project, d.config.weights
+    assert weights is not None and weights.uri is not None
+    return ModelAsset(
+        f"{d.model.lower().replace('.', '-')}-weights-{weights.version}",
+        ModelAssetArgs(
+            model_name=d.model,
+            version=weights.version,
+            model_uri=weights.uri,
+            model_type=containers.MODEL_TYPE,
+            workspace_name=project.name,
+            resource_group_name=project.resource_group_name,
+            tags=platforms.tags,
+        ),
+    )
+
+
+def build_files() -> dict[str, str]:
+    """The vLLM serving image's build context, its base image the catalog's pin."""
+    folder = ROOT / containers.BUILD_CONTEXT
+    files = {p.name: p.read_text() for p in sorted(folder.iterdir()) if p.is_file()}
+    files["Dockerfile"] = re.sub(
+        r"^ARG VLLM_IMAGE=.*$", f"ARG VLLM_IMAGE={containers.VLLM.image}", files["Dockerfile"], flags=re.MULTILINE
+    )
+    return files
+
+
+def _environment_key(d: ManagedDeployment) -> tuple[Any, ...]:
+    c = d.container
+    return (c.image, c.port, c.health_path, c.scoring_path)
+
+
+def _environment(platforms: Platforms, d: ManagedDeployment) -> InferenceEnvironment:
+    hub, c = platforms.hub(), d.container
+    source: dict[str, Any]
+    if c.image is not None:
+        source, content = {"image": c.image}, c.image
+    else:
+        files = build_files()
+        source = {
+            "build_files": files,
+            "storage_account_name": hub.hub.storage_account_name,
+            "blob_endpoint": hub.hub.blob_endpoint,
+        }
+        content = "\0".join(f"{k}\0{v}" for k, v in sorted(files.items()))
+    # Versions are immutable: the version is a hash of what the environment is, so a change makes a new one.
+    version = hashlib.sha256("\0".join(map(str, (content, *_environment_key(d)[1:]))).encode()).hexdigest()[:12]
+    return InferenceEnvironment(
+        f"serving-{version}",
+        InferenceEnvironmentArgs(
+            environment_name="llama-serving",
+            version=version,
+            workspace_name=hub.project.name,
+            resource_group_name=hub.project.resource_group_name,
+            port=c.port,
+            health_path=c.health_path,
+            scoring_path=c.scoring_path,
+            tags=platforms.tags,
+            **source,  # type: ignore[typeddict-item]
+        ),
     )
 
 

@@ -85,13 +85,14 @@ class Serverless(Kind[ServerlessDeployment]):
     def azure_name(self, endpoint: str, suffix: str) -> str:
         return naming.serverless_endpoint(endpoint, suffix)
 
+    def marketplace(self, deployments: list[ServerlessDeployment]) -> bool:
+        return any(d.offer.marketplace for d in deployments)
+
     def deployer_actions(
         self, stack: ResolvedStack, deployments: list[ServerlessDeployment]
     ) -> dict[str, tuple[str, tuple[str, ...]]]:
-        return {
-            **rbac.marketplace_actions(),
-            "project (serverless)": ("group", rbac.DEPLOYER_ACTIONS["project"]),
-        }
+        buying = rbac.marketplace_actions() if self.marketplace(deployments) else {}
+        return {**buying, "project (serverless)": ("group", rbac.DEPLOYER_ACTIONS["project"])}
 
     # The program.
     def build(self, platforms: Platforms, deployments: list[ServerlessDeployment]) -> dict[str, Export]:

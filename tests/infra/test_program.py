@@ -4,6 +4,7 @@ from collections import Counter
 
 import pytest
 
+from catalog import sources
 from infra import naming
 from tests.support.stacks import CS, LLAMA33, ML, managed, run, serverless, shipped_config, stack_config, token
 from tools.engine import LlamaMocks, RunResult, run_isolated
@@ -47,7 +48,7 @@ def test_dev_creates_a_hub_a_project_and_one_serverless_endpoint():
     assert not result.by_type("azure-native:containerregistry:Registry")
 
 
-def test_prod_deploys_llama33_serverless_and_on_managed_compute():
+def test_prod_deploys_llama33_serverless_and_both_llamas_sold_by_azure_as_foundry_models():
     result = run("prod", shipped_config("prod"))
     assert result.error is None, result.error
     (subscription,) = result.by_type(f"{ML}:MarketplaceSubscription")
@@ -55,7 +56,9 @@ def test_prod_deploys_llama33_serverless_and_on_managed_compute():
     assert {e.inputs["properties"]["modelSettings"]["modelId"] for e in result.by_type(f"{ML}:ServerlessEndpoint")} == {
         f"azureml://registries/azureml-meta/models/{LLAMA33}"
     }
-    assert set(result.exports["endpoints"]) == {"chat", "llama33"}
+    assert set(result.exports["endpoints"]) == {"chat", "llama33", "maverick"}
+    assert not result.by_type(f"{ML}:OnlineDeployment"), "no managed compute for models sold by Azure"
+    assert {e["auth"] for n, e in result.exports["endpoints"].items() if e["kind"] == "foundry"} == {"entra"}
 
 
 def test_every_azure_resource_is_in_the_stack_region_and_tagged(shipped: RunResult):
@@ -195,7 +198,7 @@ def test_exports_give_the_url_a_client_posts_to_and_the_real_azure_name():
         "auth": "key",
     }
     assert endpoint.inputs["name"] != "chat" and endpoint.inputs["name"].startswith("chat-")
-    assert result.exports["catalogAsOf"] == "2026-11-27"
+    assert result.exports["catalogAsOf"] == sources.AS_OF.isoformat()
 
 
 def test_exports_name_the_hub_project_group_and_studio_link(shipped: RunResult):
@@ -215,7 +218,8 @@ def test_endpoint_keys_are_exported_only_as_a_secret(shipped: RunResult):
     keys = shipped.exports["endpointKeys"]
     assert set(keys) == {"secret"}, "endpointKeys must be a secret output"
     names = {e.inputs["name"] for e in shipped.by_type(f"{ML}:ServerlessEndpoint")}
-    assert set(keys["secret"]) == set(shipped.exports["endpoints"]), "every key-auth endpoint has its key"
+    key_auth = {n for n, e in shipped.exports["endpoints"].items() if e["auth"] == "key"}
+    assert set(keys["secret"]) == key_auth, "every key-auth endpoint has its key, and only those"
     plain = repr({k: v for k, v in shipped.exports.items() if k != "endpointKeys"})
     for key in keys["secret"].values():
         assert key not in plain
@@ -238,7 +242,8 @@ def test_prod_protects_the_group_hub_and_project_but_not_endpoints():
     for reg in result.registrations:
         if not reg.custom:
             continue
-        expected = component_of(reg) in (token("AiHub"), token("AiProject"), "azure-native:resources:ResourceGroup")
+        stateful = (token("AiHub"), token("AiProject"), token("FoundryResource"), token("FoundryProject"))
+        expected = component_of(reg) in (*stateful, "azure-native:resources:ResourceGroup")
         assert reg.protect is expected, reg.name
     assert not any(r.protect for r in run("dev", shipped_config("dev")).registrations)
 

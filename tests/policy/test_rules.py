@@ -14,7 +14,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 
 from policy.rules import OMITTED, POLICIES, RULES, Case, Rule
-from tests.support.stacks import CS, LLAMA33, ML, ROOT, foundry, run, shipped_config, stack_config
+from tests.support.stacks import CS, LLAMA33, ML, ROOT, foundry, run, scenario, shipped_config, stack_config
 from tools import policy_facts
 from tools.engine import UNKNOWN
 from tools.policy_check import PolicyPackProcess, _struct, read_policy_config
@@ -57,7 +57,7 @@ LOCKED_FOUNDRY = stack_config(
 
 def baseline(type_: str, pick=None) -> dict[str, Any]:
     stacks = [
-        run("prod", shipped_config("prod")),
+        run("managed", scenario("managed")),
         run("dev", LOCKED_FOUNDRY),
         run("dev", stack_config(hub={"containerRegistry": True})),
     ]

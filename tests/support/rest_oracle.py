@@ -59,6 +59,15 @@ TARGETS: dict[str, Target] = {
     "azure-native:machinelearningservices:OnlineDeployment": _t(
         ML, "OnlineDeployment", None, "workspaceName", "endpointName", "deploymentName"
     ),
+    "azure-native:machinelearningservices:ModelVersion": _t(
+        ML, "ModelVersion", None, "workspaceName", "name", "version"
+    ),
+    "azure-native:machinelearningservices:EnvironmentVersion": _t(
+        ML, "EnvironmentVersion", None, "workspaceName", "name", "version"
+    ),
+    "azure-native:storage:BlobContainer": _t(
+        "azure.mgmt.storage.models", "BlobContainer", "ContainerProperties", "accountName", "containerName"
+    ),
     "azure-native:storage:StorageAccount": _t(
         "azure.mgmt.storage.models",
         "StorageAccountCreateParameters",

@@ -77,3 +77,14 @@ def run(
         finally:
             os.environ[TODAY_VARIABLE] = TODAY
     return _cache[key]
+
+
+SCENARIOS = ROOT / "tests" / "scenarios"
+SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+SHIPPED = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
+"""The stacks the repository ships, discovered as the tools discover them: one per Pulumi.<stack>.yaml."""
+
+
+def scenario(name: str) -> dict[str, Any]:
+    """A named scenario stack (tests/scenarios/<name>.yaml): defaults, managed, max, ..."""
+    return yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text())["config"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from catalog import sources
 from tests.support.cli import Done, command, installed
 from tests.support.stacks import ROOT, serverless, stack_config
 
@@ -38,16 +39,14 @@ def test_plan_of_dev_prints_the_tree_and_masked_exports():
         assert expected in out, expected
     # Components come in creation order: the hub before the project before the endpoint.
     assert out.index("index:AiHub") < out.index("index:AiProject") < out.index("index:ServerlessEndpoint")
-    assert "Llama catalog as of 2026-11-27" in out
+    assert f"Llama catalog as of {sources.AS_OF}" in out
 
 
 def test_plan_of_prod_marks_protected_resources():
     done = plan("--stack", "prod")
     assert done.returncode == 0, done.stderr
     assert "llama-on-azure:index:AiHub  hub [protected]" in done.stdout
-    assert (
-        "Warnings (1):" in done.stdout and "was not checked against Llama-3.3-70B-Instruct's model card" in done.stdout
-    )
+    assert "Warnings (1):" in done.stdout and "version of Llama-3.3-70B-Instruct as a Foundry Model" in done.stdout
 
 
 def test_plan_json_lists_resources_and_masks_secrets():
@@ -80,7 +79,7 @@ def test_bad_stack_exits_1_with_the_message_and_no_traceback(tmp_path):
     done = plan("--stack", "bad", cwd=crafted_project(tmp_path, "bad", config))
     assert done.returncode == 1
     assert (
-        "llama-on-azure:deployments[0].model: 'Llama-9-Giant' is not in the Llama catalog (as of 2026-11-27)"
+        f"llama-on-azure:deployments[0].model: 'Llama-9-Giant' is not in the Llama catalog (as of {sources.AS_OF})"
         in done.stderr
     )
     assert "Traceback" not in done.stderr + done.stdout
@@ -133,7 +132,11 @@ def test_json_lists_violations_as_data():
     assert all({"type", "name"} <= set(r) for r in data["resources"])
     advisory = [v for v in data["violations"] if v["level"] == "advisory"]
     assert {"policy", "level", "resource", "message"} <= set(advisory[0])
-    assert {v["policy"] for v in advisory} == {"workspace-public-network-access", "workspace-isolation-mode"}
+    assert {v["policy"] for v in advisory} == {
+        "workspace-public-network-access",
+        "workspace-isolation-mode",
+        "foundry-public-network-access",
+    }
 
 
 def test_bad_policy_config_is_reported(tmp_path):

@@ -5,11 +5,12 @@ import json
 import pytest
 import yaml
 
+from catalog import sources
 from clients.arm import ARM_ENDPOINT_VARIABLE
 from clients.errors import UserError
 from infra import naming
 from tests.support.arm_server import ArmServer, FakeCredential
-from tests.support.stacks import LLAMA33, serverless, stack_config
+from tests.support.stacks import LLAMA33, SCENARIOS, serverless, stack_config
 from tools import cli
 from tools.preflight import REGISTRY_VARIABLE
 
@@ -30,7 +31,7 @@ MAVERICK = "Llama-4-Maverick-17B-128E-Instruct-FP8"
 MAVERICK_USAGE = f"AIServices.GlobalStandard.{MAVERICK}"
 REGISTRY_MODEL = (
     "/mferp/managementfrontend/subscriptions/reg-sub/resourceGroups/reg-rg/providers/"
-    f"Microsoft.MachineLearningServices/registries/azureml-meta/models/{LLAMA33}/versions/9"
+    f"Microsoft.MachineLearningServices/registries/azureml-meta/models/{LLAMA33}/versions/4"
 )
 CONTRIBUTOR = {
     "actions": ["*"],
@@ -94,6 +95,13 @@ def foundry_model(**changes) -> dict:
         **changes,
     }
     return {"kind": "AIServices", "skuName": "S0", "model": model}
+
+
+@pytest.fixture
+def project(project):
+    """The repository's stacks, with "prod" the managed-compute scenario (the shipped prod has no managed compute)."""
+    (project / "Pulumi.prod.yaml").write_text((SCENARIOS / "managed.yaml").read_text())
+    return project
 
 
 @pytest.fixture
@@ -172,7 +180,7 @@ def test_the_serverless_offer_is_not_checked_but_dated(arm, project, capsys):
     offer = found[("serverless offer", f"chat: {LLAMA33} in swedencentral")]
     assert offer["status"] == "not checked"
     assert offer["detail"] == (
-        "no Azure API lists serverless offers per region; the catalog as of 2026-11-27 lists it in swedencentral"
+        f"no Azure API lists serverless offers per region; the catalog as of {sources.AS_OF} lists it in swedencentral"
     )
 
 
@@ -181,7 +189,8 @@ def test_free_trial_subscription_fails(arm, project, capsys):
     arm.state.static[S]["subscriptionPolicies"]["quotaId"] = "FreeTrial_2014-09-01"
     code, found = checks(capsys)
     assert code == 1
-    assert one(found, "subscription")["status"] == "fail" and "free or trial" in one(found, "subscription")["detail"]
+    subscription = one(found, "subscription")
+    assert subscription["status"] == "fail" and "a free trial cannot buy" in subscription["detail"]
 
 
 def test_a_spending_limit_and_a_disabled_subscription_fail(arm, project, capsys):
@@ -212,8 +221,8 @@ def test_a_registry_version_that_does_not_exist_fails(arm, project, capsys):
     del arm.state.static[REGISTRY_MODEL]
     code, found = checks(capsys)
     assert code == 1
-    model = found[("registry model", f"llama33: {LLAMA33} version 9")]
-    assert model["status"] == "fail" and "has no version 9" in model["detail"]
+    model = found[("registry model", f"llama33: {LLAMA33} version 4")]
+    assert model["status"] == "fail" and "has no version 4" in model["detail"]
 
 
 def test_a_vm_size_outside_the_allow_list_fails(arm, project, capsys):
@@ -444,7 +453,7 @@ def test_a_coming_deprecation_is_a_warning_with_the_date(arm, project, capsys):
     assert foundry["status"] == "warn" and "deprecates it on 2027-03-31" in foundry["detail"]
 
 
-PROVISIONED = {"name": "GlobalProvisionedManaged", "usageName": "AIServices.GlobalProvisionedManaged"}
+STANDARD = {"name": "GlobalStandard", "usageName": "AIServices.GlobalStandard.Llama-3.3-70B-Instruct"}
 
 
 @pytest.mark.parametrize(
@@ -461,8 +470,8 @@ PROVISIONED = {"name": "GlobalProvisionedManaged", "usageName": "AIServices.Glob
 )
 def test_foundry_capacity_must_be_in_the_range_azure_lists(arm, project, capsys, capacity, limits, detail):
     llama = {"name": "llama", "kind": "foundry", "model": LLAMA33, "modelVersion": "4", "capacity": capacity}
-    edit_stack(project, "dev", deployments=[{**llama, "sku": "GlobalProvisionedManaged"}])
-    sku = PROVISIONED if limits is None else {**PROVISIONED, "capacity": limits}
+    edit_stack(project, "dev", deployments=[{**llama, "sku": "GlobalStandard"}])
+    sku = STANDARD if limits is None else {**STANDARD, "capacity": limits}
     arm.state.paged[f"{CS_PROVIDER}/locations/eastus2/models"] = [
         [foundry_model(name=LLAMA33, version="4", skus=[sku])]
     ]
@@ -472,9 +481,7 @@ def test_foundry_capacity_must_be_in_the_range_azure_lists(arm, project, capsys,
         assert code == 0 and model["status"] == "ok", model
     else:
         assert code == 1 and model["status"] == "fail" and detail in model["detail"], model
-        assert model["detail"].startswith(
-            f"capacity {capacity} is outside what Azure lists for GlobalProvisionedManaged"
-        )
+        assert model["detail"].startswith(f"capacity {capacity} is outside what Azure lists for GlobalStandard")
 
 
 def test_foundry_capacity_above_the_listed_maximum_fails(arm, project, capsys):

@@ -9,7 +9,7 @@ from infra import naming
 from infra.exports import read_endpoints
 from tests.support.rest_oracle import check_resource, cognitive_services_api_version
 from tests.support.stacks import CS, LLAMA33, MAVERICK, foundry, run, shipped_config, stack_config, token
-from tools.engine import UNKNOWN, RunResult, run_isolated
+from tools.engine import UNKNOWN, LlamaMocks, RunResult, run_isolated
 from tools.plan import creation_depth
 
 ACCOUNT, PROJECT, DEPLOYMENT, RAI_POLICY = (f"{CS}:{t}" for t in ("Account", "Project", "Deployment", "RaiPolicy"))
@@ -406,3 +406,75 @@ def test_bad_foundry_input_is_refused_before_any_resource(case):
     for fragment in fragments:
         assert fragment in result.error, (fragment, result.error)
     assert "Traceback" not in result.error
+
+
+# The export's URL, whatever form Azure reports the account's endpoint in.
+@pytest.mark.parametrize(
+    "reported",
+    [
+        "https://aif-x.services.ai.azure.com/models",  # Microsoft's Bicep sample [model-inference-bicep]
+        "https://aif-x.services.ai.azure.com/models/",
+        "https://aif-x.services.ai.azure.com/",
+        "https://aif-x.services.ai.azure.com",  # the CLI how-to appends /models to it [foundry-cli-deployments]
+    ],
+)
+def test_the_v1_url_is_right_whatever_form_the_endpoint_takes(reported):
+    from infra.kinds.foundry import v1_url
+
+    assert v1_url(reported, "/openai/v1/chat/completions") == (
+        "https://aif-x.services.ai.azure.com/openai/v1/chat/completions"
+    )
+
+
+def test_no_endpoint_reported_gives_no_url():
+    from infra.kinds.foundry import v1_url
+
+    assert v1_url(None, "/openai/v1/chat/completions") is None and v1_url("", "/x") is None
+
+
+@pytest.mark.parametrize(("capacity", "refused"), [(50, True), (150, True), (100, False), (300, False)])
+def test_provisioned_capacity_is_at_least_100_in_steps_of_100(capacity, refused):
+    from tests.support.config import base, problems
+
+    found = problems(base(deployments=[foundry("ptu", LLAMA33, sku="GlobalProvisionedManaged", capacity=capacity)]))
+    assert bool([p for p in found if "at least 100 PTU in steps of 100" in p]) is refused, found
+
+
+def test_capacity_above_the_documented_default_quota_warns_and_names_the_unconfirmed_unit():
+    from tests.support.config import base, warnings
+
+    said = warnings(base(deployments=[foundry("big", capacity=401)]))
+    assert any("above the documented default quota" in w and "400,000 tokens per minute" in w for w in said), said
+    assert not any("default quota" in w for w in warnings(base(deployments=[foundry("fits", capacity=400)])))
+
+
+def test_an_annotate_only_content_filter_warns_that_it_needs_microsofts_approval():
+    from tests.support.config import base, warnings
+
+    raw = base(
+        deployments=[foundry("one", contentFilter="soft"), foundry("two", contentFilter="soft")],
+        contentFilters={"soft": {"blocking": False}},
+    )
+    said = [w for w in warnings(raw) if "needs Microsoft's approval" in w]
+    assert len(said) == 1 and said[0].startswith("llama-on-azure:contentFilters.soft.blocking: false"), said
+    blocking = base(deployments=[foundry("one", contentFilter="hard")], contentFilters={"hard": {}})
+    assert not any("approval" in w for w in warnings(blocking))
+
+
+class ModelsFormMocks(LlamaMocks):
+    """Azure answering the account's Model Inference endpoint with /models, as Microsoft's Bicep sample writes it."""
+
+    def new_resource(self, args):
+        resource_id, state = super().new_resource(args)
+        if args.typ == f"{CS}:Account":
+            endpoints = state["properties"]["endpoints"]
+            endpoints["Azure AI Model Inference API"] = (
+                endpoints["Azure AI Model Inference API"].rstrip("/") + "/models"
+            )
+        return resource_id, state
+
+
+def test_the_exported_url_drops_a_models_suffix_azure_reports():
+    result = run_isolated("dev", shipped_config("dev"), preview=False, mock=ModelsFormMocks(preview=False))
+    url = result.exports["endpoints"]["maverick"]["url"]
+    assert url.endswith(".services.ai.azure.com/openai/v1/chat/completions") and "/models/" not in url

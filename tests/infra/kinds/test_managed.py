@@ -1,6 +1,7 @@
 """Managed compute under the mock engine: online endpoint, deployments, traffic, keys, quota."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,17 @@ from infra.config.parse import config_from_engine
 from infra.kinds.managed import MANAGED, quota
 from tests.support.cli import command
 from tests.support.rest_oracle import check_resource
-from tests.support.stacks import LLAMA33, ML, ROOT, managed, run, serverless, shipped_config, stack_config
+from tests.support.stacks import (
+    LLAMA33,
+    ML,
+    SCENARIOS,
+    managed,
+    run,
+    scenario,
+    serverless,
+    shipped_config,
+    stack_config,
+)
 from tools.engine import stack_config_values
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
@@ -21,8 +32,8 @@ SHARED = [
 ]
 
 
-def test_prod_deploys_llama33_on_the_configured_vm_sku_and_instance_count():
-    result = run("prod", shipped_config("prod"))
+def test_a_managed_deployment_runs_the_configured_vm_sku_and_instance_count():
+    result = run("managed", scenario("managed"))
     endpoint = result.one(f"{ML}:OnlineEndpoint")
     deployment = result.one(f"{ML}:OnlineDeployment")
     assert endpoint.inputs["endpointName"].startswith("llama33-")
@@ -31,7 +42,7 @@ def test_prod_deploys_llama33_on_the_configured_vm_sku_and_instance_count():
     assert "traffic" not in endpoint.inputs["properties"], "traffic is set after the deployments exist"
     props = deployment.inputs["properties"]
     assert props["endpointComputeType"] == "Managed"
-    assert props["model"] == f"azureml://registries/azureml-meta/models/{LLAMA33}/versions/9"
+    assert props["model"] == f"azureml://registries/azureml-meta/models/{LLAMA33}/versions/4"
     assert props["instanceType"] == "Standard_NC96ads_A100_v4"
     assert deployment.inputs["sku"] == {"name": "Default", "capacity": 3}
     assert deployment.inputs["endpointName"] == endpoint.inputs["endpointName"]
@@ -39,7 +50,7 @@ def test_prod_deploys_llama33_on_the_configured_vm_sku_and_instance_count():
 
 
 def test_llm_defaults_replace_the_sdk_cpu_defaults():
-    deployment = run("prod", shipped_config("prod")).one(f"{ML}:OnlineDeployment").inputs["properties"]
+    deployment = run("managed", scenario("managed")).one(f"{ML}:OnlineDeployment").inputs["properties"]
     assert deployment["requestSettings"] == {
         "requestTimeout": "PT180S",
         "maxQueueWait": "PT180S",
@@ -89,7 +100,7 @@ def test_operator_settings_reach_the_deployment():
 
 
 def test_a_lone_deployment_gets_all_traffic_after_it_exists():
-    result = run("prod", shipped_config("prod"))
+    result = run("managed", scenario("managed"))
     traffic = result.one(DYNAMIC)
     endpoint = result.one(f"{ML}:OnlineEndpoint")
     deployment = result.one(f"{ML}:OnlineDeployment")
@@ -138,7 +149,7 @@ def test_changing_the_split_only_changes_the_traffic_resource():
 
 
 def test_managed_endpoint_url_is_its_scoring_uri_and_key_is_secret():
-    result = run("prod", shipped_config("prod"))
+    result = run("managed", scenario("managed"))
     endpoint = result.one(f"{ML}:OnlineEndpoint")
     exported = result.exports["endpoints"]["llama33"]
     assert exported["kind"] == "managed"
@@ -179,8 +190,9 @@ def test_quota_counts_instances_times_vcpus_with_the_upgrade_reserve():
     config = stack_config(
         deployments=[
             managed("a100", instanceCount=3),  # 3 x 96, no reserve on A100
-            managed("t4small", "Small-1", vmSku="Standard_NC4as_T4_v3", instanceCount=2),  # 2 x 4 x 1.2 = 9.6 -> 10
-            managed("t4large", "Small-1", vmSku="Standard_NC8as_T4_v3", instanceCount=1),  # 8 x 1.2 = 9.6 -> 10
+            # ceil(1.2 * instances) * cores [ml-quota-reserve]: the reserve is whole instances
+            managed("t4small", "Small-1", vmSku="Standard_NC4as_T4_v3", instanceCount=2),  # ceil(2.4) = 3 x 4 = 12
+            managed("t4large", "Small-1", vmSku="Standard_NC8as_T4_v3", instanceCount=1),  # ceil(1.2) = 2 x 8 = 16
         ],
         models=[
             {
@@ -194,16 +206,17 @@ def test_quota_counts_instances_times_vcpus_with_the_upgrade_reserve():
     values, secret = stack_config_values(config)
     stack = config_from_engine(values, set(secret), "dev")
     needed = quota([(d.sku, d.config.instance_count) for d in stack.of(MANAGED)])
-    assert needed == {"standardNCADSA100v4Family": 288, "standardNCASv3_T4Family": 20}
+    assert needed == {"standardNCADSA100v4Family": 288, "standardNCASv3_T4Family": 28}
 
 
-def test_plan_prints_the_quota_per_vm_family(tmp_path: Path):
-    done = command("plan", "--stack", "prod", cwd=ROOT)
+def test_plan_prints_the_quota_per_vm_family(project: Path):
+    shutil.copy(SCENARIOS / "managed.yaml", project / "Pulumi.managed.yaml")
+    done = command("plan", "--stack", "managed", "--skip-policies", cwd=project)
     assert done.returncode == 0, done.stderr
     assert "vCPU quota the managed deployments need in swedencentral" in done.stdout
     assert "standardNCADSA100v4Family: 288 vCPUs" in done.stdout
     assert "llama33: 3 x Standard_NC96ads_A100_v4 (96 vCPUs)" in done.stdout
-    as_json = command("plan", "--stack", "prod", "--format", "json", cwd=ROOT)
+    as_json = command("plan", "--stack", "managed", "--format", "json", "--skip-policies", cwd=project)
     quota = json.loads(as_json.stdout)["quota"]
     assert quota == [
         {
@@ -252,3 +265,151 @@ def test_a_model_change_on_a_deployment_leaves_the_endpoint_alone():
     before = _endpoint_and_traffic(stack_config(deployments=[managed("big")]))
     after = _endpoint_and_traffic(stack_config(deployments=[managed("big", modelVersion=10)]))
     assert before[0] == after[0]
+
+
+# Managed compute with the team's own weights.
+OWN = {
+    "name": "own",
+    "kind": "managed",
+    "model": LLAMA33,
+    "vmSku": "Standard_NC96ads_A100_v4",
+    "weights": {"uri": "azureml://datastores/workspaceblobstore/paths/llama/", "version": "2"},
+}
+REGISTRY_WITH_ACR = {"containerRegistry": True}
+
+
+def own(**changes):
+    return {**OWN, **changes}
+
+
+def test_own_weights_are_registered_and_served_by_the_pinned_vllm_image():
+    result = run("selfhost", shipped_config("selfhost"))
+    assert result.error is None, result.error
+    model = result.one(f"{ML}:ModelVersion")
+    assert model.inputs["properties"]["modelUri"].startswith("azureml://datastores/workspaceblobstore/paths/")
+    assert model.inputs["properties"]["modelType"] == "custom_model" and model.inputs["version"] == "1"
+    environment = result.one(f"{ML}:EnvironmentVersion")
+    props = environment.inputs["properties"]
+    assert props["build"]["contextUri"].startswith("https://st") and props["build"]["dockerfilePath"] == "Dockerfile"
+    routes = props["inferenceConfig"]
+    assert routes["livenessRoute"] == routes["readinessRoute"] == {"path": "/health", "port": 8000}
+    assert routes["scoringRoute"] == {"path": "/v1/chat/completions", "port": 8000}
+    dockerfile = next(
+        b for b in result.by_type("azure-native:storage:Blob") if b.inputs["blobName"].endswith("/Dockerfile")
+    )
+    assert environment.inputs["version"] in dockerfile.inputs["blobName"]
+    assert set(environment.dependencies) >= {b.urn for b in result.by_type("azure-native:storage:Blob")}
+    deployment = result.one(f"{ML}:OnlineDeployment").inputs["properties"]
+    assert deployment["model"] == model.outputs.get("id") or deployment["model"].endswith(
+        "/models/Llama-3.3-70B-Instruct/versions/1"
+    )
+    assert deployment["environmentId"].endswith(f"/environments/llama-serving/versions/{environment.inputs['version']}")
+    assert deployment["environmentVariables"] == {
+        "LLAMA_SERVED_MODEL_NAME": LLAMA33,
+        "LLAMA_TENSOR_PARALLEL_SIZE": "4",  # the four A100s of Standard_NC96ads_A100_v4, from the catalog
+        "LLAMA_GPU_MEMORY_UTILIZATION": "0.9",
+        "LLAMA_PORT": "8000",
+        "LLAMA_MAX_MODEL_LEN": "32768",
+    }
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert deployment[probe]["initialDelay"] == "PT1800S", "weights are copied, then a 70B model loads"
+
+
+def test_the_built_image_starts_from_the_catalogs_pin():
+    from catalog import containers
+    from infra.kinds.managed import build_files
+
+    files = build_files()
+    assert f"ARG VLLM_IMAGE={containers.VLLM.image}" in files["Dockerfile"]
+    assert files["entrypoint.sh"].startswith("#!/usr/bin/env bash")
+
+
+def test_own_weights_export_an_openai_endpoint_that_smoke_calls_with_the_served_name():
+    result = run("selfhost", shipped_config("selfhost"))
+    entry = result.exports["endpoints"]["selfhosted"]
+    assert entry["servedModel"] == LLAMA33 and entry["deployments"]["selfhosted"]["weights"].startswith("azureml://")
+    from infra.kinds import KINDS
+    from infra.kinds.base import Protocol
+
+    spec = KINDS["managed"].call(entry)
+    assert spec.protocol is Protocol.OPENAI_V1 and spec.model == LLAMA33
+    assert KINDS["managed"].call({**entry, "servedModel": None}).protocol is Protocol.SCORING
+
+
+@pytest.mark.parametrize(
+    ("asset", "expected"),
+    [
+        (
+            "azureml://registries/my-registry/models/llama-ft/versions/3",
+            "azureml://registries/my-registry/models/llama-ft/versions/3",
+        ),
+        ("azureml:llama-ft:3", "/models/llama-ft/versions/3"),
+    ],
+)
+def test_a_model_version_that_exists_is_deployed_as_it_is(asset, expected):
+    config = stack_config(hub=REGISTRY_WITH_ACR, deployments=[own(weights={"asset": asset})])
+    result = run("dev", config)
+    assert result.error is None, result.error
+    assert not result.by_type(f"{ML}:ModelVersion")
+    assert result.one(f"{ML}:OnlineDeployment").inputs["properties"]["model"].endswith(expected)
+
+
+def test_a_prebuilt_image_needs_no_registry_and_uploads_nothing():
+    config = stack_config(deployments=[own(container={"image": "myacr.azurecr.io/llama/vllm:1", "port": 8080})])
+    result = run("dev", config)
+    assert result.error is None, result.error
+    assert not result.by_type("azure-native:storage:Blob")
+    environment = result.one(f"{ML}:EnvironmentVersion").inputs["properties"]
+    assert environment["image"] == "myacr.azurecr.io/llama/vllm:1" and "build" not in environment
+    assert environment["inferenceConfig"]["scoringRoute"]["port"] == 8080
+
+
+def test_two_deployments_of_one_serving_image_share_one_environment_version():
+    config = stack_config(
+        hub=REGISTRY_WITH_ACR,
+        deployments=[own(name="blue", endpoint="shared", traffic=50), own(name="green", endpoint="shared", traffic=50)],
+    )
+    result = run("dev", config)
+    assert result.error is None, result.error
+    assert len(result.by_type(f"{ML}:EnvironmentVersion")) == 1 and len(result.by_type(f"{ML}:ModelVersion")) == 1
+
+
+@pytest.mark.parametrize(
+    ("deployments", "hub", "expected"),
+    [
+        ([own(weights=None, container={"port": 8000})], REGISTRY_WITH_ACR, "container: only with weights"),
+        ([own()], {}, "needs the hub's container registry: set llama-on-azure:hub.containerRegistry: true"),
+        ([own(container={"tensorParallel": 8})], REGISTRY_WITH_ACR, "8 GPUs, but Standard_NC96ads_A100_v4 has 4"),
+        ([own(weights={"uri": "s3://bucket/llama"})], REGISTRY_WITH_ACR, "azureml://datastores/<datastore>/paths"),
+        ([own(weights={"uri": OWN["weights"]["uri"], "asset": "azureml:x:1"})], REGISTRY_WITH_ACR, "one of them"),
+        ([own(modelVersion=4)], REGISTRY_WITH_ACR, "modelVersion: only for a registry model"),
+        (
+            [
+                own(name="alpha"),
+                own(name="beta", weights={"uri": "azureml://datastores/other/paths/x/", "version": "2"}),
+            ],
+            REGISTRY_WITH_ACR,
+            "'2' of Llama-3.3-70B-Instruct is registered from azureml://datastores/workspaceblobstore",
+        ),
+        (
+            [own(name="alpha", endpoint="shared", traffic=50), managed("beta", endpoint="shared", traffic=50)],
+            REGISTRY_WITH_ACR,
+            "mixes deployments that answer the OpenAI API",
+        ),
+        ([own(vmSku="Standard_NC24ads_A100_v4")], REGISTRY_WITH_ACR, "needs about 140 GB of GPU memory"),
+    ],
+)
+def test_own_weights_mistakes_are_refused_naming_the_key(deployments, hub, expected):
+    from tests.support.config import base, problems
+
+    found = problems(base(deployments=deployments, hub=hub))
+    assert any(expected in p for p in found), found
+
+
+def test_own_weights_of_a_model_sold_by_azure_plan_without_the_managed_offer_warning():
+    from tests.support.config import base, warnings
+
+    said = warnings(base(deployments=[own()], hub=REGISTRY_WITH_ACR))
+    assert not any("managed compute" in w for w in said), said
+    catalog = warnings(base(deployments=[managed("reg", modelVersion=4)]))
+    assert any("Llama-3.3-70B-Instruct on managed compute" in w and "preflight" in w for w in catalog), catalog
