@@ -13,6 +13,10 @@ class BuiltInRole:
 # Built-in roles the stack assigns; Microsoft renamed the Azure AI roles to Foundry in 2026, ids unchanged.
 AZURE_AI_DEVELOPER = BuiltInRole("Azure AI Developer", "64702f94-c441-49e6-a78b-ef80e0188fee")
 """Hub projects: create and call serverless and online endpoints; no Marketplace or SaaS actions."""
+NETWORK_APPROVER = BuiltInRole(
+    "Azure AI Enterprise Network Connection Approver", "b556d68e-0be0-4f35-a333-ad7ee1ce17ea", "hub-managed-network"
+)
+"""What a hub's identity needs on a resource its managed network reaches by private endpoint, since April 30, 2025."""
 FOUNDRY_USER = BuiltInRole(
     "Foundry User (formerly Azure AI User)", "53ca6127-db72-4b80-b1b0-d745d6d5456d", "foundry-rbac"
 )
@@ -57,6 +61,25 @@ ROLE_MANAGEMENT_ACTIONS: tuple[str, ...] = (
 FOUNDRY_DEPLOYER_ACTIONS: tuple[str, ...] = (
     "Microsoft.CognitiveServices/accounts/*",
     "Microsoft.CognitiveServices/locations/*/read",
+)
+
+# A private stack: its private endpoints, joining the subnet they take addresses in, and registering them in the
+# zones [private-link-rbac]. The join actions are checked on the subnet and the zones themselves, which may be the
+# landing zone's; what the stack creates itself (network, zones, links) needs the network types' writes.
+PRIVATE_ENDPOINT_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Network/privateEndpoints/*",
+    "Microsoft.Network/networkInterfaces/*",
+    "Microsoft.Network/locations/availablePrivateEndpointTypes/read",
+)
+SUBNET_JOIN_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Network/virtualNetworks/read",
+    "Microsoft.Network/virtualNetworks/subnets/read",
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+)
+ZONE_JOIN_ACTIONS: tuple[str, ...] = ("Microsoft.Network/privateDnsZones/join/action",)
+NETWORK_CREATE_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Network/virtualNetworks/*",
+    "Microsoft.Network/privateDnsZones/*",
 )
 
 

@@ -173,6 +173,64 @@ SOURCES: dict[str, Source] = {
         "https://github.com/vllm-project/vllm/releases",
         dt.date(2026, 9, 23),
     ),
+    "private-endpoint-dns": Source(
+        "Azure Private Endpoint private DNS zone values (group ids and zones per resource type and cloud)",
+        "https://learn.microsoft.com/azure/private-link/private-endpoint-dns",
+        dt.date(2025, 8, 4),
+    ),
+    "private-endpoint-overview": Source(
+        'What is a private endpoint? ("The private endpoint must be deployed in the same region and subscription as '
+        'the virtual network"; one private endpoint per storage subresource)',
+        "https://learn.microsoft.com/azure/private-link/private-endpoint-overview",
+        dt.date(2025, 3, 25),
+    ),
+    "pe-network-policies": Source(
+        "Manage network policies for private endpoints (privateEndpointNetworkPolicies: Disabled, Enabled, "
+        "NetworkSecurityGroupEnabled, RouteTableEnabled; any allows private endpoints)",
+        "https://learn.microsoft.com/azure/private-link/disable-private-endpoint-network-policy",
+        dt.date(2023, 7, 26),
+    ),
+    "hub-private-link": Source(
+        "Configure a private link for a Foundry hub (blob and file private endpoints for the hub's storage; projects "
+        "reuse the hub's FQDNs)",
+        "https://learn.microsoft.com/azure/foundry-classic/how-to/hub-configure-private-link",
+        dt.date(2026, 2, 2),
+    ),
+    "hub-managed-network": Source(
+        "Configure a managed network for Foundry hubs (required rules to the hub's own storage, key vault and "
+        "registry are added automatically; FQDN rules only with approved outbound, and they deploy an Azure Firewall)",
+        "https://learn.microsoft.com/azure/foundry-classic/how-to/configure-managed-network",
+        dt.date(2026, 2, 2),
+    ),
+    "secure-online-endpoint": Source(
+        "Network isolation with managed online endpoints (public_network_access disabled: inbound through the "
+        "workspace's private endpoint)",
+        "https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint",
+        dt.date(2024, 2, 29),
+    ),
+    "serverless-network": Source(
+        "Explore Foundry Models (serverless API deployments follow the public network access of their hub)",
+        "https://learn.microsoft.com/azure/foundry-classic/concepts/foundry-models-overview",
+        dt.date(2025, 12, 4),
+    ),
+    "foundry-private-link": Source(
+        "Configure a private link for Microsoft Foundry (region and subscription of the private endpoint; not "
+        "172.17.0.0/16)",
+        "https://learn.microsoft.com/azure/foundry/how-to/configure-private-link",
+        dt.date(2026, 3, 12),
+    ),
+    "private-link-rbac": Source(
+        "Azure RBAC permissions for Azure Private Link (privateEndpoints/write, subnets/join/action, and "
+        "Microsoft.Network registered in the subscription)",
+        "https://learn.microsoft.com/azure/private-link/rbac-permissions",
+        dt.date(2026, 3, 30),
+    ),
+    "acr-private-link": Source(
+        "Connect privately to an Azure container registry (Premium only; the data endpoint's records go into "
+        "privatelink.azurecr.io)",
+        "https://learn.microsoft.com/azure/container-registry/container-registry-private-link",
+        dt.date(2026, 2, 11),
+    ),
     "seed": Source(
         "How to deploy Meta Llama models with Azure AI Studio (the how-to this project implements)",
         "https://learn.microsoft.com/azure/ai-studio/how-to/deploy-models-llama",

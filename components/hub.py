@@ -1,11 +1,12 @@
 """The AI hub (Foundry classic) and what it depends on: storage, key vault, monitoring, an optional registry."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import (
     applicationinsights,
+    authorization,
     containerregistry,
     keyvault,
     operationalinsights,
@@ -13,7 +14,20 @@ from pulumi_azure_native import (
 )
 from pulumi_azure_native import machinelearningservices as ml
 
+from catalog import rbac
+from components.access import stable_guid
 from components.options import component_options, named_child, type_token
+
+
+class OutboundPrivateEndpointArgs(TypedDict):
+    """A resource the hub's managed network reaches through a private endpoint it creates (a user-defined rule)."""
+
+    rule_name: str
+    """Name of the outbound rule."""
+    resource_id: pulumi.Input[str]
+    """Resource id of the target."""
+    subresource: str
+    """The target's group id (account for a Foundry resource)."""
 
 
 class AiHubArgs(TypedDict):
@@ -49,6 +63,14 @@ class AiHubArgs(TypedDict):
     """Purge protection of the key vault (default true); a stack that is destroyed and re-created turns it off."""
     key_vault_retention_days: NotRequired[pulumi.Input[int]]
     """Days a deleted key vault is kept (and its name blocked), 7 to 90 (default)."""
+    private: NotRequired[bool]
+    """Public network access off on the hub, its storage account, key vault and registry (default false): they are
+    reached through private endpoints made beside the hub, and the hub's managed network is provisioned at once."""
+    outbound_private_endpoints: NotRequired[Sequence[OutboundPrivateEndpointArgs]]
+    """Resources beyond the hub's own the managed network reaches (its own storage, key vault and registry get
+    required rules from Azure); the hub's identity gets the role that approves those connections on each."""
+    outbound_fqdns: NotRequired[Sequence[str]]
+    """Hosts the managed network may reach (only with AllowOnlyApprovedOutbound; Azure deploys a firewall for them)."""
     tags: NotRequired[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
     """Tags of every resource of the hub."""
 
@@ -72,14 +94,25 @@ class AiHub(pulumi.ComponentResource):
     """Resource id of the hub's key vault."""
     application_insights_id: pulumi.Output[str]
     """Resource id of the hub's Application Insights component."""
+    container_registry_id: pulumi.Output[str] | None
+    """Resource id of the hub's container registry, when it has one."""
+    log_analytics_id: pulumi.Output[str]
+    """Resource id of the Log Analytics workspace behind Application Insights."""
+    principal_id: pulumi.Output[str]
+    """Object id of the hub's system-assigned identity."""
 
     def __init__(self, name: str, args: AiHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("AiHub"), name, None, component_options(opts, "llama-on-azure:ai:Hub"))
         group, tags = args["resource_group_name"], args.get("tags") or {}
-        account = self._storage(name, args, tags)
-        vault = self._key_vault(name, args, tags)
-        insights = self._monitoring(name, args, tags)
-        registry = self._registry(name, args, tags)
+        private = bool(args.get("private", False))
+        # The hub's storage, key vault and registry are as open as the hub: a closed hub with open dependencies
+        # leaks what it guards, and an open hub cannot use dependencies it cannot reach.
+        closed = private or args.get("public_network_access") == ml.PublicNetworkAccessType.DISABLED
+        account = self._storage(name, args, tags, closed)
+        vault = self._key_vault(name, args, tags, closed)
+        logs, insights = self._monitoring(name, args, tags)
+        registry = self._registry(name, args, tags, closed)
+        isolation = args.get("isolation_mode", ml.IsolationMode.ALLOW_INTERNET_OUTBOUND)
         hub = ml.Workspace(
             f"{name}-workspace",
             workspace_name=args["hub_name"],
@@ -94,13 +127,18 @@ class AiHub(pulumi.ComponentResource):
             key_vault=vault.id,
             application_insights=insights.id,
             container_registry=registry.id if registry else None,
-            public_network_access=args.get("public_network_access", ml.PublicNetworkAccessType.ENABLED),
-            managed_network=ml.ManagedNetworkSettingsArgs(
-                isolation_mode=args.get("isolation_mode", ml.IsolationMode.ALLOW_INTERNET_OUTBOUND)
+            public_network_access=(
+                ml.PublicNetworkAccessType.DISABLED
+                if private
+                else args.get("public_network_access", ml.PublicNetworkAccessType.ENABLED)
             ),
+            managed_network=ml.ManagedNetworkSettingsArgs(isolation_mode=isolation),
+            # A private hub's managed network is set up with the hub: managed compute cannot deploy until it exists.
+            provision_network_now=True if private and isolation != ml.IsolationMode.DISABLED else None,
             tags=tags,
             opts=named_child(self),
         )
+        self._outbound_rules(name, args, hub)
         self.resource_id = hub.id
         self.name = hub.name
         self.resource_group_name = pulumi.Output.from_input(group)
@@ -109,6 +147,9 @@ class AiHub(pulumi.ComponentResource):
         self.blob_endpoint = account.primary_endpoints.apply(lambda e: e.blob if e else None)
         self.key_vault_id = vault.id
         self.application_insights_id = insights.id
+        self.container_registry_id = registry.id if registry else None
+        self.log_analytics_id = logs.id
+        self.principal_id = hub.identity.apply(lambda i: i.principal_id if i else None)
         self.register_outputs(
             {
                 "resourceId": self.resource_id,
@@ -119,10 +160,74 @@ class AiHub(pulumi.ComponentResource):
                 "blobEndpoint": self.blob_endpoint,
                 "keyVaultId": self.key_vault_id,
                 "applicationInsightsId": self.application_insights_id,
+                "containerRegistryId": self.container_registry_id,
+                "logAnalyticsId": self.log_analytics_id,
+                "principalId": self.principal_id,
             }
         )
 
-    def _storage(self, name: str, args: AiHubArgs, tags: pulumi.Input[Mapping[str, str]]) -> storage.StorageAccount:
+    def _outbound_rules(self, name: str, args: AiHubArgs, hub: ml.Workspace) -> None:
+        """User-defined rules of the managed network, each its own resource (Azure keeps the required ones)."""
+        principal = hub.identity.apply(lambda i: i.principal_id if i else None)
+        role = rbac.NETWORK_APPROVER.id
+        for target in args.get("outbound_private_endpoints") or []:
+            ml.ManagedNetworkSettingsRule(
+                f"{name}-outbound-{target['rule_name']}",
+                rule_name=target["rule_name"],
+                workspace_name=hub.name,
+                resource_group_name=args["resource_group_name"],
+                properties=ml.PrivateEndpointOutboundRuleArgs(
+                    type="PrivateEndpoint",
+                    category=ml.RuleCategory.USER_DEFINED,
+                    destination=ml.PrivateEndpointDestinationArgs(
+                        service_resource_id=target["resource_id"],
+                        subresource_target=target["subresource"],
+                        spark_enabled=False,
+                    ),
+                ),
+                opts=named_child(self),
+            )
+            # Since April 30, 2025 the hub's identity approves the connection itself, with this role on the target.
+            authorization.RoleAssignment(
+                f"{name}-approver-{target['rule_name']}",
+                role_assignment_name=pulumi.Output.all(target["resource_id"], principal).apply(
+                    lambda parts: stable_guid(parts[0], str(parts[1]), role)
+                ),
+                principal_id=principal,
+                principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+                role_definition_id=pulumi.Output.from_input(target["resource_id"]).apply(
+                    lambda rid: (
+                        "/".join(rid.split("/")[:3]) + f"/providers/Microsoft.Authorization/roleDefinitions/{role}"
+                    )
+                ),
+                scope=target["resource_id"],
+                opts=named_child(self),
+            )
+        for fqdn in args.get("outbound_fqdns") or []:
+            ml.ManagedNetworkSettingsRule(
+                f"{name}-outbound-{fqdn.replace('*', 'any').replace('.', '-')}",
+                rule_name=f"fqdn-{fqdn.replace('*', 'any').replace('.', '-')}",
+                workspace_name=hub.name,
+                resource_group_name=args["resource_group_name"],
+                properties=ml.FqdnOutboundRuleArgs(
+                    type="FQDN", category=ml.RuleCategory.USER_DEFINED, destination=fqdn
+                ),
+                opts=named_child(self),
+            )
+
+    def _storage(
+        self, name: str, args: AiHubArgs, tags: pulumi.Input[Mapping[str, str]], closed: bool
+    ) -> storage.StorageAccount:
+        access = (
+            {
+                "public_network_access": storage.PublicNetworkAccess.DISABLED,
+                "network_rule_set": storage.NetworkRuleSetArgs(
+                    default_action=storage.DefaultAction.DENY, bypass=storage.Bypass.AZURE_SERVICES
+                ),
+            }
+            if closed
+            else {"public_network_access": storage.PublicNetworkAccess.ENABLED}
+        )
         return storage.StorageAccount(
             f"{name}-st",
             account_name=args["storage_account_name"],
@@ -137,9 +242,24 @@ class AiHub(pulumi.ComponentResource):
             allow_shared_key_access=True,
             tags=tags,
             opts=named_child(self),
+            **access,
         )
 
-    def _key_vault(self, name: str, args: AiHubArgs, tags: pulumi.Input[Mapping[str, str]]) -> keyvault.Vault:
+    def _key_vault(
+        self, name: str, args: AiHubArgs, tags: pulumi.Input[Mapping[str, str]], closed: bool
+    ) -> keyvault.Vault:
+        # Key Vault's publicNetworkAccess is a plain string in its REST model ("Enabled" or "Disabled").
+        access = (
+            {
+                "public_network_access": "Disabled",
+                "network_acls": keyvault.NetworkRuleSetArgs(
+                    default_action=keyvault.NetworkRuleAction.DENY,
+                    bypass=keyvault.NetworkRuleBypassOptions.AZURE_SERVICES,
+                ),
+            }
+            if closed
+            else {"public_network_access": "Enabled"}
+        )
         return keyvault.Vault(
             f"{name}-kv",
             vault_name=args["key_vault_name"],
@@ -157,6 +277,7 @@ class AiHub(pulumi.ComponentResource):
                 enable_purge_protection=pulumi.Output.from_input(args.get("key_vault_purge_protection", True)).apply(
                     lambda on: True if on else None
                 ),
+                **access,
             ),
             tags=tags,
             opts=named_child(self),
@@ -164,7 +285,7 @@ class AiHub(pulumi.ComponentResource):
 
     def _monitoring(
         self, name: str, args: AiHubArgs, tags: pulumi.Input[Mapping[str, str]]
-    ) -> applicationinsights.Component:
+    ) -> tuple[operationalinsights.Workspace, applicationinsights.Component]:
         logs = operationalinsights.Workspace(
             f"{name}-log",
             workspace_name=args["log_analytics_name"],
@@ -175,7 +296,7 @@ class AiHub(pulumi.ComponentResource):
             tags=tags,
             opts=named_child(self),
         )
-        return applicationinsights.Component(
+        return logs, applicationinsights.Component(
             f"{name}-appi",
             resource_name_=args["application_insights_name"],
             resource_group_name=args["resource_group_name"],
@@ -190,7 +311,7 @@ class AiHub(pulumi.ComponentResource):
         )
 
     def _registry(
-        self, name: str, args: AiHubArgs, tags: pulumi.Input[Mapping[str, str]]
+        self, name: str, args: AiHubArgs, tags: pulumi.Input[Mapping[str, str]], closed: bool
     ) -> containerregistry.Registry | None:
         if not args.get("container_registry_name"):
             return None
@@ -201,6 +322,9 @@ class AiHub(pulumi.ComponentResource):
             location=args["location"],
             sku=containerregistry.SkuArgs(name=containerregistry.SkuName.PREMIUM),
             admin_user_enabled=False,
+            # Premium, which private endpoints need [acr-private-link].
+            public_network_access=containerregistry.PublicNetworkAccess("Disabled" if closed else "Enabled"),
+            network_rule_bypass_options=containerregistry.NetworkRuleBypassOptions.AZURE_SERVICES if closed else None,
             tags=tags,
             opts=named_child(self),
         )

@@ -39,6 +39,18 @@ class EndpointExport(TypedDict):
     """Managed: the deployments behind the endpoint."""
 
 
+class NetworkExport(TypedDict):
+    private: bool
+    subnetId: Any
+    """The subnet the private endpoints take their addresses in."""
+    virtualNetworkId: Any
+    """The network the stack created (None in the landing zone's)."""
+    dnsZones: list[str]
+    """The private DNS zones the endpoints are registered in."""
+    privateEndpoints: dict[str, Any]
+    """`<resource>-<group id>` -> the private endpoint's name."""
+
+
 class StackExports(TypedDict):
     region: str
     resourceGroupName: Any
@@ -54,6 +66,8 @@ class StackExports(TypedDict):
     foundryAccountName: NotRequired[Any]
     foundryProjectName: NotRequired[Any]
     deployerRoleId: NotRequired[Any]
+    network: NotRequired[NetworkExport]
+    """A private stack's: tools read it to say where its endpoints can be reached from."""
 
 
 class OutputsError(UserError):

@@ -111,6 +111,11 @@ def marketplace_subscription(model_name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9\-_]", "-", model_name)[:255]
 
 
+def private_endpoint(target: str, group: str) -> str:
+    """`pe-<target>-<group>`: one private endpoint per target and subresource (at most 80 characters)."""
+    return f"pe-{target}-{group}"[:80].rstrip("-_.")
+
+
 def deployer_role(prefix: str, environment: str, suffix: str) -> str:
     """Custom role names are unique per tenant: the suffix keeps two subscriptions' stacks apart."""
     return f"Llama deployer ({_slug(prefix)}-{_slug(environment)}-{suffix})"
@@ -132,6 +137,7 @@ class StackNames:
     foundry_account: str
     foundry_project: str
     deployer_role: str
+    virtual_network: str
     endpoints: dict[str, str]
     """The config's name of each endpoint Azure needs unique per region -> its Azure name."""
 
@@ -156,5 +162,6 @@ def stack_names(
         foundry_account=foundry_account(prefix, environment, suffix),
         foundry_project=f"proj-{_slug(prefix)}-{_slug(environment)}",
         deployer_role=deployer_role(prefix, environment, suffix),
+        virtual_network=f"vnet-{_slug(prefix)}-{_slug(environment)}",
         endpoints=dict(endpoints),
     )

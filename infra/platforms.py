@@ -13,10 +13,14 @@ from pulumi_azure_native import cognitiveservices as cs
 
 from components.foundry_project import FoundryProject, FoundryProjectArgs
 from components.foundry_resource import FoundryNetworkAclsArgs, FoundryResource, FoundryResourceArgs
-from components.hub import AiHub, AiHubArgs
+from components.hub import AiHub, AiHubArgs, OutboundPrivateEndpointArgs
+from components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
+from components.private_network import PrivateNetwork, PrivateNetworkArgs
 from components.project import AiProject, AiProjectArgs
 from infra import naming
+from infra.config.model import NetworkAcls
 from infra.config.stack import ResolvedStack
+from infra.kinds.base import Platform
 
 STUDIO_URL = "https://ai.azure.com/build/overview?wsid={}"
 
@@ -31,6 +35,16 @@ class HubPath:
 class FoundryPath:
     account: FoundryResource
     project: FoundryProject
+
+
+@dataclass(frozen=True)
+class PrivatePath:
+    """Where a private stack's private endpoints go: a subnet, and the zone id of each private DNS zone."""
+
+    subnet_id: pulumi.Input[str]
+    zone_ids: dict[str, pulumi.Input[str]]
+    network: PrivateNetwork | None
+    """The network the stack created, None in the landing zone's."""
 
 
 class Platforms:
@@ -51,6 +65,9 @@ class Platforms:
         self.group_name = self._resource_group()
         self._hub: HubPath | None = None
         self._foundry: FoundryPath | None = None
+        self._private: PrivatePath | None = None
+        self._endpoints: dict[str, Any] = {}
+        """Private endpoint label -> its name."""
         self._shared: dict[Any, Any] = {}
 
     def once(self, key: Any, build: Callable[[], Any]) -> Any:
@@ -96,7 +113,14 @@ class Platforms:
         return self._hub
 
     def _build_hub(self) -> HubPath:
-        settings = self.stack.config.hub
+        settings, stack = self.stack.config.hub, self.stack
+        outbound = []
+        if stack.private and stack.needs(Platform.FOUNDRY) and settings.isolation_mode != "Disabled":
+            # The hub's managed network reaches the stack's Foundry resource by a private endpoint of its own.
+            account = self.foundry().account
+            outbound = [
+                OutboundPrivateEndpointArgs(rule_name="foundry", resource_id=account.resource_id, subresource="account")
+            ]
         hub = AiHub(
             "hub",
             AiHubArgs(
@@ -108,8 +132,11 @@ class Platforms:
                 key_vault_name=self.name(lambda n: n.key_vault),
                 log_analytics_name=self.name(lambda n: n.log_analytics),
                 application_insights_name=self.name(lambda n: n.app_insights),
-                public_network_access=settings.public_network_access,
+                public_network_access=stack.public_access(settings.public_network_access),
                 isolation_mode=settings.isolation_mode,
+                private=stack.private,
+                outbound_private_endpoints=outbound,
+                outbound_fqdns=stack.config.network.outbound_fqdns,
                 storage_sku=settings.storage_sku,
                 log_retention_days=settings.log_retention_days,
                 key_vault_purge_protection=settings.key_vault_purge_protection,
@@ -134,6 +161,15 @@ class Platforms:
             ),
             opts=self.stateful,
         )
+        if stack.private:
+            self._endpoint("hub", hub.name, hub.resource_id, "amlworkspace")
+            self._endpoint("storage", hub.storage_account_name, hub.storage_account_id, "blob")
+            self._endpoint("storage", hub.storage_account_name, hub.storage_account_id, "file")
+            self._endpoint("vault", self.name(lambda n: n.key_vault), hub.key_vault_id, "vault")
+            if hub.container_registry_id is not None:
+                self._endpoint(
+                    "registry", self.name(lambda n: n.container_registry), hub.container_registry_id, "registry"
+                )
         return HubPath(hub, project)
 
     # The Foundry path.
@@ -143,8 +179,10 @@ class Platforms:
         return self._foundry
 
     def _build_foundry(self) -> FoundryPath:
-        settings = self.stack.config.foundry
+        settings, stack = self.stack.config.foundry, self.stack
         acls = settings.network_acls
+        if stack.private:  # the account takes private endpoint traffic and trusted Azure services only
+            acls = NetworkAcls.model_validate({"defaultAction": "Deny"})
         rules = (
             {
                 "network_acls": FoundryNetworkAclsArgs(
@@ -163,7 +201,7 @@ class Platforms:
                 resource_group_name=self.group_name,
                 location=self.region,
                 local_auth=settings.local_auth,
-                public_network_access=cs.PublicNetworkAccess(settings.public_network_access),
+                public_network_access=cs.PublicNetworkAccess(stack.public_access(settings.public_network_access)),
                 tags=self.tags,
                 **rules,  # type: ignore[typeddict-item]
             ),
@@ -180,7 +218,55 @@ class Platforms:
             ),
             opts=self.stateful,
         )
+        if stack.private:
+            self._endpoint("foundry", account.name, account.resource_id, "account")
         return FoundryPath(account, project)
+
+    # The private path.
+    def private(self) -> PrivatePath:
+        if self._private is None:
+            self._private = self._build_private()
+        return self._private
+
+    def _build_private(self) -> PrivatePath:
+        net, stack = self.stack.config.network, self.stack
+        if net.subnet_id is not None:  # the landing zone's: the stack creates endpoints and zone groups, never zones
+            zones = {name.lower(): zone_id for name, zone_id in net.dns_zones.items()}
+            return PrivatePath(net.subnet_id, {z: zones[z.lower()] for z in stack.dns_zones()}, None)
+        created = PrivateNetwork(
+            "network",
+            PrivateNetworkArgs(
+                network_name=self.name(lambda n: n.virtual_network),
+                resource_group_name=self.group_name,
+                location=stack.endpoint_region,
+                address_space=net.address_space,
+                subnet_prefix=net.subnet_prefix,
+                dns_zones=stack.dns_zones(),
+                tags=self.tags,
+            ),
+        )
+        return PrivatePath(created.subnet_id, dict(created.dns_zone_ids), created)
+
+    def _endpoint(self, label: str, target_name: Any, target_id: Any, group: str) -> PrivateEndpoint:
+        """A private endpoint of one subresource, registered in its zones of the stack's cloud."""
+        private, stack = self.private(), self.stack
+        link = next(link for resource, link, g in stack.private_links() if resource == label and g == group)
+        zones = link.zones[group][stack.cloud]
+        endpoint = PrivateEndpoint(
+            f"{label}-pe-{group}",
+            PrivateEndpointArgs(
+                endpoint_name=pulumi.Output.from_input(target_name).apply(lambda n: naming.private_endpoint(n, group)),
+                resource_group_name=self.group_name,
+                location=stack.endpoint_region,
+                subnet_id=private.subnet_id,
+                target_id=target_id,
+                group_id=group,
+                dns_zone_ids=[private.zone_ids[z] for z in zones],
+                tags=self.tags,
+            ),
+        )
+        self._endpoints[f"{label}-{group}"] = endpoint.name
+        return endpoint
 
     @property
     def built_hub(self) -> HubPath | None:
@@ -207,4 +293,17 @@ class Platforms:
                 "foundryAccountName": self._foundry.account.name,
                 "foundryProjectName": self._foundry.project.name,
             }
+        if self._private is not None:
+            found["network"] = self._network_export(self._private)
         return found
+
+    def _network_export(self, private: PrivatePath) -> dict[str, Any]:
+        """Where the private stack is reached from: its subnet, the zones its names resolve in, and each endpoint."""
+        created = private.network
+        return {
+            "private": True,
+            "subnetId": private.subnet_id,
+            "virtualNetworkId": created.resource_id if created is not None else None,
+            "dnsZones": sorted(private.zone_ids),
+            "privateEndpoints": dict(self._endpoints),
+        }

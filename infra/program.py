@@ -59,7 +59,13 @@ def _access(platforms: Platforms) -> Access:
     stack = platforms.stack
     # Every action deploying this stack takes (the how-to's list for the hub path), but role management.
     how_to = [a for scope in rbac.DEPLOYER_ACTIONS.values() for a in scope]
-    needed = [a for label, (_, group) in stack.deployer_actions().items() if label != "role management" for a in group]
+    # The role is assigned on the stack's group: what deploying needs on the landing zone's resources is granted there.
+    needed = [
+        a
+        for label, (scope, group) in stack.deployer_actions().items()
+        if label != "role management" and scope in ("subscription", "group")
+        for a in group
+    ]
     scopes: dict[str, Any] = {}
     if (hub := platforms.built_hub) is not None:
         scopes["project_id"] = hub.project.resource_id

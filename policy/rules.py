@@ -38,6 +38,8 @@ FOUNDRY_ACCOUNT = f"{CS}:Account"
 FOUNDRY_PROJECT = f"{CS}:Project"
 FOUNDRY_DEPLOYMENT = f"{CS}:Deployment"
 RAI_POLICY = f"{CS}:RaiPolicy"
+ONLINE_ENDPOINT = f"{ML}:OnlineEndpoint"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 STACK = "pulumi:pulumi:Stack"
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
@@ -285,6 +287,37 @@ def _one_serverless_per_model(args: StackValidationArgs, report: ReportViolation
             )
         else:
             seen[key] = resource.name
+
+
+# Where each type a private endpoint reaches says its public network access (a hub's projects use the hub's).
+PUBLIC_ACCESS = {
+    STORAGE: "publicNetworkAccess",
+    VAULT: "properties.publicNetworkAccess",
+    REGISTRY: "publicNetworkAccess",
+    WORKSPACE: "publicNetworkAccess",
+    FOUNDRY_ACCOUNT: "properties.publicNetworkAccess",
+}
+
+
+def _closed_without_endpoint(args: StackValidationArgs, report: ReportViolation, _config: dict[str, Any]) -> None:
+    reached = {
+        dependency.urn
+        for resource in args.resources
+        if resource.resource_type == PRIVATE_ENDPOINT
+        for dependency in resource.property_dependencies.get("privateLinkServiceConnections", [])
+    }
+    for resource in args.resources:
+        path = PUBLIC_ACCESS.get(resource.resource_type)
+        if path is None or lookup(resource.props, path) != "Disabled" or resource.urn in reached:
+            continue
+        if resource.resource_type == WORKSPACE and not _is_hub(resource.props):
+            continue
+        report(
+            f"{resource.name}: {path} is Disabled and no private endpoint of the stack reaches it, so nothing could "
+            "connect to it; set llama-on-azure:network.private (the stack creates them), or turn this policy off "
+            "where the landing zone adds them",
+            resource.urn,
+        )
 
 
 SEVERITY_RANK = {level: rank for rank, level in enumerate(FACTS["contentFilterSeverities"])}
@@ -682,6 +715,59 @@ RULES: tuple[Rule, ...] = (
         "public network access",
         (Case("Enabled"), Case(), Case("Disabled", config={"allowed": ["Enabled"]})),
     ),
+    _allowed(
+        "storage-public-network-access",
+        "Storage accounts restrict public network access as configured.",
+        ADVISORY,
+        "Azure Policy 'Storage accounts should disable public network access'; PSRule Azure.Storage.Firewall; "
+        "Checkov CKV_AZURE_59",
+        (STORAGE,),
+        "publicNetworkAccess",
+        "allowed",
+        ["Disabled"],
+        "public network access; Azure's default when unset is Enabled",
+        (Case("Enabled"), Case()),
+    ),
+    _allowed(
+        "keyvault-public-network-access",
+        "Key vaults restrict public network access as configured.",
+        ADVISORY,
+        "Azure Policy 'Azure Key Vault should disable public network access'; PSRule Azure.KeyVault.Firewall; "
+        "Checkov CKV_AZURE_189",
+        (VAULT,),
+        "properties.publicNetworkAccess",
+        "allowed",
+        ["Disabled"],
+        "public network access; Azure's default when unset is Enabled",
+        (Case("Enabled"), Case()),
+    ),
+    _allowed(
+        "registry-public-network-access",
+        "Container registries restrict public network access as configured.",
+        ADVISORY,
+        "Azure Policy 'Container registries should not allow unrestricted network access'; "
+        "PSRule Azure.ACR.Firewall; Checkov CKV_AZURE_139",
+        (REGISTRY,),
+        "publicNetworkAccess",
+        "allowed",
+        ["Disabled"],
+        "public network access; Azure's default when unset is Enabled",
+        (Case("Enabled"), Case()),
+    ),
+    _allowed(
+        "online-endpoint-public-network-access",
+        "Managed online endpoints take scoring requests only as configured (Disabled: through the hub's private "
+        "endpoint).",
+        ADVISORY,
+        "Azure Policy 'Azure Machine Learning Workspaces should disable public network access' (its endpoints); "
+        "no rule of PSRule or Checkov for online endpoints",
+        (ONLINE_ENDPOINT,),
+        "properties.publicNetworkAccess",
+        "allowed",
+        ["Disabled"],
+        "public network access; Azure's default when unset is Enabled",
+        (Case("Enabled"), Case()),
+    ),
     _rule(
         "foundry-managed-identity",
         "Foundry resources and projects have a managed identity.",
@@ -722,6 +808,15 @@ RULES: tuple[Rule, ...] = (
         "how-to: one serverless deployment per model per project (service limit)",
         None,
         validate=_one_serverless_per_model,
+    ),
+    _rule(
+        "private-endpoint-for-closed-resources",
+        "A resource whose public network access is off is reached by a private endpoint of the stack.",
+        ADVISORY,
+        "Azure Policy 'Configure ... to use private DNS zones' and '... should use private link' (a resource closed "
+        "with no private endpoint cannot be used; no built-in rule checks the pair)",
+        None,
+        validate=_closed_without_endpoint,
     ),
     _rule(
         "stack-output-secrets",

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from catalog.limits import LIMITS
-from infra.config.model import ContentFilter, Foundry, Hub, StackConfig
+from infra.config.model import ContentFilter, Foundry, Hub, Network, StackConfig
 from infra.kinds import KINDS
 from policy.rules import POLICIES
 from tests.support.stacks import ROOT
@@ -29,7 +29,9 @@ def test_every_stack_key_is_in_the_configuration_reference(key):
 
 @pytest.mark.parametrize(
     ("section", "key"),
-    [("hub", k) for k in aliases(Hub)] + [("foundry", k) for k in aliases(Foundry)],
+    [("hub", k) for k in aliases(Hub)]
+    + [("foundry", k) for k in aliases(Foundry)]
+    + [("network", k) for k in aliases(Network)],
 )
 def test_every_section_key_is_documented(section, key):
     assert f"`{section}.{key}`" in README, f"{section}.{key}"

@@ -48,6 +48,13 @@ NAME_INPUTS = {
     "azure-native:cognitiveservices:RaiPolicy": "raiPolicyName",
     "azure-native:authorization:RoleDefinition": "roleDefinitionId",
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    f"{_ML}:ManagedNetworkSettingsRule": "ruleName",
+    "azure-native:network:VirtualNetwork": "virtualNetworkName",
+    "azure-native:network:Subnet": "subnetName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
+    "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
 }
 ARM_TYPES = {
     "azure-native:resources:ResourceGroup": "",
@@ -58,6 +65,24 @@ ARM_TYPES = {
     "azure-native:containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     f"{_ML}:Workspace": "Microsoft.MachineLearningServices/workspaces",
     "azure-native:cognitiveservices:Account": "Microsoft.CognitiveServices/accounts",
+    "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+}
+# Children of another resource: the parent's type token, the input naming it, and the child collection.
+CHILDREN = {
+    "azure-native:network:Subnet": ("azure-native:network:VirtualNetwork", "virtualNetworkName", "subnets"),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "azure-native:network:PrivateEndpoint",
+        "privateEndpointName",
+        "privateDnsZoneGroups",
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "azure-native:privatedns:PrivateZone",
+        "privateZoneName",
+        "virtualNetworkLinks",
+    ),
+    f"{_ML}:ManagedNetworkSettingsRule": (f"{_ML}:Workspace", "workspaceName", "outboundRules"),
 }
 # Children of a Cognitive Services account: .../accounts/<account>/<collection>/<name>
 CS_CHILDREN = {
@@ -169,6 +194,9 @@ def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) ->
         kind = "roleDefinitions" if type_.endswith("RoleDefinition") else "roleAssignments"
         return f"{inputs.get('scope')}/providers/Microsoft.Authorization/{kind}/{name}"
     group = f"/subscriptions/{subscription}/resourceGroups/{inputs.get('resourceGroupName', name)}"
+    if type_ in CHILDREN:
+        parent, key, collection = CHILDREN[type_]
+        return f"{group}/providers/{ARM_TYPES[parent]}/{inputs.get(key)}/{collection}/{name}"
     if type_ in ARM_TYPES:
         return f"{group}/providers/{ARM_TYPES[type_]}/{name}" if ARM_TYPES[type_] else group
     if type_ == "azure-native:storage:BlobContainer":

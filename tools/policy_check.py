@@ -340,6 +340,9 @@ def check_policies(
                 options=_options(r),
                 parent=r.parent or stack_urn,
                 dependencies=r.dependencies,
+                propertyDependencies={
+                    key: proto.AnalyzerPropertyDependencies(urns=urns) for key, urns in r.property_dependencies.items()
+                },
             )
             for r in result.registrations
         ]

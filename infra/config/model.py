@@ -5,22 +5,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from catalog import models
+from catalog import models, network
 from infra.config.types import (
     Cidr,
     Environment,
+    Fqdn,
     ModelName,
     ModelVersion,
     NameSuffix,
     PolicyName,
     Prefix,
     PrincipalId,
+    PrivateRange,
     Region,
     ResourceGroupName,
     Section,
     Severity,
     SubnetId,
     Switch,
+    ZoneId,
     registry_version,
 )
 from infra.kinds import DeploymentConfigs
@@ -57,6 +60,29 @@ class Foundry(Section):
     """Key auth; off by default, so callers use Entra ID and roles apply (a key bypasses RBAC)."""
     public_network_access: Switch = "Enabled"
     network_acls: NetworkAcls | None = None
+
+
+class Network(Section):
+    """`llama-on-azure:network`: make the stack private, in a network it creates or in the landing zone's own."""
+
+    private: bool = False
+    """Public network access off on every resource, each reached through a private endpoint registered in DNS."""
+    subnet_id: SubnetId | None = None
+    """The landing zone's subnet for the private endpoints; the stack then creates only endpoints and zone groups,
+    registered in `dnsZones`. Left out, the stack creates a virtual network, the subnet, the zones and their links."""
+    subnet_region: Region | None = None
+    """The region of that subnet's virtual network (a private endpoint lives there); by default the stack's."""
+    dns_zones: dict[str, ZoneId] = Field(default_factory=dict)
+    """With `subnetId`: the central private DNS zones, zone name -> resource id (one for every zone the stack needs)."""
+    address_space: PrivateRange = network.DEFAULT_ADDRESS_SPACE
+    """The virtual network the stack creates (without `subnetId`)."""
+    subnet_prefix: PrivateRange = network.DEFAULT_SUBNET
+    """Its private endpoint subnet, inside `addressSpace`."""
+    outbound_fqdns: list[Fqdn] = Field(default_factory=list, max_length=100)
+    """Hosts the hub's managed network may reach (FQDN rules; only with approved outbound, and Azure then deploys a
+    firewall the subscription pays for)."""
+    external_private_endpoints: bool = False
+    """Public access may be off without `private`: the landing zone adds private endpoints itself (Azure Policy)."""
 
 
 class ContentFilter(Section):
@@ -213,6 +239,7 @@ class StackConfig(Section):
     tags: dict[str, str] = Field(default_factory=dict)
     hub: Hub = Field(default_factory=Hub)
     foundry: Foundry = Field(default_factory=Foundry)
+    network: Network = Field(default_factory=Network)
     content_filters: dict[PolicyName, ContentFilter] = Field(default_factory=dict)
     access: Access = Field(default_factory=Access)
     protect: bool = False

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
 from catalog import regions
+from catalog.network import CLOUDS
+from clients.credential import CLOUD_ALIASES
 from infra import naming
 from infra.config.model import DeclaredModel, StackConfig
 from infra.config.stack import ResolvedStack
@@ -208,12 +210,13 @@ def parse_stack_config(
     today: dt.date | None = None,
     given: frozenset[str] = frozenset(),
     tags_secret: bool = False,
+    cloud: str = "public",
 ) -> ResolvedStack:
     """Validate the namespace's keys (without the `llama-on-azure:` prefix); raise ConfigError with every error."""
     from infra.config.rules import Rules
 
     partial = parse_keys(raw, given)
-    rules = Rules(partial, today or today_utc())
+    rules = Rules(partial, today or today_utc(), cloud)
     deployments = rules.run()
     environment = partial.values.get("environment") or naming.environment_for_stack(stack)
     if "environment" not in partial.failed and environment is None:
@@ -232,7 +235,7 @@ def parse_stack_config(
         {aliases[name]: value for name, value in partial.values.items()}
         | {"deployments": [part.config for part in partial.deployments], "models": [m for _, m in partial.models]}
     )
-    return ResolvedStack(config, tuple(deployments), str(environment), tags_secret, tuple(rules.warnings))
+    return ResolvedStack(config, tuple(deployments), str(environment), tags_secret, tuple(rules.warnings), cloud)
 
 
 TODAY_VARIABLE = "LLAMA_ON_AZURE_TODAY"
@@ -295,6 +298,15 @@ def _namespace_errors(keys: list[str]) -> list[str]:
     return errors
 
 
+def _cloud(value: str | None, errors: list[str]) -> str:
+    """The cloud `azure-native:environment` names, as the provider reads it (public when unset)."""
+    name = CLOUD_ALIASES.get((value or "public").strip().lower(), (value or "public").strip().lower())
+    if name not in CLOUDS:
+        errors.append(f"azure-native:environment: {shown(value)} is not an Azure cloud; one of {', '.join(CLOUDS)}")
+        return "public"
+    return name
+
+
 def config_from_engine(
     values: dict[str, str], secret_keys: set[str], stack: str, today: dt.date | None = None
 ) -> ResolvedStack:
@@ -329,8 +341,9 @@ def config_from_engine(
             "set both to the same region (every resource here is placed in the stack's region)"
         )
     given = frozenset(k.partition(":")[2] for k in values if k.startswith(f"{NAMESPACE}:"))
+    cloud = _cloud(values.get("azure-native:environment"), errors)
     try:
-        stack_config = parse_stack_config(raw, stack, today, given, f"{NAMESPACE}:tags" in secret_keys)
+        stack_config = parse_stack_config(raw, stack, today, given, f"{NAMESPACE}:tags" in secret_keys, cloud)
     except ConfigError as exc:
         raise ConfigError(_report(stack, errors + exc.problems), errors + exc.problems) from None
     if errors:
@@ -341,4 +354,5 @@ def config_from_engine(
         stack_config.environment,
         stack_config.tags_secret,
         (*notes, *stack_config.warnings),
+        cloud,
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from catalog import models, sources, vm_skus
 from catalog.conflicts import CONFLICTS
 from infra import naming
+from infra.config import network_rules
 from infra.config.model import RESERVED_TAGS, Access, known_models
 from infra.config.types import NAMESPACE, key_for
 from infra.kinds import KINDS, Deployment, Kind
@@ -25,8 +26,8 @@ class Rules:
     """The rules over a partial stack; errors refuse it, warnings are printed. Kinds judge their own deployments
     through `error`, `warn` and what a stack-level rule needs (`region`, `section`, `allowed`)."""
 
-    def __init__(self, partial: PartialStack, today: dt.date) -> None:
-        self.partial, self.today = partial, today
+    def __init__(self, partial: PartialStack, today: dt.date, cloud: str = "public") -> None:
+        self.partial, self.today, self.cloud = partial, today, cloud
         self.errors, self.warnings = partial.errors, []
         self.known = known_models([m for _, m in partial.models])
 
@@ -45,6 +46,12 @@ class Rules:
     @property
     def region(self) -> str | None:
         return self.section("region")
+
+    @property
+    def private(self) -> bool:
+        """The stack is private (`network.private`), whatever else failed."""
+        net = self.section("network")
+        return bool(net is not None and net.private)
 
     @property
     def isolation_mode(self) -> str | None:
@@ -66,6 +73,7 @@ class Rules:
                 kind.rules(self, found)
         self.unique_names(resolved)
         self.azure_names(resolved)
+        network_rules.check(self, {part.kind.platform for part in self.partial.deployments if part.kind})
         self.content_filters()
         self.tags()
         self.access()

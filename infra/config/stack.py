@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from catalog import rbac
+from catalog import network, rbac
 from infra import naming
 from infra.config.model import RESERVED_TAGS, ContentFilter, StackConfig
 from infra.config.types import NAMESPACE
@@ -27,6 +27,8 @@ class ResolvedStack:
     """The tags were encrypted in the stack file: every resource gets them as a secret."""
     warnings: tuple[str, ...] = field(default=())
     """What the plan says about the stack without refusing it."""
+    cloud: str = "public"
+    """The Azure cloud (`azure-native:environment`): public, usgovernment or china."""
 
     @property
     def region(self) -> str:
@@ -78,7 +80,7 @@ class ResolvedStack:
         return naming.stack_names(self.config.prefix, self.environment, suffix, self.resource_group, unique)
 
     def deployer_actions(self) -> dict[str, tuple[str, tuple[str, ...]]]:
-        """What deploying this stack takes: scope label -> (subscription or group, actions), per kind it deploys.
+        """What deploying this stack takes: scope label -> (subscription, group or a resource id, actions).
 
         The custom deployer role carries them (but role management, which only the stack's owner needs), and
         preflight checks the signed-in principal has them.
@@ -86,9 +88,66 @@ class ResolvedStack:
         required: dict[str, tuple[str, tuple[str, ...]]] = {}
         for kind, found in self.kinds:
             required |= kind.deployer_actions(self, found)
+        if self.private:
+            required |= self._network_actions()
         if self.config.access.enabled:
             required["role management"] = ("subscription", rbac.ROLE_MANAGEMENT_ACTIONS)
         return required
 
+    def _network_actions(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """A private stack's: its endpoints in the group, and joining the landing zone's subnet and zones there."""
+        net = self.config.network
+        actions = {"resource group (private endpoints)": ("group", rbac.PRIVATE_ENDPOINT_ACTIONS)}
+        if net.subnet_id is None:
+            actions["resource group (network and zones)"] = ("group", rbac.NETWORK_CREATE_ACTIONS)
+            return actions
+        actions["landing zone subnet"] = (net.subnet_id, rbac.SUBNET_JOIN_ACTIONS)
+        for zone in self.dns_zones():
+            zone_id = {name.lower(): i for name, i in net.dns_zones.items()}[zone.lower()]
+            actions[f"landing zone DNS zone {zone}"] = (zone_id, rbac.ZONE_JOIN_ACTIONS)
+        return actions
+
     def content_filter(self, name: str) -> ContentFilter | None:
         return self.config.content_filter(name)
+
+    # The network.
+    @property
+    def private(self) -> bool:
+        return self.config.network.private
+
+    def public_access(self, configured: str) -> str:
+        """A resource's public network access: off everywhere in a private stack, else as configured."""
+        return "Disabled" if self.private else configured
+
+    def private_links(self) -> list[tuple[str, network.PrivateLink, str]]:
+        """(resource, its private link facts, group id) of every private endpoint the private stack needs."""
+        platforms = {kind.platform for kind, _ in self.kinds}
+        return private_links(platforms, self.config.hub.container_registry)
+
+    def dns_zones(self) -> list[str]:
+        """The private DNS zones the stack's private endpoints are registered in, in the stack's cloud."""
+        return dns_zones(self.private_links(), self.cloud)
+
+    @property
+    def endpoint_region(self) -> str:
+        """Where the private endpoints live: the region of the subnet's virtual network."""
+        return self.config.network.subnet_region or self.region
+
+
+def private_links(platforms: set[Platform], container_registry: bool) -> list[tuple[str, network.PrivateLink, str]]:
+    """(resource, its private link facts, group id) of each private endpoint the platforms need: the hub, its storage
+    (blob and file), key vault and registry; the Foundry resource. A hub's projects use the hub's endpoint."""
+    links: list[tuple[str, network.PrivateLink, str]] = []
+    if Platform.HUB in platforms:
+        links += [("hub", network.WORKSPACE, "amlworkspace"), ("storage", network.STORAGE, "blob")]
+        links += [("storage", network.STORAGE, "file"), ("vault", network.VAULT, "vault")]
+        if container_registry:
+            links.append(("registry", network.REGISTRY, "registry"))
+    if Platform.FOUNDRY in platforms:
+        links.append(("foundry", network.ACCOUNT, "account"))
+    return links
+
+
+def dns_zones(links: list[tuple[str, network.PrivateLink, str]], cloud: str) -> list[str]:
+    zones = (z for _, link, group in links for z in link.zones[group].get(cloud, ()))
+    return list(dict.fromkeys(zones))

@@ -132,10 +132,47 @@ PrincipalId = text_type(
     GUID.pattern,
     "an Entra object id, a GUID like 00000000-0000-0000-0000-000000000000 (az ad user show --id ...)",
 )
-SubnetId = text_type(
-    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+",
-    "a subnet's resource id (/subscriptions/.../virtualNetworks/<vnet>/subnets/<subnet>)",
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_GROUP = r"[-\w.()]{0,89}[-\w()]"
+SUBNET_ID = (
+    rf"/subscriptions/{_GUID}/resourceGroups/{_GROUP}/providers/Microsoft\.Network/virtualNetworks/"
+    r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]/subnets/[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?"
 )
+ZONE_ID = (
+    rf"/subscriptions/{_GUID}/resourceGroups/{_GROUP}/providers/Microsoft\.Network/privateDnsZones/"
+    r"(?P<zone>(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)+[A-Za-z0-9-]{2,63})"
+)
+SubnetId = text_type(
+    SUBNET_ID,
+    "a subnet's resource id: /subscriptions/<GUID>/resourceGroups/<group>/providers/Microsoft.Network/"
+    "virtualNetworks/<vnet>/subnets/<subnet>",
+)
+ZoneId = text_type(
+    ZONE_ID,
+    "a private DNS zone's resource id: /subscriptions/<GUID>/resourceGroups/<group>/providers/"
+    "Microsoft.Network/privateDnsZones/<zone>",
+)
+Fqdn = text_type(
+    r"(\*\.)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
+    "a host name like pypi.org or *.pythonhosted.org (a wildcard only as the first label)",
+)
+
+
+def _private_range(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not an IPv4 CIDR range like 10.42.0.0/16 (host bits zero)") from None
+    if network.version != 4 or not any(network.subnet_of(private) for private in RFC1918):
+        raise ValueError(f"{shown(value)} is not a private (RFC 1918) IPv4 range like 10.42.0.0/16")
+    if network.overlaps(ipaddress.ip_network("172.17.0.0/16")):
+        raise ValueError(f"{shown(value)} overlaps 172.17.0.0/16, which Azure ML's containers use; choose another")
+    if network.prefixlen > 28:
+        raise ValueError(f"{shown(value)} is smaller than /28, the smallest subnet Azure takes")
+    return value
+
+
+PrivateRange = Annotated[str, AfterValidator(_private_range)]
 RegistryVersion = Annotated[int, BeforeValidator(registry_version)]
 ModelVersion = Annotated[str, BeforeValidator(_model_version)]
 Cidr = Annotated[str, AfterValidator(_ip_rule)]

@@ -351,6 +351,14 @@ class Managed(Kind[ManagedDeployment]):
                 f"{d.key}.container.image: not set, so the stack builds the vLLM serving image, which needs the hub's "
                 f"container registry: set {key_for('hub', 'containerRegistry')}: true, or give a prebuilt image"
             )
+        elif c.image is None and check.private:
+            # A registry behind a private endpoint builds no image with ACR Tasks [hub-private-link, acr-private-link].
+            check.error(
+                f"{d.key}.container.image: not set, so the stack would build the vLLM serving image in the hub's "
+                f"registry, which ACR Tasks cannot reach once {key_for('network', 'private')}: true closes it; build "
+                "the image from containers/vllm yourself (az acr build before the registry is closed, or CI) and "
+                "give its reference"
+            )
         if c.tensor_parallel and sku is not None and sku.gpus and c.tensor_parallel > sku.gpus:
             check.error(
                 f"{d.key}.container.tensorParallel: {c.tensor_parallel} GPUs, but {d.config.vm_sku} has {sku.gpus}; "
@@ -488,7 +496,8 @@ class Managed(Kind[ManagedDeployment]):
                 resource_group_name=project.resource_group_name,
                 location=platforms.region,
                 auth_mode=first.auth_mode,
-                public_network_access=first.public_network_access,
+                # Private: scoring requests come through the workspace's private endpoint [secure-online-endpoint].
+                public_network_access=platforms.stack.public_access(first.public_network_access),
                 tags=platforms.tags,
             ),
         )

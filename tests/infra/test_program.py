@@ -66,11 +66,24 @@ def test_every_azure_resource_is_in_the_stack_region_and_tagged(shipped: RunResu
     for reg in shipped.registrations:
         # A Marketplace subscription is a proxy resource (no location, no tags); the traffic split is no Azure resource.
         if reg.type.startswith("azure-native:") and reg.type != f"{ML}:MarketplaceSubscription":
-            # Model deployments and content filters of a Foundry resource have no location of their own.
-            if reg.type not in (f"{CS}:Deployment", f"{CS}:RaiPolicy"):
+            if reg.type.startswith("azure-native:privatedns:"):
+                assert reg.inputs.get("location") == "global", reg.name  # private DNS zones are global
+            elif reg.type not in CHILDREN:
                 assert reg.inputs.get("location") == region, reg.name
-            assert reg.inputs["tags"]["environment"] == shipped.stack, reg.name
-            assert reg.inputs["tags"]["managed-by"] == "pulumi"
+            if reg.type not in CHILDREN:
+                assert reg.inputs["tags"]["environment"] == shipped.stack, reg.name
+                assert reg.inputs["tags"]["managed-by"] == "pulumi"
+
+
+# Children of another resource that have no location or tags of their own.
+CHILDREN = {
+    f"{CS}:Deployment",
+    f"{CS}:RaiPolicy",
+    f"{ML}:ManagedNetworkSettingsRule",
+    "azure-native:network:Subnet",
+    "azure-native:network:PrivateDnsZoneGroup",
+    "azure-native:authorization:RoleAssignment",
+}
 
 
 def test_hub_dependencies_have_secure_defaults(shipped: RunResult):
@@ -100,8 +113,11 @@ def test_prod_keeps_purge_protection_and_dev_turns_it_off_to_recreate():
 def test_hub_is_a_hub_workspace_wired_to_its_dependencies(shipped: RunResult):
     hub = hub_workspace(shipped)
     assert hub.inputs["identity"] == {"type": "SystemAssigned"}
-    assert hub.inputs["publicNetworkAccess"] == "Enabled"
-    assert hub.inputs["managedNetwork"]["isolationMode"] == "AllowInternetOutbound"
+    network = shipped_config(shipped.stack).get("llama-on-azure:network", {})
+    hub_settings = shipped_config(shipped.stack).get("llama-on-azure:hub", {})
+    assert hub.inputs["publicNetworkAccess"] == ("Disabled" if network.get("private") else "Enabled")
+    isolation = hub_settings.get("isolationMode", "AllowInternetOutbound")
+    assert hub.inputs["managedNetwork"]["isolationMode"] == isolation
     wired = {
         "storageAccount": "azure-native:storage:StorageAccount",
         "keyVault": "azure-native:keyvault:Vault",
@@ -359,14 +375,19 @@ def test_hub_network_and_registry_settings_follow_config():
                 "publicNetworkAccess": "Disabled",
                 "isolationMode": "AllowOnlyApprovedOutbound",
                 "containerRegistry": True,
-            }
+            },
+            network={"externalPrivateEndpoints": True},
         ),
     )
     hub = hub_workspace(result)
     assert hub.inputs["publicNetworkAccess"] == "Disabled"
+    # Its dependencies are as closed as the hub.
+    assert result.one("azure-native:storage:StorageAccount").inputs["publicNetworkAccess"] == "Disabled"
+    assert result.one("azure-native:keyvault:Vault").inputs["properties"]["publicNetworkAccess"] == "Disabled"
     assert hub.inputs["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
     registry = result.one("azure-native:containerregistry:Registry")
     assert registry.inputs["adminUserEnabled"] is False
+    assert registry.inputs["publicNetworkAccess"] == "Disabled"
     assert naming.CONTAINER_REGISTRY.fullmatch(registry.inputs["registryName"])
     assert hub.property_dependencies["containerRegistry"] == [registry.urn]
 

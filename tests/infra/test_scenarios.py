@@ -16,6 +16,17 @@ from tests.support.stacks import (
 )
 from tools.engine import LlamaMocks, run_isolated
 
+LANDING = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-connectivity"
+LANDING_SUBNET = f"{LANDING}/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-pe"
+LANDING_ZONES = f"{LANDING}/providers/Microsoft.Network/privateDnsZones"
+LANDING_ZONE_NAMES = (
+    "privatelink.api.azureml.ms",
+    "privatelink.notebooks.azure.net",
+    "privatelink.blob.core.windows.net",
+    "privatelink.file.core.windows.net",
+    "privatelink.vaultcore.azure.net",
+)
+
 STACKS = {
     **{name: (name, shipped_config(name)) for name in SHIPPED},
     **{name: (name, scenario(name)) for name in SCENARIO_NAMES},
@@ -27,12 +38,27 @@ STACKS = {
                 "isolationMode": "AllowOnlyApprovedOutbound",
                 "containerRegistry": True,
             },
+            # The landing zone adds the private endpoints (Azure Policy): the stack creates none.
+            network={"externalPrivateEndpoints": True},
             deployments=[serverless("chat", contentSafety=False)],
             access={
                 "deployerRole": True,
                 "deployers": [{"id": "21111111-2222-3333-4444-555555555555", "type": "ServicePrincipal"}],
                 "developers": ["aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"],
             },
+        ),
+    ),
+    "private in the landing zone": (
+        "dev",
+        stack_config(
+            network={
+                "private": True,
+                "subnetId": LANDING_SUBNET,
+                "subnetRegion": "westeurope",
+                "dnsZones": {zone: f"{LANDING_ZONES}/{zone}" for zone in LANDING_ZONE_NAMES},
+            },
+            foundry={"networkAcls": {"defaultAction": "Deny"}},
+            deployments=[serverless("chat")],
         ),
     ),
 }
@@ -50,6 +76,7 @@ def test_oracle_describes_the_providers_api_version():
 def test_payloads_match_the_rest_models(name):
     stack, config = STACKS[name]
     result = run(stack, config)
+    assert result.error is None, result.error
     checked = set()
     for reg in result.registrations:
         if reg.type.startswith("azure-native:") and reg.type not in UNCHECKED:
@@ -73,6 +100,13 @@ def test_every_type_the_stacks_use_has_been_checked():
         f"{ML}:EnvironmentVersion",
         f"{CS}:Deployment",
         f"{CS}:RaiPolicy",
+        f"{ML}:ManagedNetworkSettingsRule",
+        "azure-native:network:PrivateEndpoint",
+        "azure-native:network:PrivateDnsZoneGroup",
+        "azure-native:network:VirtualNetwork",
+        "azure-native:network:Subnet",
+        "azure-native:privatedns:PrivateZone",
+        "azure-native:privatedns:VirtualNetworkLink",
     } <= azure
 
 

@@ -52,6 +52,7 @@ LOCKED_FOUNDRY = stack_config(
     deployments=[foundry("maverick", contentFilter="strict"), foundry("llama33", LLAMA33)],
     contentFilters={"strict": STRICT},
     foundry={"publicNetworkAccess": "Disabled", "networkAcls": {"defaultAction": "Deny"}},
+    network={"externalPrivateEndpoints": True},
 )
 
 
@@ -99,7 +100,14 @@ RAI_POLICY = (f"{CS}:RaiPolicy", None)
 
 # Configs that make the shipped baselines compliant for the advisory network policies.
 BASELINE_CONFIG = {
-    "workspace-public-network-access": {"allowed": ["Enabled", "Disabled"]},
+    name: {"allowed": ["Enabled", "Disabled"]}
+    for name in (
+        "workspace-public-network-access",
+        "storage-public-network-access",
+        "keyvault-public-network-access",
+        "registry-public-network-access",
+        "online-endpoint-public-network-access",
+    )
 }
 FLAVOURS = {WORKSPACE: [HUB, PROJECT]}
 """Types the program registers in more than one shape: a case runs on each shape its rule judges."""

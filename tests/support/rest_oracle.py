@@ -45,6 +45,8 @@ def _t(models: str, envelope: str, flattened: str | None, *path: str) -> Target:
 
 ML = "azure.ai.ml._restclient.arm_ml_service.models"
 CS = "azure.mgmt.cognitiveservices.models"
+NET = "azure.mgmt.network.models"
+DNS = "azure.mgmt.privatedns.models"
 TARGETS: dict[str, Target] = {
     "azure-native:machinelearningservices:Workspace": _t(ML, "Workspace", "WorkspaceProperties", "workspaceName"),
     "azure-native:machinelearningservices:MarketplaceSubscription": _t(
@@ -95,6 +97,20 @@ TARGETS: dict[str, Target] = {
         "RoleAssignmentCreateParameters",
         None,
         frozenset({"scope", "roleAssignmentName"}),
+    ),
+    "azure-native:machinelearningservices:ManagedNetworkSettingsRule": _t(
+        ML, "OutboundRuleBasicResource", None, "workspaceName", "ruleName"
+    ),
+    # Networks and private DNS: msrest models with `properties.x` flattened as azure-native does.
+    "azure-native:network:VirtualNetwork": _t(NET, "VirtualNetwork", None, "virtualNetworkName"),
+    "azure-native:network:Subnet": _t(NET, "Subnet", None, "virtualNetworkName", "subnetName"),
+    "azure-native:network:PrivateEndpoint": _t(NET, "PrivateEndpoint", None, "privateEndpointName"),
+    "azure-native:network:PrivateDnsZoneGroup": _t(
+        NET, "PrivateDnsZoneGroup", None, "privateEndpointName", "privateDnsZoneGroupName"
+    ),
+    "azure-native:privatedns:PrivateZone": _t(DNS, "PrivateZone", None, "privateZoneName"),
+    "azure-native:privatedns:VirtualNetworkLink": _t(
+        DNS, "VirtualNetworkLink", None, "privateZoneName", "virtualNetworkLinkName"
     ),
     # Foundry resources: azure-mgmt-cognitiveservices 13.7.0 carries API 2025-06-01, the provider's version.
     "azure-native:cognitiveservices:Account": _t(CS, "Account", None, "accountName"),

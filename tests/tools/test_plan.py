@@ -127,16 +127,21 @@ def test_markdown_summary_for_a_pull_request(tmp_path):
 
 
 def test_json_lists_violations_as_data():
-    data = json.loads(plan("--stack", "prod", "--format", "json").stdout)
+    # The public dev stack judged by prod's policies: every public network access is a mandatory violation.
+    done = plan("--stack", "dev", "--format", "json", "--policy-config", "policy/config/prod.json")
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
     assert {"stack", "resources", "violations"} <= set(data)
     assert all({"type", "name"} <= set(r) for r in data["resources"])
-    advisory = [v for v in data["violations"] if v["level"] == "advisory"]
-    assert {"policy", "level", "resource", "message"} <= set(advisory[0])
-    assert {v["policy"] for v in advisory} == {
+    mandatory = [v for v in data["violations"] if v["level"] == "mandatory"]
+    assert {"policy", "level", "resource", "message"} <= set(mandatory[0])
+    assert {
         "workspace-public-network-access",
-        "workspace-isolation-mode",
+        "storage-public-network-access",
+        "keyvault-public-network-access",
         "foundry-public-network-access",
-    }
+    } <= {v["policy"] for v in mandatory}
+    assert {v["policy"] for v in data["violations"] if v["level"] == "advisory"} == {"workspace-isolation-mode"}
 
 
 def test_bad_policy_config_is_reported(tmp_path):

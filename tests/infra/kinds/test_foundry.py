@@ -24,7 +24,10 @@ HUB_TYPES = (
 )
 DEVELOPER = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 DEPLOYER = "11111111-2222-3333-4444-555555555555"
-SUBNET = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/ai"
+SUBNET = (
+    "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/net/providers/Microsoft.Network/"
+    "virtualNetworks/vnet/subnets/ai"
+)
 STRICT = {"hate": "Low", "sexual": "Low", "violence": "High", "selfHarm": "Low", "indirectAttack": True}
 
 # Named scenario stacks (defaults, a named content filter, locked down), each on the dev stack's region.
@@ -41,6 +44,7 @@ LOCKED_DOWN = stack_config(
         "publicNetworkAccess": "Disabled",
         "networkAcls": {"ipRules": ["203.0.113.0/24"], "virtualNetworkRules": [SUBNET]},
     },
+    network={"externalPrivateEndpoints": True},  # the landing zone adds the private endpoint
     access={"deployerRole": True, "deployers": [DEPLOYER], "developers": [DEVELOPER]},
     protect=True,
 )
