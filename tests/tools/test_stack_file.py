@@ -10,7 +10,7 @@ import pytest
 from infra.config.parse import config_from_engine
 from infra.config.types import ENCRYPTED
 from tests.support.cli import Done, command
-from tests.support.stacks import ROOT
+from tests.support.stacks import ROOT, SHIPPED
 from tools.cli import main
 from tools.engine import SecretText
 from tools.stack_file import MAX_DEPTH, MAX_FILE_BYTES, StackFileError, load_stack_file, parse_stack_file
@@ -284,7 +284,7 @@ def test_deep_nesting_and_large_files_are_refused():
 
 
 def test_the_shipped_stacks_read_as_before_and_validate():
-    for stack in ("dev", "prod"):
+    for stack in SHIPPED:
         loaded = load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
         assert loaded.values["llama-on-azure:region"]
         assert config_from_engine(loaded.values, set(loaded.secret_keys), stack).config.region
