@@ -138,11 +138,20 @@ def test_every_install_is_from_the_lock():
         assert "pip install" not in path.read_text(), path.name
 
 
-def secrets_provider(tmp_path: Path, stack_file: str | None, stack: str = "dev") -> subprocess.CompletedProcess[str]:
+def secrets_provider(
+    tmp_path: Path, stack_file: str | None, stack: str = "dev", backend: str | None = None, project: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The script in a copy of the project (its Pulumi.yaml names a file:// backend) or with `project` instead."""
+    (tmp_path / "Pulumi.yaml").write_text(project if project is not None else (ROOT / "Pulumi.yaml").read_text())
     if stack_file is not None:
         (tmp_path / f"Pulumi.{stack}.yaml").write_text(stack_file)
+    env = {k: v for k, v in os.environ.items() if k != "PULUMI_BACKEND_URL"} | (
+        {"PULUMI_BACKEND_URL": backend} if backend is not None else {}
+    )
     script = ROOT / ".ci" / "secrets-provider"
-    return subprocess.run(["bash", str(script), stack], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        ["bash", str(script), stack], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
+    )
 
 
 SALT = "encryptionsalt: v1:9RXZdX/jBWI=:v1:mUVP0Ck0EdNzQyW6:TnS5hj6oZKkE9Kj9Ymgpl1Zv2X4HvA==\n"
@@ -185,10 +194,55 @@ def test_a_stack_file_without_stable_secrets_is_refused(tmp_path, stack_file, sa
     assert says in done.stderr
 
 
+NO_BACKEND = "name: llama-on-azure\nruntime: python\n"
+CONFIG = "config:\n  llama-on-azure:region: eastus2\n"
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "backend", "project", "provider"),
+    [
+        (CONFIG, "https://api.pulumi.com", None, "default"),  # PULUMI_BACKEND_URL wins over Pulumi.yaml's
+        (CONFIG, None, NO_BACKEND, "default"),  # no backend anywhere: Pulumi Cloud, Pulumi's default
+        (CONFIG, "https://pulumi.example.com", None, "default"),  # a self-hosted Pulumi Cloud
+        ("secretsprovider: default\n" + CONFIG, None, NO_BACKEND, "default"),
+        (SALT + CONFIG, "https://api.pulumi.com", None, "passphrase"),
+        (VAULT + KEY, "https://api.pulumi.com", None, KEY_URL),
+        (CONFIG, "", NO_BACKEND, "default"),  # an unset repository variable is an empty one
+    ],
+)
+def test_a_pulumi_cloud_stack_needs_no_salt(tmp_path, stack_file, backend, project, provider):
+    done = secrets_provider(tmp_path, stack_file, backend=backend, project=project)
+    assert (done.returncode, done.stdout, done.stderr) == (0, provider + "\n", "")
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "backend", "project", "says"),
+    [
+        (CONFIG, None, None, "the backend file://./.pulumi-state (backend.url of Pulumi.yaml) is self-managed"),
+        (CONFIG, "azblob://pulumi-state", NO_BACKEND, "azblob://pulumi-state (PULUMI_BACKEND_URL) is self-managed"),
+        ("secretsprovider: passphrase\n" + CONFIG, "https://api.pulumi.com", None, "asks for passphrase secrets"),
+        (VAULT, "https://api.pulumi.com", None, "no encryptedkey"),
+        (CONFIG, None, "", "no Pulumi.yaml here"),
+    ],
+)
+def test_a_self_managed_backend_still_needs_its_salt_and_says_the_command(tmp_path, stack_file, backend, project, says):
+    if project == "":
+        done = subprocess.run(
+            ["bash", str(ROOT / ".ci" / "secrets-provider"), "dev"], cwd=tmp_path, capture_output=True, text=True
+        )
+    else:
+        done = secrets_provider(tmp_path, stack_file, backend=backend, project=project)
+    assert done.returncode == 1 and done.stdout == ""
+    assert says in " ".join(done.stderr.split()), done.stderr
+    if "salt" in done.stderr:
+        assert "  pulumi stack init dev --secrets-provider passphrase\n" in done.stderr, "the one command to run"
+
+
 def test_the_workflow_step_stops_the_job_without_stable_secrets(tmp_path):
     """The step as GitHub runs it (bash -eo pipefail): a failing check must fail the step, not print an empty output."""
     (tmp_path / ".ci").mkdir()
     shutil.copy(ROOT / ".ci" / "secrets-provider", tmp_path / ".ci" / "secrets-provider")
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     for name, job, i in pulumi_steps():
         step = next(s for s in job["steps"][:i] if s.get("id") == "secrets")
         script = step["run"].replace(job["steps"][i]["with"]["stack-name"], "dev")
@@ -199,7 +253,7 @@ def test_the_workflow_step_stops_the_job_without_stable_secrets(tmp_path):
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
                 cwd=tmp_path,
-                env={**os.environ, "GITHUB_OUTPUT": str(output)},
+                env={**os.environ, "GITHUB_OUTPUT": str(output), "PULUMI_BACKEND_URL": ""},
                 capture_output=True,
                 text=True,
                 timeout=30,
