@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from clients.errors import UserError
 from clients.identifiers import GUID
 from tools import stacks
+from tools.stack_file import StackFile
 
 # The program, the plan and the policy pack's client are imported by the commands that use them: `stacks`,
 # `diff` and `new-stack` start in a fraction of the time (CI's matrix jobs run `stacks` first).
@@ -29,7 +30,8 @@ def _plan(args: argparse.Namespace) -> int:
         raise UserError(f"--subscription-id {args.subscription_id!r} is not a GUID")
     root = stacks.find_project_root(Path.cwd())
     args.stack = stacks.short_name(stacks.chosen(args.stack, root=root))
-    config = stacks.read_stack(root, args.stack).engine_config()
+    stack_file = stacks.read_stack(root, args.stack, warn=False)
+    config = stack_file.engine_config()
     # The pack's process starts now and imports while this one imports and runs the program (two cores).
     pack = None if args.skip_policies else policy_check.PolicyPackProcess(args.stack)
     from tools.engine import LlamaMocks, run_program
@@ -40,7 +42,7 @@ def _plan(args: argparse.Namespace) -> int:
             args.stack, config, preview=True, mock=LlamaMocks(preview=True, subscription_id=args.subscription_id)
         )
         if result.error:
-            raise UserError(result.error)
+            raise UserError(result.error + _esc_hint(stack_file))
         policy_config = args.policy_config
         if policy_config is None and (root / "policy" / "config" / f"{args.stack}.json").is_file():
             policy_config = root / "policy" / "config" / f"{args.stack}.json"
@@ -48,10 +50,19 @@ def _plan(args: argparse.Namespace) -> int:
     finally:
         if pack is not None:
             pack.close()
-    plan = Plan(result, args.subscription_id, violations, policy_config)
+    plan = Plan(result, args.subscription_id, violations, policy_config, notes=stack_file.warnings)
     render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
     print(render(plan), end="" if args.format != "json" else "\n")
     return 1 if plan.mandatory else 0
+
+
+def _esc_hint(stack_file: StackFile) -> str:
+    if not stack_file.environments:
+        return ""
+    return (
+        f"\n  note: {stack_file.path.name} imports Pulumi ESC {', '.join(stack_file.environments)}, which the offline "
+        "plan cannot open: a key missing here may come from there (`pulumi preview` opens it)"
+    )
 
 
 def _stacks(args: argparse.Namespace) -> int:
