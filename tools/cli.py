@@ -65,6 +65,14 @@ def _esc_hint(stack_file: StackFile) -> str:
     )
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from tools import diff
+
+    compared = diff.compare(diff.load_plan(args.old), diff.load_plan(args.new))
+    print(diff.RENDERERS[args.format](compared), end="")
+    return 0
+
+
 def _stacks(args: argparse.Namespace) -> int:
     roots = args.folders or [stacks.find_project_root(Path.cwd())]
     names = stacks.listed([Path(folder) for folder in roots], deployable=args.deployable)
@@ -195,6 +203,17 @@ def _stack_parsers(commands: Any) -> None:
     listing.set_defaults(func=lambda a, _credential: _stacks(a))
 
 
+def _diff_parser(commands: Any) -> None:
+    compare = commands.add_parser(
+        "diff",
+        help="what changes between two offline plans (plan --format json), resource by resource: a pull request's",
+    )
+    compare.add_argument("old", type=Path, help="the plan before (the base); an empty file: the stack is new")
+    compare.add_argument("new", type=Path, help="the plan after (the head); an empty file: the stack file is removed")
+    compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    compare.set_defaults(func=lambda a, _credential: _diff(a))
+
+
 def _azure_parsers(commands: Any) -> None:
     preflight = commands.add_parser(
         "preflight",
@@ -244,7 +263,7 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     parser = _Parser(prog="llama-on-azure", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_plan_parser, _stack_parsers, _azure_parsers, _smoke_parser):
+    for add in (_plan_parser, _diff_parser, _stack_parsers, _azure_parsers, _smoke_parser):
         add(commands)
     try:
         args = parser.parse_args(argv)
