@@ -73,6 +73,22 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_stack(args: argparse.Namespace) -> int:
+    from tools.new_stack import Answers, next_steps, write_stack
+
+    bad = [tag for tag in args.tag if "=" not in tag or not tag.split("=", 1)[0]]
+    if bad:
+        raise UserError(f"--tag {bad[0][:60]!r}: give KEY=VALUE")
+    tags = dict(tag.split("=", 1) for tag in args.tag)
+    answers = Answers(
+        args.name, args.region, args.kind, args.model, args.deployment_name, args.vm_sku, args.instance_count,
+        tags, deploy=not args.no_deploy, protect=args.protect,
+    )  # fmt: skip
+    path = write_stack(stacks.find_project_root(Path.cwd()), answers)
+    print(next_steps(path, args.name), end="")
+    return 0
+
+
 def _stacks(args: argparse.Namespace) -> int:
     roots = args.folders or [stacks.find_project_root(Path.cwd())]
     names = stacks.listed([Path(folder) for folder in roots], deployable=args.deployable)
@@ -214,6 +230,26 @@ def _diff_parser(commands: Any) -> None:
     compare.set_defaults(func=lambda a, _credential: _diff(a))
 
 
+def _new_stack_parser(commands: Any) -> None:
+    new = commands.add_parser(
+        "new-stack",
+        help="write Pulumi.<NAME>.yaml from a few answers, checked as plan checks it; never over an existing file",
+    )
+    new.add_argument("name", metavar="NAME", help="the new stack's name")
+    new.add_argument("--region", required=True, help="Azure region of every resource, like swedencentral")
+    new.add_argument(
+        "--kind", action="append", default=[], help="a deployment's kind: serverless, managed or foundry (repeat)"
+    )
+    new.add_argument("--model", action="append", default=[], help="its model, like Llama-3.3-70B-Instruct (repeat)")
+    new.add_argument("--name", dest="deployment_name", action="append", default=[], help="its name (default: its kind)")
+    new.add_argument("--vm-sku", help="VM SKU of the managed deployments, like Standard_NC96ads_A100_v4")
+    new.add_argument("--instance-count", type=int, help="instances of each managed deployment")
+    new.add_argument("--tag", action="append", default=[], help="KEY=VALUE, a tag of every resource (repeat)")
+    new.add_argument("--no-deploy", action="store_true", help=f"write {stacks.DEPLOY_KEY}: false (CI never deploys it)")
+    new.add_argument("--protect", action="store_true", help="protect the stateful resources from deletion")
+    new.set_defaults(func=lambda a, _credential: _new_stack(a))
+
+
 def _azure_parsers(commands: Any) -> None:
     preflight = commands.add_parser(
         "preflight",
@@ -263,7 +299,7 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     parser = _Parser(prog="llama-on-azure", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_plan_parser, _diff_parser, _stack_parsers, _azure_parsers, _smoke_parser):
+    for add in (_plan_parser, _diff_parser, _stack_parsers, _new_stack_parser, _azure_parsers, _smoke_parser):
         add(commands)
     try:
         args = parser.parse_args(argv)

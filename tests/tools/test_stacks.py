@@ -1,4 +1,4 @@
-"""The project's stacks: discovered from the stack files, the deploy opt-out, and `stacks` listing them."""
+"""The project's stacks: discovered from the stack files, the deploy opt-out, `stacks` and `new-stack`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from clients.errors import UserError
 from tests.support.cli import command
-from tests.support.stacks import ROOT, SHIPPED
+from tests.support.stacks import LLAMA33, MAVERICK, ROOT, SHIPPED
 from tools import cli, engine, stacks
 from tools.stack_file import load_stack_file
 
@@ -72,3 +73,68 @@ def test_the_version_is_the_installed_packages():
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     done = command("--version", cwd=ROOT)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"llama-on-azure {version}\n", "")
+
+
+# --- new-stack ---
+
+STAGING = ["new-stack", "staging", "--region", "swedencentral", "--kind", "serverless", "--model", LLAMA33]
+
+
+def test_new_stack_writes_a_stack_file_that_plans(tmp_path):
+    root = project(tmp_path)
+    args = [*STAGING, "--kind", "foundry", "--model", MAVERICK, "--kind", "managed", "--model", LLAMA33]
+    done = command(
+        *args, "--name", "chat", "--vm-sku", "Standard_NC96ads_A100_v4", "--instance-count", "3",
+        "--tag", "owner=platform-team", "--no-deploy", "--protect", cwd=root,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "wrote Pulumi.staging.yaml" in done.stdout and "llama-on-azure plan --stack staging" in done.stdout
+    config = yaml.safe_load((root / "Pulumi.staging.yaml").read_text())["config"]
+    assert config["azure-native:location"] == config["llama-on-azure:region"] == "swedencentral"
+    assert config["llama-on-azure:deployments"] == [
+        {"name": "chat", "kind": "serverless", "model": LLAMA33},
+        {"name": "foundry", "kind": "foundry", "model": MAVERICK},
+        {"name": "managed", "kind": "managed", "model": LLAMA33}
+        | {"vmSku": "Standard_NC96ads_A100_v4", "instanceCount": 3},
+    ]
+    assert config["llama-on-azure:tags"] == {"owner": "platform-team"} and config["llama-on-azure:protect"] is True
+    assert stacks.listed([root], deployable=True) == []
+    planned = command("plan", "--stack", "staging", "--skip-policies", "--format", "json", cwd=root)
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["outputs"]["region"] == "swedencentral"
+
+
+def test_new_stack_refuses_to_overwrite_and_writes_nothing_invalid(tmp_path):
+    root = project(tmp_path, staging="# mine\n")
+    done = command(*STAGING, cwd=root)
+    assert done.returncode == 1 and "Pulumi.staging.yaml exists already" in done.stderr
+    assert (root / "Pulumi.staging.yaml").read_text() == "# mine\n"
+    bad = command("new-stack", "x", "--region", "mars", "--kind", "managed", "--model", "Llama-9", cwd=root)
+    assert bad.returncode == 1 and not (root / "Pulumi.x.yaml").exists()
+    for says in ("'mars' is not an Azure region", "deployments[0].vmSku: required key is missing", "'Llama-9'"):
+        assert says in bad.stderr, says
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--kind", "foundry"], "--kind and --model come in pairs"),
+        (["--vm-sku", "Standard_NC96ads_A100_v4"], "only for deployments of kind managed"),
+        (["--tag", "owner"], "--tag 'owner': give KEY=VALUE"),
+        (["--name", "a", "--name", "b"], "--name: 2 names for 1 deployments"),
+        (["--kind", "vm", "--model", LLAMA33], "deployments[1].kind: 'vm' is not allowed; one of serverless, managed"),
+    ],
+)
+def test_new_stack_names_a_bad_answer(tmp_path, args, says):
+    done = command(*STAGING, *args, cwd=project(tmp_path))
+    assert done.returncode == 1 and says in done.stderr and done.stderr.count("error:") == 1, done.stderr
+    assert not (tmp_path / "Pulumi.staging.yaml").exists()
+
+
+def test_new_stack_refuses_a_name_pulumi_would_not_take(tmp_path):
+    root = project(tmp_path)
+    for name in ("../x", "org/project/x"):
+        done = command("new-stack", name, *STAGING[2:], cwd=root)
+        assert done.returncode == 1 and "NAME" in done.stderr, done.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["Pulumi.yaml"]
