@@ -11,7 +11,7 @@ import pytest
 from catalog import rbac
 from policy.rules import PACK_NAME
 from tests.support.cli import command
-from tests.support.stacks import ML, run, shipped_config, stack_config
+from tests.support.stacks import ML, ROOT, run, shipped_config, stack_config
 from tools import diff as plan_diff
 from tools.diff import ABSENT, REPLACED_BY, DiffError, compare, load_plan
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN
@@ -251,3 +251,10 @@ def test_the_command_reads_files_and_refuses_what_is_not_a_plan(tmp_path):
         assert says in str(caught.value), name
     with pytest.raises(DiffError, match="neither plan exists"):
         compare(load_plan(tmp_path / "empty.json"), None)
+
+
+def test_the_readme_lists_what_replaces():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for prop in ("location", "resourceGroupName", "workspaceName", "accountName", "scope", "principalId"):
+        assert f"`{prop}`" in readme, prop
+    assert "`pulumi preview` is the authority" in readme
