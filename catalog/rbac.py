@@ -21,6 +21,7 @@ FOUNDRY_USER = BuiltInRole(
     "Foundry User (formerly Azure AI User)", "53ca6127-db72-4b80-b1b0-d745d6d5456d", "foundry-rbac"
 )
 """Foundry resources: call model deployments with Entra ID (data actions Microsoft.CognitiveServices/*)."""
+BUILT_IN_ROLES = (AZURE_AI_DEVELOPER, FOUNDRY_USER)
 
 
 # Permissions the how-to lists for deploying pay-as-you-go Llama without Owner/Contributor [seed],

@@ -9,8 +9,9 @@ from pulumi_azure_native import storage
 
 from components.options import component_options, named_child, type_token
 
-BUILD_CONTAINER = "llama-on-azure-build"
-"""The blob container of the workspace's storage account that holds the build contexts."""
+BUILD_CONTAINER = "llama-build-{version}"
+"""The blob container of the workspace's storage account holding one environment version's build context: one per
+environment, so two environments never manage (and one destroy never deletes) the same container."""
 
 
 class InferenceEnvironmentArgs(TypedDict):
@@ -97,7 +98,9 @@ class InferenceEnvironment(pulumi.ComponentResource):
         """Uploads the build context to the workspace's storage; Azure ML builds it into the workspace's registry."""
         container = storage.BlobContainer(
             f"{name}-build",
-            container_name=BUILD_CONTAINER,
+            container_name=pulumi.Output.from_input(args["version"]).apply(
+                lambda v: BUILD_CONTAINER.format(version=v.lower())
+            ),
             account_name=args["storage_account_name"],
             resource_group_name=args["resource_group_name"],
             public_access=storage.PublicAccess.NONE,
@@ -113,7 +116,7 @@ class InferenceEnvironment(pulumi.ComponentResource):
                 blob_name=pulumi.Output.concat(prefix, "/", file_name),
                 source=pulumi.StringAsset(content),
                 type=storage.BlobType.BLOCK,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=named_child(self),
             )
             uploads.append(blob)
         endpoint = pulumi.Output.from_input(args["blob_endpoint"]).apply(lambda e: e.rstrip("/") if e else e)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stacks import ROOT, RunResult, run, shipped_config
+from tests.support.stacks import ROOT, SHIPPED, RunResult, run, shipped_config
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A copy of the repository's stacks to run a command in (tests add crafted stacks to it)."""
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+    for name in ["Pulumi.yaml", *(f"Pulumi.{stack}.yaml" for stack in SHIPPED)]:
         shutil.copy(ROOT / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -27,7 +27,7 @@ def _session_policy_pack():
     stop_session_pack()
 
 
-@pytest.fixture(params=["dev", "prod"])
+@pytest.fixture(params=SHIPPED)
 def shipped(request) -> RunResult:
     result = run(request.param, shipped_config(request.param))
     assert result.error is None, result.error

@@ -1,5 +1,6 @@
 """The README documents what the code has: every stack key, deployment field, policy and command."""
 
+import argparse
 import re
 
 import pytest
@@ -8,7 +9,10 @@ from catalog.limits import LIMITS
 from infra.config.model import ContentFilter, Foundry, Hub, Network, StackConfig
 from infra.kinds import KINDS
 from policy.rules import POLICIES
-from tests.support.stacks import ROOT
+from tests.support.stacks import ROOT, run, shipped_config
+from tools import cli
+from tools.engine import PLACEHOLDER_SUBSCRIPTION
+from tools.plan import Plan, plan_document
 
 README = (ROOT / "README.md").read_text()
 
@@ -54,8 +58,22 @@ def test_every_policy_is_in_the_policy_table():
 
 
 def test_every_subcommand_is_documented():
-    for command in ("plan", "preflight", "purge", "smoke"):
+    parser = argparse.ArgumentParser()
+    cli._plan_parser(commands := parser.add_subparsers())
+    for add in (cli._diff_parser, cli._stack_parsers, cli._new_stack_parser, cli._azure_parsers, cli._smoke_parser):
+        add(commands)
+    assert set(commands.choices) == {"plan", "diff", "stacks", "new-stack", "preflight", "purge", "smoke"}
+    for command in commands.choices:
         assert f"llama-on-azure {command}" in README, command
+    assert "llama-on-azure --version" in README
+
+
+def test_every_field_of_the_plan_json_is_documented():
+    result = run("dev", shipped_config("dev"), preview=True)
+    document = plan_document(Plan(result, PLACEHOLDER_SUBSCRIPTION, [], cost={"currency": "USD"}))
+    section = README.split("### Plans as data", 1)[1].split("\n## ", 1)[0]
+    for key in [*document, *document["steps"][1], *document["steps"][1]["newState"]]:
+        assert f"`{key}" in section, key
 
 
 def test_the_serverless_rate_limits_are_the_catalogs():

@@ -8,46 +8,97 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
 from clients.errors import UserError
 from clients.identifiers import GUID
-from infra.config.parse import config_from_engine
 from tools import stacks
-from tools.engine import PLACEHOLDER_SUBSCRIPTION, LlamaMocks, run_program
-from tools.plan import Plan, render_json, render_markdown, render_text
-from tools.policy_check import PolicyPackProcess, check_policies
+from tools.stack_file import StackFile
+
+# The program, the plan and the policy pack's client are imported by the commands that use them: `stacks`,
+# `diff` and `new-stack` start in a fraction of the time (CI's matrix jobs run `stacks` first).
+PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+"""tools.engine's, without importing the engine for a default (a test checks they are one)."""
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from tools import policy_check
+
     if not GUID.fullmatch(args.subscription_id):
         raise UserError(f"--subscription-id {args.subscription_id!r} is not a GUID")
     root = stacks.find_project_root(Path.cwd())
     args.stack = stacks.short_name(stacks.chosen(args.stack, root=root))
-    config = stacks.read_stack(root, args.stack).engine_config()
-    # The pack's process starts now and imports while the program runs (two cores, two processes).
-    pack = None if args.skip_policies else PolicyPackProcess(args.stack)
+    stack_file = stacks.read_stack(root, args.stack, warn=False)
+    config = stack_file.engine_config()
+    # The pack's process starts now and imports while this one imports and runs the program (two cores).
+    pack = None if args.skip_policies else policy_check.PolicyPackProcess(args.stack)
+    from tools.engine import LlamaMocks, run_program
+    from tools.plan import Plan, render_json, render_markdown, render_text
+
     try:
         result = run_program(
             args.stack, config, preview=True, mock=LlamaMocks(preview=True, subscription_id=args.subscription_id)
         )
         if result.error:
-            raise UserError(result.error)
+            raise UserError(result.error + _esc_hint(stack_file))
         policy_config = args.policy_config
         if policy_config is None and (root / "policy" / "config" / f"{args.stack}.json").is_file():
             policy_config = root / "policy" / "config" / f"{args.stack}.json"
-        violations = None if pack is None else check_policies(result, policy_config, process=pack)
+        violations = None if pack is None else policy_check.check_policies(result, policy_config, process=pack)
     finally:
         if pack is not None:
             pack.close()
-    plan = Plan(result, args.subscription_id, violations, policy_config)
+    plan = Plan(result, args.subscription_id, violations, policy_config, notes=stack_file.warnings)
     render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
     print(render(plan), end="" if args.format != "json" else "\n")
     return 1 if plan.mandatory else 0
 
 
+def _esc_hint(stack_file: StackFile) -> str:
+    if not stack_file.environments:
+        return ""
+    return (
+        f"\n  note: {stack_file.path.name} imports Pulumi ESC {', '.join(stack_file.environments)}, which the offline "
+        "plan cannot open: a key missing here may come from there (`pulumi preview` opens it)"
+    )
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from tools import diff
+
+    compared = diff.compare(diff.load_plan(args.old), diff.load_plan(args.new))
+    print(diff.RENDERERS[args.format](compared), end="")
+    return 0
+
+
+def _new_stack(args: argparse.Namespace) -> int:
+    from tools.new_stack import Answers, next_steps, write_stack
+
+    bad = [tag for tag in args.tag if "=" not in tag or not tag.split("=", 1)[0]]
+    if bad:
+        raise UserError(f"--tag {bad[0][:60]!r}: give KEY=VALUE")
+    tags = dict(tag.split("=", 1) for tag in args.tag)
+    answers = Answers(
+        args.name, args.region, args.kind, args.model, args.deployment_name, args.vm_sku, args.instance_count,
+        tags, deploy=not args.no_deploy, protect=args.protect,
+    )  # fmt: skip
+    path = write_stack(stacks.find_project_root(Path.cwd()), answers)
+    print(next_steps(path, args.name), end="")
+    return 0
+
+
+def _stacks(args: argparse.Namespace) -> int:
+    roots = args.folders or [stacks.find_project_root(Path.cwd())]
+    names = stacks.listed([Path(folder) for folder in roots], deployable=args.deployable)
+    print(json.dumps(names) if args.format == "json" else "\n".join(names))
+    return 0
+
+
 def _load_config(args: argparse.Namespace):
+    from infra.config.parse import config_from_engine
+
     root = stacks.find_project_root(Path.cwd())
     args.stack = stacks.chosen(args.stack, root=root)
     stack_file = stacks.read_stack(root, args.stack)
@@ -151,6 +202,54 @@ def _plan_parser(commands: Any) -> None:
     plan.set_defaults(func=lambda a, _credential: _plan(a))
 
 
+def _stack_parsers(commands: Any) -> None:
+    listing = commands.add_parser(
+        "stacks",
+        help="list the project's stacks, one per committed Pulumi.<stack>.yaml (what every CI matrix runs)",
+    )
+    listing.add_argument(
+        "folders", nargs="*", help="project folders to list together (a pull request's head and base); default: here"
+    )
+    listing.add_argument(
+        "--deployable",
+        action="store_true",
+        help=f"only the stacks the deploy workflow deploys (not {stacks.DEPLOY_KEY}: false)",
+    )
+    listing.add_argument("--format", choices=("text", "json"), default="text", help="json: one line, for a matrix")
+    listing.set_defaults(func=lambda a, _credential: _stacks(a))
+
+
+def _diff_parser(commands: Any) -> None:
+    compare = commands.add_parser(
+        "diff",
+        help="what changes between two offline plans (plan --format json), resource by resource: a pull request's",
+    )
+    compare.add_argument("old", type=Path, help="the plan before (the base); an empty file: the stack is new")
+    compare.add_argument("new", type=Path, help="the plan after (the head); an empty file: the stack file is removed")
+    compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    compare.set_defaults(func=lambda a, _credential: _diff(a))
+
+
+def _new_stack_parser(commands: Any) -> None:
+    new = commands.add_parser(
+        "new-stack",
+        help="write Pulumi.<NAME>.yaml from a few answers, checked as plan checks it; never over an existing file",
+    )
+    new.add_argument("name", metavar="NAME", help="the new stack's name")
+    new.add_argument("--region", required=True, help="Azure region of every resource, like swedencentral")
+    new.add_argument(
+        "--kind", action="append", default=[], help="a deployment's kind: serverless, managed or foundry (repeat)"
+    )
+    new.add_argument("--model", action="append", default=[], help="its model, like Llama-3.3-70B-Instruct (repeat)")
+    new.add_argument("--name", dest="deployment_name", action="append", default=[], help="its name (default: its kind)")
+    new.add_argument("--vm-sku", help="VM SKU of the managed deployments, like Standard_NC96ads_A100_v4")
+    new.add_argument("--instance-count", type=int, help="instances of each managed deployment")
+    new.add_argument("--tag", action="append", default=[], help="KEY=VALUE, a tag of every resource (repeat)")
+    new.add_argument("--no-deploy", action="store_true", help=f"write {stacks.DEPLOY_KEY}: false (CI never deploys it)")
+    new.add_argument("--protect", action="store_true", help="protect the stateful resources from deletion")
+    new.set_defaults(func=lambda a, _credential: _new_stack(a))
+
+
 def _azure_parsers(commands: Any) -> None:
     preflight = commands.add_parser(
         "preflight",
@@ -198,16 +297,27 @@ def _smoke_parser(commands: Any) -> None:
 def main(argv: list[str] | None = None, credential=None) -> int:
     """Parse and run one command; `credential` replaces the Azure sign-in (tests)."""
     parser = _Parser(prog="llama-on-azure", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_plan_parser, _azure_parsers, _smoke_parser):
+    for add in (_plan_parser, _diff_parser, _stack_parsers, _new_stack_parser, _azure_parsers, _smoke_parser):
         add(commands)
     try:
         args = parser.parse_args(argv)
         return args.func(args, credential)
+    except SystemExit as exc:  # --help and --version print, then argparse exits: the code, never a traceback
+        return exc.code if isinstance(exc.code, int) else 0
     except UserError as exc:
         # A user's mistake: one clear message, never a traceback (those are for bugs).
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _version() -> str:
+    """The installed package's version (pyproject.toml's `version`)."""
+    try:
+        return metadata.version("llama-on-azure")
+    except metadata.PackageNotFoundError:
+        return "(not installed: run make install)"
 
 
 def console() -> None:

@@ -86,6 +86,8 @@ class StackFile:
     warnings: tuple[str, ...] = ()
     lines: dict[str, int] = dataclasses.field(default_factory=dict)
     """The line of each key in the file, for messages."""
+    environments: tuple[str, ...] = ()
+    """The Pulumi ESC environments it imports (`environment:`): config the offline plan cannot read."""
 
     def engine_config(self) -> dict[str, Any]:
         """The shape `tools.engine.run_program` takes: strings, secret keys as `SecretText`."""
@@ -730,28 +732,57 @@ def _mapping_pairs(node: _Node) -> Iterator[tuple[_Node, _Node]]:
     yield from zip(node.content[::2], node.content[1::2], strict=True)
 
 
-def _config_node(root: _Node | None, decoder: _Decoder) -> tuple[dict[Any, Any], dict[str, int], list[str]]:
-    """The decoded `config:` map, each key's line, and notes about other top-level keys."""
+def _config_node(root: _Node | None, decoder: _Decoder) -> tuple[dict[Any, Any], dict[str, int], tuple[str, ...]]:
+    """The decoded `config:` map, each key's line, and the ESC environments the file imports."""
     if root is None:
-        return {}, {}, []
+        return {}, {}, ()
     document = decoder.value(root)
     if decoder.errors:
-        return {}, {}, []
+        return {}, {}, ()
     if not isinstance(document, dict):
         raise _Refused(root.line, "a stack file is a map with a `config:` key")
     if isinstance(document, AnyMap) and any(kind != "str" for kind, _ in document):
         bad = next(v for k, v in document if k != "str")
         raise _Refused(root.line, f"expected only string keys at the top of the file, got {bad!r}")
     document = {(k[1] if isinstance(document, AnyMap) else k): v for k, v in document.items()}
-    notes = []
-    if "environment" in document:
-        notes.append("imports Pulumi ESC environments (environment:): their values are not read offline")
+    environments = esc_environments(document.get("environment"))
     config = document.get("config")
     if config is None:
-        return {}, {}, notes
+        return {}, {}, environments
     if not isinstance(config, dict):
         raise _Refused(_line_of(root, "config"), "config: must be a map of keys to values")
-    return config, _key_lines(root), notes
+    return config, _key_lines(root), environments
+
+
+def _key_name(key: Any) -> str:
+    return str(key[1] if isinstance(key, tuple) else key)
+
+
+def esc_environments(value: Any) -> tuple[str, ...]:
+    """The Pulumi ESC environments an `environment:` value names: a list of imports, or a definition with
+    `imports:` (an import may be `{name: {merge: false}}`); a definition of its own values is INLINE_ESC."""
+    if not value:
+        return ()
+    imports = value.get("imports", value.get(("str", "imports"))) if isinstance(value, dict) else value
+    names = [
+        _key_name(next(iter(item), "?")) if isinstance(item, dict) else str(item)
+        for item in (imports if isinstance(imports, list) else [])
+        if isinstance(item, dict | str)
+    ]
+    return tuple(names) or (INLINE_ESC,)
+
+
+INLINE_ESC = "(an inline definition)"
+
+
+def esc_note(environments: tuple[str, ...]) -> str:
+    """What the offline plan cannot see of a stack that imports ESC environments: a warning, never an error, so
+    the plan of what the file says still runs."""
+    return (
+        f"environment: imports Pulumi ESC {', '.join(environments)}: the offline plan cannot open ESC, so it "
+        "plans this file's config: alone, without any value ESC sets (pulumiConfig); `pulumi preview` opens "
+        "them, and `pulumi env open <org>/<project>/<environment>` shows what they set"
+    )
 
 
 def _line_of(root: _Node, key: str) -> int | None:
@@ -805,7 +836,7 @@ def parse_stack_file(data: bytes, path: Path) -> StackFile:
             raise _Refused(None, f"is {len(data)} bytes: a stack file may have at most {MAX_FILE_BYTES}")
         decoder = _Decoder()
         root = _compose(_text(data))
-        config, lines, notes = _config_node(root, decoder)
+        config, lines, environments = _config_node(root, decoder)
     except _Refused as exc:
         raise StackFileError(_message(path, [(exc.line, exc.message)])) from None
     except RecursionError:
@@ -815,8 +846,14 @@ def parse_stack_file(data: bytes, path: Path) -> StackFile:
     values, secret, problems, warnings = _values(config, lines)
     if problems:
         raise StackFileError(_message(path, problems))
+    notes = [esc_note(environments)] if environments else []
     return StackFile(
-        path, values, frozenset(secret), tuple(notes + warnings), {parse_key(k) or k: n for k, n in lines.items()}
+        path,
+        values,
+        frozenset(secret),
+        tuple(notes + warnings),
+        {parse_key(k) or k: n for k, n in lines.items()},
+        environments,
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from clients.errors import UserError
+from infra.config.types import NAMESPACE
 from tools.stack_file import StackFile, load_stack_file
 
 _PART = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}"
@@ -17,6 +18,8 @@ STACK_NAME = re.compile(rf"(?:{_PART}/){{0,2}}{_PART}")
 never something the pulumi CLI would read as a flag or a path."""
 STACK_VARIABLE = "PULUMI_STACK"
 """The variable the Pulumi CLI reads for the stack when no --stack is given; every command here does the same."""
+DEPLOY_KEY = f"{NAMESPACE}:deploy"
+"""`false` in a stack file opts the stack out of the deploy workflow; plans and previews run for every stack."""
 
 
 class StackError(UserError):
@@ -65,12 +68,34 @@ def chosen(flag: str | None, environ: Mapping[str, str] = os.environ, root: Path
     )
 
 
-def read_stack(root: Path, name: str) -> StackFile:
-    """`Pulumi.<stack>.yaml` as the Pulumi CLI reads it; its warnings go to stderr as the CLI's do."""
+def read_stack(root: Path, name: str, warn: bool = True) -> StackFile:
+    """`Pulumi.<stack>.yaml` as the Pulumi CLI reads it; its warnings go to stderr as the CLI's do (`warn`), or
+    are left to the caller (the plan shows them among its own)."""
     path = root / f"Pulumi.{short_name(checked(name))}.yaml"
     if not path.is_file():
         raise StackError(f"no stack file {path.name} in {root}; stacks here: {', '.join(discover(root)) or 'none'}")
     stack_file = load_stack_file(path)
-    for warning in stack_file.warnings:
+    for warning in stack_file.warnings if warn else ():
         print(f"warning: {path.name}: {warning}", file=sys.stderr)
     return stack_file
+
+
+def deploys(stack_file: StackFile) -> bool:
+    """Whether the deploy workflow deploys this stack (DEPLOY_KEY, a boolean as Pulumi.yaml declares it)."""
+    text = stack_file.values.get(DEPLOY_KEY, "")
+    if text not in ("", "true", "false"):
+        raise StackError(f"{stack_file.path.name}: {DEPLOY_KEY}: {text[:40]!r} is not allowed; true or false")
+    return text != "false"
+
+
+def listed(roots: list[Path], deployable: bool = False) -> list[str]:
+    """The stacks of these project folders (a pull request's head and base), sorted; `deployable`: only those
+    whose stack files do not opt out of deploys. Only the names are read unless `deployable` asks for more."""
+    keep: dict[str, bool] = {}
+    for root in roots:
+        if not (root / "Pulumi.yaml").is_file():
+            raise StackError(f"{root}: no Pulumi.yaml here: give the folder of a llama-on-azure checkout")
+        for name in discover(root):
+            deploy = not deployable or deploys(load_stack_file(root / f"Pulumi.{name}.yaml"))
+            keep[name] = keep.get(name, True) and deploy
+    return sorted(name for name, deploy in keep.items() if deploy)

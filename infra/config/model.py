@@ -243,6 +243,8 @@ class StackConfig(Section):
     content_filters: dict[PolicyName, ContentFilter] = Field(default_factory=dict)
     access: Access = Field(default_factory=Access)
     protect: bool = False
+    deploy: bool = True
+    """Whether CI deploys the stack on merge (deploy.yml): false opts out of deploys, never out of plans or previews."""
     name_suffix: NameSuffix | None = None
     """Replaces the hash in every suffixed name (e.g. after a destroy left a key vault soft-deleted)."""
     models: list[DeclaredModel] = Field(default_factory=list)

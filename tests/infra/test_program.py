@@ -6,7 +6,18 @@ import pytest
 
 from catalog import sources
 from infra import naming
-from tests.support.stacks import CS, LLAMA33, ML, managed, run, serverless, shipped_config, stack_config, token
+from tests.support.stacks import (
+    CS,
+    LLAMA33,
+    ML,
+    SHIPPED,
+    managed,
+    run,
+    serverless,
+    shipped_config,
+    stack_config,
+    token,
+)
 from tools.engine import LlamaMocks, RunResult, run_isolated
 from tools.plan import creation_depth
 
@@ -83,6 +94,10 @@ CHILDREN = {
     "azure-native:network:Subnet",
     "azure-native:network:PrivateDnsZoneGroup",
     "azure-native:authorization:RoleAssignment",
+    f"{ML}:ModelVersion",
+    f"{ML}:EnvironmentVersion",
+    "azure-native:storage:BlobContainer",
+    "azure-native:storage:Blob",
 }
 
 
@@ -425,7 +440,7 @@ def test_runs_are_deterministic():
     assert registered(first) == registered(second)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", SHIPPED)
 def test_preview_leaves_azure_assigned_values_unknown(stack):
     result = run(stack, shipped_config(stack), preview=True)
     assert result.error is None

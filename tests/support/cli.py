@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from tools import cli
+from tools import cli, policy_check
 from tools.policy_check import PolicyPackProcess
 
 INSTALLED = Path(sys.executable).with_name("llama-on-azure")
@@ -78,7 +78,7 @@ def command(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Done:
                 sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
                 sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
                 gc.disable()
-                cli.PolicyPackProcess = _SessionPack  # type: ignore[misc,assignment]
+                policy_check.PolicyPackProcess = _SessionPack  # type: ignore[misc,assignment]
                 code = cli.main(list(args))
             except BaseException as exc:  # a crash is what the test must see, as the installed command shows it
                 import traceback

@@ -12,8 +12,11 @@ import yaml
 from components.options import COGNITIVE_TYPES, ML_TYPES
 from infra.config.parse import TODAY_VARIABLE
 from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
+from tools.stacks import discover
 
 ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = discover(ROOT)
+"""The stacks of the checkout, one per committed Pulumi.<stack>.yaml: every test of "the shipped stacks" runs each."""
 ML, CS = ML_TYPES, COGNITIVE_TYPES
 TODAY = "2026-11-27"
 # Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child

@@ -4,11 +4,15 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
-from catalog import sources
+from catalog import rbac, sources
+from policy.rules import PACK_NAME
 from tests.support.cli import Done, command, installed
-from tests.support.stacks import ROOT, serverless, stack_config
+from tests.support.stacks import ROOT, SHIPPED, run, serverless, stack_config
+from tools.engine import PLACEHOLDER_SUBSCRIPTION
+from tools.plan import Plan, render_markdown, render_text
 
 
 def plan(*args: str, cwd: Path = ROOT) -> Done:
@@ -49,13 +53,25 @@ def test_plan_of_prod_marks_protected_resources():
     assert "Warnings (1):" in done.stdout and "version of Llama-3.3-70B-Instruct as a Foundry Model" in done.stdout
 
 
-def test_plan_json_lists_resources_and_masks_secrets():
+def test_plan_json_is_shaped_like_pulumi_preview_json_and_masks_secrets():
     done = plan("--stack", "dev", "--format", "json")
     data = json.loads(done.stdout)
-    assert data["stack"] == "dev"
-    types = [r["type"] for r in data["resources"]]
-    assert "azure-native:machinelearningservices:ServerlessEndpoint" in types
+    assert data["schemaVersion"] == 1 and data["stack"] == "dev" and data["catalogAsOf"] == sources.AS_OF.isoformat()
+    stack, *steps = data["steps"]
+    assert stack["type"] == "pulumi:pulumi:Stack" and stack["urn"].endswith("::llama-on-azure-dev")
+    assert data["changeSummary"] == {"create": len(data["steps"])}
+    assert {s["op"] for s in data["steps"]} == {"create"}
+    endpoint = next(s for s in steps if s["type"] == "azure-native:machinelearningservices:ServerlessEndpoint")
+    state = endpoint["newState"]
+    assert state["urn"] == endpoint["urn"] and state["custom"] is True and "provider" not in state | endpoint
+    assert state["inputs"]["properties"]["contentSafety"] == {"contentSafetyStatus": "Enabled"}
+    assert state["parent"].endswith("llama-on-azure:index:ServerlessEndpoint::chat")
+    assert all(s["newState"]["parent"] in {t["urn"] for t in data["steps"]} for s in steps), "parents are steps"
+    assert endpoint["settings"]["properties.authMode"] == "Key"
     assert data["outputs"]["endpointKeys"] == "[secret]"
+    assert list(data["outputs"]) == sorted(data["outputs"]), "outputs sorted"
+    traffic_free = json.dumps(data)
+    assert "pk-" not in traffic_free and "k1-" not in traffic_free, "no key in a plan"
 
 
 def test_subscription_id_changes_only_suffixed_names():
@@ -66,7 +82,7 @@ def test_subscription_id_changes_only_suffixed_names():
     )
 
     def names(done):
-        return {r["name"]: r["settings"].get("name") for r in json.loads(done.stdout)["resources"]}
+        return {s["urn"].rsplit("::", 1)[1]: s["settings"].get("name") for s in json.loads(done.stdout)["steps"]}
 
     left, right = names(a), names(b)
     assert left["hub-st"] != right["hub-st"] and left["hub-kv"] != right["hub-kv"]
@@ -108,11 +124,14 @@ def test_content_safety_off_fails_the_plan_naming_the_policy(tmp_path):
     assert skipped.returncode == 0 and "Policies: skipped" in skipped.stdout
 
 
-def test_shipped_stacks_pass_their_policy_configs():
-    for stack in ("dev", "prod"):
-        done = plan("--stack", stack)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert f"config policy/config/{stack}.json): 0 mandatory" in done.stdout
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_shipped_stacks_pass_their_policy_configs(stack):
+    done = plan("--stack", stack)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # policy/config/<stack>.json where the stack has one, else the pack's defaults (README, "Add an environment").
+    own = ROOT / "policy" / "config" / f"{stack}.json"
+    config = f"config policy/config/{stack}.json" if own.is_file() else "default config"
+    assert f"({PACK_NAME}, {config}): 0 mandatory" in done.stdout
 
 
 def test_markdown_summary_for_a_pull_request(tmp_path):
@@ -131,8 +150,8 @@ def test_json_lists_violations_as_data():
     done = plan("--stack", "dev", "--format", "json", "--policy-config", "policy/config/prod.json")
     assert done.returncode == 1
     data = json.loads(done.stdout)
-    assert {"stack", "resources", "violations"} <= set(data)
-    assert all({"type", "name"} <= set(r) for r in data["resources"])
+    assert {"stack", "steps", "violations", "policies", "warnings", "quota", "outputs"} <= set(data)
+    assert data["policies"] == {"pack": PACK_NAME, "config": "policy/config/prod.json", "skipped": False}
     mandatory = [v for v in data["violations"] if v["level"] == "mandatory"]
     assert {"policy", "level", "resource", "message"} <= set(mandatory[0])
     assert {
@@ -181,3 +200,41 @@ def test_without_a_stack_the_plan_asks_which_one_and_lists_them(project, monkeyp
     assert done.returncode == 1
     assert done.stderr.startswith("error: which stack? give --stack NAME or set PULUMI_STACK; stacks here: ")
     assert "dev" in done.stderr and "prod" in done.stderr and "Traceback" not in done.stderr
+
+
+ESC = "environment:\n  - llama/common\n  - imports-from: {merge: false}\n"
+
+
+def test_an_esc_import_is_a_warning_in_the_plan_and_a_note_on_an_error(tmp_path):
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.esc.yaml").write_text(ESC + (ROOT / "Pulumi.dev.yaml").read_text())
+    (tmp_path / "Pulumi.bare.yaml").write_text(ESC + "config:\n  llama-on-azure:prefix: llama\n")
+    done = plan("--stack", "esc", "--skip-policies", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (warning,) = [w for w in json.loads(done.stdout)["warnings"] if "ESC" in w]
+    assert "llama/common, imports-from" in warning and "plans this file's config: alone" in warning
+    refused = plan("--stack", "bare", "--skip-policies", cwd=tmp_path)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "llama-on-azure:region: required key is missing" in refused.stderr
+    assert "note: Pulumi.bare.yaml imports Pulumi ESC llama/common, imports-from" in refused.stderr
+
+
+def test_the_text_and_markdown_show_role_assignments_by_role_and_outputs_sorted():
+    access = {"deployerRole": True, "deployers": ["11111111-2222-3333-4444-555555555555"], "developers": [DEVELOPER]}
+    result = run("dev", stack_config(access=access), preview=True)
+    plan_ = Plan(result, PLACEHOLDER_SUBSCRIPTION, [], notes=("a note",))
+    text = render_text(plan_)
+    line = next(x for x in text.splitlines() if f"access-developer-{DEVELOPER}  " in x)
+    assert f"role={rbac.AZURE_AI_DEVELOPER.name}, scope=id of machinelearningservices:Workspace proj-llama-dev-" in line
+    assert f"principal={DEVELOPER} (User)" in line and "name=" not in line
+    assert "Warnings (1):\n    a note" in text
+    outputs = text.split("\nOutputs:\n", 1)[1].splitlines()
+    top = [x.strip().split(":")[0] for x in outputs if x.startswith("    ") and not x.startswith("        ")]
+    assert top == sorted(top)
+    markdown = render_markdown(plan_)
+    assert "| `maverick-deployment` | `azure-native:cognitiveservices:Deployment` | name=maverick, " in markdown
+    assert f"role={rbac.FOUNDRY_USER.name}" in markdown and "#### Outputs" in markdown
+    assert markdown.index("| `catalogAsOf` |") < markdown.index("| `region` |")
+
+
+DEVELOPER = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"

@@ -10,10 +10,10 @@ import pytest
 from infra.config.parse import config_from_engine
 from infra.config.types import ENCRYPTED
 from tests.support.cli import Done, command
-from tests.support.stacks import ROOT
+from tests.support.stacks import ROOT, SHIPPED
 from tools.cli import main
 from tools.engine import SecretText
-from tools.stack_file import MAX_DEPTH, MAX_FILE_BYTES, StackFileError, load_stack_file, parse_stack_file
+from tools.stack_file import INLINE_ESC, MAX_DEPTH, MAX_FILE_BYTES, StackFileError, load_stack_file, parse_stack_file
 
 NAME = Path("Pulumi.test.yaml")
 
@@ -284,7 +284,7 @@ def test_deep_nesting_and_large_files_are_refused():
 
 
 def test_the_shipped_stacks_read_as_before_and_validate():
-    for stack in ("dev", "prod"):
+    for stack in SHIPPED:
         loaded = load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
         assert loaded.values["llama-on-azure:region"]
         assert config_from_engine(loaded.values, set(loaded.secret_keys), stack).config.region
@@ -323,7 +323,9 @@ def test_plan_refuses_a_duplicate_key_naming_the_line(tmp_path):
 
 def test_plan_warns_about_a_null_value_and_refuses_a_bad_stack_name(tmp_path, monkeypatch, capsys):
     done = plan(crafted(tmp_path, "  llama-on-azure:nameSuffix:\n"))
-    assert "warning: Pulumi.x.yaml: llama-on-azure:nameSuffix: no value (null)" in done.stderr
+    # Among the plan's own warnings (so a pull-request comment shows them), not only on stderr.
+    warnings = done.stdout.split("Warnings (", 1)[1]
+    assert "llama-on-azure:nameSuffix: no value (null)" in warnings.split("\n\n", 1)[0], done.stdout
     monkeypatch.chdir(tmp_path)
     assert main(["plan", "--stack", "../x"]) == 1  # refused before any file is opened
     assert "--stack '../x' is not a stack name" in capsys.readouterr().err
@@ -337,3 +339,24 @@ def test_go_yamls_alias_ratio_decides_like_go_yaml():
     # 500 aliases of a 200-item list: 99.3% of the values come from aliases, over go-yaml's 99% for small files.
     assert "document contains excessive aliasing" in refused(aliased(500))
     assert len(json.loads(values(aliased(100))["llama-on-azure:b"])) == 100  # 98.5%: accepted
+
+
+@pytest.mark.parametrize(
+    ("environment", "names"),
+    [
+        ("environment:\n  - team/common\n  - llama/staging\n", ("team/common", "llama/staging")),
+        ("environment:\n  imports:\n    - a\n    - b: {merge: false}\n", ("a", "b")),
+        ("environment:\n  values:\n    x: 1\n", (INLINE_ESC,)),
+        ("environment: 5\n", (INLINE_ESC,)),
+        ("environment:\n", ()),
+        ("environment: []\n", ()),
+    ],
+    ids=["list", "imports", "inline", "odd", "null", "empty"],
+)
+def test_an_esc_import_is_named_in_a_warning_never_refused(environment, names):
+    loaded = parse_stack_file((environment + "config:\n  llama-on-azure:prefix: x\n").encode(), Path("Pulumi.x.yaml"))
+    assert loaded.environments == names
+    assert loaded.values == {"llama-on-azure:prefix": "x"}, "the file's config, as it is"
+    notes = [w for w in loaded.warnings if "ESC" in w]
+    assert len(notes) == (1 if names else 0)
+    assert all(name in notes[0] for name in names) and (not notes or "cannot open ESC" in notes[0])

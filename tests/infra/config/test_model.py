@@ -14,7 +14,7 @@ from infra.config.model import StackConfig
 from infra.config.parse import config_from_engine
 from infra.config.types import NAMESPACE
 from infra.kinds import KINDS
-from tests.support.stacks import ROOT, managed, serverless, shipped_config, stack_config
+from tests.support.stacks import ROOT, SHIPPED, managed, serverless, shipped_config, stack_config
 from tools import engine
 
 DECLARED: dict[str, dict[str, Any]] = {
@@ -132,7 +132,7 @@ def _as_cli(value: Any, top: bool = True) -> Any:
     return value
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", SHIPPED)
 def test_the_shipped_stacks_pass_the_clis_type_checks(stack):
     config = shipped_config(stack)
     for key, declared in DECLARED.items():
