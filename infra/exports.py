@@ -46,6 +46,9 @@ class StackExports(TypedDict):
     endpoints: dict[str, EndpointExport]
     endpointKeys: Any
     """Secret: endpoint name -> key, for endpoints with `auth: key`."""
+    costEstimate: dict[str, Any]
+    """The monthly estimate from the price snapshot (infra/cost.py `Estimate.export`): what the policy
+    `budget-covers-estimate` compares with the budget."""
     hubId: NotRequired[Any]
     hubName: NotRequired[Any]
     projectId: NotRequired[Any]
@@ -54,6 +57,7 @@ class StackExports(TypedDict):
     foundryAccountName: NotRequired[Any]
     foundryProjectName: NotRequired[Any]
     deployerRoleId: NotRequired[Any]
+    budgetName: NotRequired[Any]
 
 
 class OutputsError(UserError):

@@ -45,6 +45,7 @@ NAME_INPUTS = {
     "azure-native:cognitiveservices:RaiPolicy": "raiPolicyName",
     "azure-native:authorization:RoleDefinition": "roleDefinitionId",
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:consumption:Budget": "budgetName",
 }
 ARM_TYPES = {
     "azure-native:resources:ResourceGroup": "",
@@ -153,6 +154,8 @@ def _physical_name(type_: str, inputs: dict[str, Any]) -> Any:
 
 
 def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) -> str:
+    if type_ == "azure-native:consumption:Budget":
+        return f"{inputs.get('scope')}/providers/Microsoft.Consumption/budgets/{name}"
     if type_.startswith("azure-native:authorization:"):
         kind = "roleDefinitions" if type_.endswith("RoleDefinition") else "roleAssignments"
         return f"{inputs.get('scope')}/providers/Microsoft.Authorization/{kind}/{name}"

@@ -61,8 +61,10 @@ def test_prod_deploys_llama33_serverless_and_on_managed_compute():
 def test_every_azure_resource_is_in_the_stack_region_and_tagged(shipped: RunResult):
     region = shipped.exports["region"]
     for reg in shipped.registrations:
-        # A Marketplace subscription is a proxy resource (no location, no tags); the traffic split is no Azure resource.
-        if reg.type.startswith("azure-native:") and reg.type != f"{ML}:MarketplaceSubscription":
+        # A Marketplace subscription and a budget are proxy resources (no location, no tags); the traffic split is no
+        # Azure resource.
+        proxies = (f"{ML}:MarketplaceSubscription", "azure-native:consumption:Budget")
+        if reg.type.startswith("azure-native:") and reg.type not in proxies:
             # Model deployments and content filters of a Foundry resource have no location of their own.
             if reg.type not in (f"{CS}:Deployment", f"{CS}:RaiPolicy"):
                 assert reg.inputs.get("location") == region, reg.name
