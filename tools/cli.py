@@ -41,10 +41,18 @@ def _plan(args: argparse.Namespace) -> int:
     finally:
         if pack is not None:
             pack.close()
-    plan = Plan(result, args.subscription_id, violations, policy_config)
+    plan = Plan(result, args.subscription_id, violations, policy_config, _plan_cost(root, args.stack))
     render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
     print(render(plan), end="" if args.format != "json" else "\n")
     return 1 if plan.mandatory else 0
+
+
+def _plan_cost(root: Path, stack: str) -> dict[str, Any]:
+    """The plan's `cost` object, from the stack file the program just ran on (valid, or the run failed)."""
+    from tools.cost import plan_cost
+
+    stack_file = stacks.read_stack(root, stack)
+    return plan_cost(config_from_engine(stack_file.values, set(stack_file.secret_keys), stack))
 
 
 def _load_config(args: argparse.Namespace):
@@ -81,6 +89,36 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
     else:
         print(render_table(checks), end="")
     return 1 if failed else 0
+
+
+COST_SECONDS = 60
+"""One deadline for the Retail Prices API calls of `cost --live` (a few queries) and preflight's cost check."""
+REFRESH_SECONDS = 900
+"""A refresh asks once per item and region (about 70 queries) and waits when the API throttles it (HTTP 429)."""
+
+
+def _cost(args: argparse.Namespace, _credential=None) -> int:
+    from tools import cost
+
+    if args.refresh_snapshot:
+        return cost.refresh_command(args.output, args.currency or "USD", REFRESH_SECONDS)
+    if args.output:
+        raise UserError("cost: --output is for --refresh-snapshot (the file it writes)")
+    config = _load_config(args)
+    book = _live_prices(args.currency or config.config.budget.currency, COST_SECONDS) if args.live else None
+    estimate = cost.stack_cost(config, args.currency, book)
+    print((cost.render_json if args.format == "json" else cost.render_text)(estimate, args.stack), end="")
+    return 0
+
+
+def _live_prices(currency: str, seconds: float):
+    from clients.deadline import Deadline
+    from clients.http import Client
+    from clients.retail_prices import LivePrices, RetailPrices
+    from infra.config.parse import today_utc
+
+    api = RetailPrices(Client(seconds, allow_http_loopback=True), Deadline(seconds))
+    return LivePrices(api, currency, today_utc())
 
 
 def _purge(args: argparse.Namespace, credential=None) -> int:
@@ -151,6 +189,34 @@ def _plan_parser(commands: Any) -> None:
     plan.set_defaults(func=lambda a, _credential: _plan(a))
 
 
+def _currency(value: str) -> str:
+    from catalog.prices import CURRENCIES
+
+    if value not in CURRENCIES:
+        raise UserError(f"--currency {value!r} is not a currency of Azure's price list; one of {', '.join(CURRENCIES)}")
+    return value
+
+
+def _cost_parser(commands: Any) -> None:
+    cost = commands.add_parser(
+        "cost",
+        help="what a stack costs a month: the price snapshot offline, the Azure Retail Prices API with --live",
+    )
+    cost.add_argument("--stack", help=STACK_HELP)
+    cost.add_argument(
+        "--currency", type=_currency, default=None, help="default: the budget's currency (llama-on-azure:budget), USD"
+    )
+    cost.add_argument("--live", action="store_true", help="ask the Azure Retail Prices API (no sign-in) for today's")
+    cost.add_argument("--format", choices=("text", "json"), default="text")
+    cost.add_argument(
+        "--refresh-snapshot",
+        action="store_true",
+        help="rewrite the price snapshot (catalog/prices.json) from the Retail Prices API, dated today",
+    )
+    cost.add_argument("--output", default=None, help="with --refresh-snapshot: write this file instead")
+    cost.set_defaults(func=_cost)
+
+
 def _azure_parsers(commands: Any) -> None:
     preflight = commands.add_parser(
         "preflight",
@@ -199,7 +265,7 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     """Parse and run one command; `credential` replaces the Azure sign-in (tests)."""
     parser = _Parser(prog="llama-on-azure", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_plan_parser, _azure_parsers, _smoke_parser):
+    for add in (_plan_parser, _cost_parser, _azure_parsers, _smoke_parser):
         add(commands)
     try:
         args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ from infra.config.types import NAMESPACE
 from infra.exports import ENDPOINTS
 from infra.kinds import KINDS
 from policy.rules import PACK_NAME, lookup
+from tools.cost import markdown_lines, text_lines
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, Registration, RunResult, masked
 from tools.policy_check import Violation
 
@@ -168,6 +169,8 @@ class Plan:
     violations: list[Violation] | None
     """None when policies were skipped."""
     policy_config: Path | None = None
+    cost: dict[str, Any] | None = None
+    """The `cost` object (infra/cost.py `Estimate.to_json`): the monthly estimate from the price snapshot."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -236,6 +239,8 @@ def render_text(plan: Plan) -> str:
     lines += _quota_lines(quota_rows(plan.result))
     lines += _policy_lines(plan)
     lines += ["", "Outputs:", *_export_lines(masked(result.exports), 1)]
+    if plan.cost is not None:
+        lines += text_lines(plan.cost)
     return "\n".join(lines) + "\n"
 
 
@@ -292,6 +297,8 @@ def render_markdown(plan: Plan) -> str:
         ]
         for row in rows:
             lines.append(f"| `{row['family']}` | {row['vcpus']} | {'; '.join(row['deployments'])} |")
+    if plan.cost is not None:
+        lines += markdown_lines(plan.cost)
     return "\n".join(lines) + "\n"
 
 
@@ -310,6 +317,7 @@ def render_json(plan: Plan) -> str:
             "violations": [asdict(v) for v in plan.violations or []],
             "outputs": masked(result.exports),
             "quota": quota_rows(plan.result),
+            "cost": plan.cost,
         },
         indent=2,
     )
