@@ -157,6 +157,7 @@ class LivePrices:
     currency: str
     today: dt.date
     live: bool = True
+    notice: str = ""
     _cache: dict[tuple[str, str], prices.Price | None] = field(default_factory=dict)
     _why: dict[tuple[str, str], str] = field(default_factory=dict)
 

@@ -34,6 +34,14 @@ class SnapshotPrices:
 
     live: bool = False
 
+    @property
+    def notice(self) -> str:
+        if self.currency not in self.book.currencies():
+            return (
+                f"the snapshot has no {self.currency} prices: refresh it with --currency {self.currency}, or use --live"
+            )
+        return ""
+
     def price(self, item: str, region: str) -> prices.Price | None:
         return self.book.price(item, region, self.currency)
 
@@ -117,6 +125,8 @@ class Estimate:
     lines: tuple[CostLine, ...]
     region: str
     budget: float | None = None
+    notice: str = ""
+    """What the price book says of itself (a currency it has no prices in)."""
 
     def _sum(self, billing: Billing) -> Decimal:
         return sum((m for line in self.lines if line.billing is billing and (m := line.monthly) is not None), Decimal())
@@ -162,6 +172,7 @@ class Estimate:
             "hoursPerMonth": int(prices.HOURS_PER_MONTH),
             "monthly": {
                 "fixed": money(self.fixed),
+                "fixedComplete": not any(line.billing is Billing.FIXED for line in self.unknown),
                 "usage": money(self.usage),
                 "total": money(self.fixed + self.usage),
                 "unknown": [line.label for line in self.unknown],
@@ -169,6 +180,8 @@ class Estimate:
             },
             "lines": [line_json(line) for line in self.lines],
         }
+        if self.notice:
+            body["notice"] = self.notice
         if self.budget is not None:
             body["budget"] = {"amount": self.budget, "currency": self.currency}
         return body
@@ -240,4 +253,5 @@ def estimate(stack: ResolvedStack, book: PriceBook | None = None) -> Estimate:
         tuple(lines),
         stack.region,
         budget.amount if budget.currency == book.currency else None,
+        book.notice,
     )

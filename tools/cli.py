@@ -81,7 +81,8 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
     subscription = subscription_from_env(args.subscription_id)
     config = _load_config(args)
     client = _arm_client(credential, PREFLIGHT_SECONDS)
-    checks = Preflight(config, client, subscription, args.stack, today_utc()).run()
+    prices = lambda currency: _live_prices(currency, COST_SECONDS)  # noqa: E731 - built only when asked
+    checks = Preflight(config, client, subscription, args.stack, today_utc(), prices).run()
     failed = any(c.status == FAIL for c in checks)
     if args.format == "json":
         payload = {"stack": args.stack, "subscription": subscription, "ok": not failed}

@@ -70,6 +70,11 @@ def _where(cost: Mapping[str, Any]) -> str:
     return f"{cost.get('currency')}, list prices as of {cost.get('asOf')} from {source}, {cost.get('region')}"
 
 
+def _at_least(monthly: Mapping[str, Any]) -> str:
+    """A total some of whose fixed prices are unknown is a floor, and says so."""
+    return "" if monthly.get("fixedComplete", True) else "at least "
+
+
 def text_lines(cost: Mapping[str, Any]) -> list[str]:
     """The cost summary a text plan ends with (and `llama-on-azure cost` prints)."""
     from tools.tables import render_rows
@@ -90,7 +95,7 @@ def text_lines(cost: Mapping[str, Any]) -> list[str]:
         f"Cost per month ({_where(cost)}):",
         *("    " + row for row in render_rows(("", "what", "a month", "unit price", "monthly"), rows)),
         "",
-        f"    Fixed: {money(monthly.get('fixed'), currency)}/month; declared usage: "
+        f"    Fixed: {_at_least(monthly)}{money(monthly.get('fixed'), currency)}/month; declared usage: "
         f"{money(monthly.get('usage'), currency)}/month; total {money(monthly.get('total'), currency)}/month.",
     ]
     budget = cost.get("budget")
@@ -99,6 +104,8 @@ def text_lines(cost: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"    Budget: {money(budget['amount'], currency)}/month; the fixed estimate is {share:.1f}% of it."
         )
+    if cost.get("notice"):
+        lines.append(f"    Note: {cost['notice']}.")
     if monthly.get("unknown"):
         lines.append(f"    Price unknown (not counted, never taken as zero): {'; '.join(monthly['unknown'])}.")
     if monthly.get("undeclared"):
@@ -116,7 +123,7 @@ def markdown_lines(cost: Mapping[str, Any]) -> list[str]:
     currency, monthly = str(cost.get("currency")), cost.get("monthly") or {}
     lines = [
         "",
-        f"#### Cost: **{money(monthly.get('fixed'), currency)}/month** fixed",
+        f"#### Cost: **{_at_least(monthly)}{money(monthly.get('fixed'), currency)}/month** fixed",
         "",
         f"{_where(cost)}; declared usage {money(monthly.get('usage'), currency)}/month.",
         "",

@@ -178,6 +178,8 @@ class PriceBook(typing.Protocol):
     as_of: dt.date
     """The day its prices were read (the snapshot's date; today for the API)."""
     live: bool
+    notice: str
+    """What the book says of itself for every line (no prices in the currency asked), or empty."""
 
     def price(self, item: str, region: str) -> catalog_prices.Price | None:
         """The price of a catalog item (catalog.prices) in a region, in the book's currency; None: unknown."""
