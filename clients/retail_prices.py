@@ -150,12 +150,14 @@ class RetailPrices:
 
 @dataclass
 class LivePrices:
-    """A price book that asks the Retail Prices API, once per item and region; what it lists no meter for is
-    unknown (the snapshot is not consulted: `--live` means today's prices or none)."""
+    """A price book that asks the Retail Prices API, once per item and region. An item the API lists no meter for
+    (a Marketplace offer, a service that charges nothing) keeps the snapshot's dated price, which says where it is
+    from; an item whose meter the API does not answer for is unknown."""
 
     api: RetailPrices
     currency: str
     today: dt.date
+    snapshot: prices.Snapshot | None = None
     live: bool = True
     notice: str = ""
     _cache: dict[tuple[str, str], prices.Price | None] = field(default_factory=dict)
@@ -177,8 +179,13 @@ class LivePrices:
     def _ask(self, item: str, region: str) -> prices.Price | None:
         meter = prices.meter(item)
         if meter is None:
-            self._why[(item, region)] = "the Retail Prices API lists no meter for it (Marketplace or no fee)"
-            return None
+            kept = (self.snapshot or prices.snapshot()).price(item, region, self.currency)
+            self._why[(item, region)] = "the Retail Prices API lists no meter for it, nor has the snapshot a price"
+            if kept is None:
+                return None
+            return replace(
+                kept, note="; ".join(n for n in ("not in the Retail Prices API: the snapshot's", kept.note) if n)
+            )
         found = self.api.items({**meter.filters, "armRegionName": region}, self.currency)
         return pick(item, region, meter, found, self.currency, self.today, self._why)
 

@@ -83,6 +83,7 @@ class Registration:
     delete_before_replace: bool = False
     aliases: list[Any] = field(default_factory=list)
     """The aliases the SDK sent: alias specs as dicts (name, type, parentUrn...), or old URNs."""
+    ignore_changes: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -287,6 +288,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     protect=bool(request.protect),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     aliases=[json_format.MessageToDict(a) for a in request.aliases] + list(request.aliasURNs),
+                    ignore_changes=list(request.ignoreChanges),
                     outputs=_plain(state.state) if state else {},
                 )
             )

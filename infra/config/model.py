@@ -216,7 +216,7 @@ class Budget(Section):
     plan whose fixed monthly estimate exceeds it.
     """
 
-    amount: float | None = Field(default=None, gt=0, le=1e12, allow_inf_nan=False, strict=False)
+    amount: float | None = Field(default=None, gt=0, le=1e12, allow_inf_nan=False)
     """The monthly amount, in `currency`; no budget when left out."""
     currency: Currency = prices.DEFAULT_CURRENCY
     """The currency of the amount, which should be the subscription's billing currency (Azure compares in that);

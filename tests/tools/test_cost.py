@@ -80,8 +80,11 @@ def test_live_asks_the_api_for_each_item_and_keeps_linux_pay_as_you_go(project, 
     by_key = {line["key"]: line for line in found["lines"]}
     assert by_key["resource/hub/storage"]["unitPrice"] == 0.0261, "the first paid tier"
     assert by_key["resource/hub/logs"]["unitPrice"] == 2.99 and by_key["resource/hub/key-vault"]["unitPrice"] == 0.03
+    # Marketplace offers and services that charge nothing have no meter: the snapshot's dated price, said so.
     serverless_line = by_key["deployment/chat/input-tokens"]
-    assert serverless_line["unitPrice"] is None and "lists no meter" in serverless_line["note"]
+    assert serverless_line["unitPrice"] == 0.71 and serverless_line["asOf"] == "2026-10-02"
+    assert serverless_line["note"].startswith("usage not declared (expectedTokens); not in the Retail Prices API")
+    assert by_key["resource/hub/workspaces"]["monthly"] == 0.0
     assert api.queries >= 6, "pages followed: two items a page"
 
 

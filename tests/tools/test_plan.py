@@ -48,6 +48,12 @@ def test_plan_of_prod_marks_protected_resources():
     assert (
         "Warnings (1):" in done.stdout and "was not checked against Llama-3.3-70B-Instruct's model card" in done.stdout
     )
+    # The text plan ends with the monthly estimate, after the outputs.
+    cost = done.stdout[done.stdout.index("\nCost per month (USD, list prices as of 2026-12-03") :]
+    assert done.stdout.index("\nOutputs:") < done.stdout.index("\nCost per month")
+    assert "llama33  3 x Standard_NC96ads_A100_v4 (Linux VM, pay-as-you-go)" in cost and "$41,829.00" in cost
+    assert "Fixed: $41,829.00/month" in cost and "Budget: $50,000.00/month; the fixed estimate is 83.7% of it." in cost
+    assert cost.rstrip().endswith('(README, "Cost").')
 
 
 def test_plan_json_lists_resources_and_masks_secrets():
@@ -125,6 +131,10 @@ def test_markdown_summary_for_a_pull_request(tmp_path):
     assert "blocked by mandatory policy violations" in out
     assert "| `azure-native:machinelearningservices:ServerlessEndpoint` | 1 |" in out
     assert "| mandatory | `serverless-content-safety` | `chat-endpoint` |" in out
+    # A cost table per deployment, then the platform's lines.
+    assert "#### Cost: **$0.00/month** fixed" in out, "a hub has no fixed cost of its own"
+    assert "| `chat` | Llama-3.3-70B-Instruct serverless (Marketplace), input tokens | not declared |" in out
+    assert out.index("| `chat` |") < out.index("| `hub` |")
 
 
 def test_json_lists_violations_as_data():
@@ -134,6 +144,23 @@ def test_json_lists_violations_as_data():
     advisory = [v for v in data["violations"] if v["level"] == "advisory"]
     assert {"policy", "level", "resource", "message"} <= set(advisory[0])
     assert {v["policy"] for v in advisory} == {"workspace-public-network-access", "workspace-isolation-mode"}
+    # The cost object: the shape `llama-on-azure diff` (cost_delta) reads, documented in the README.
+    cost = data["cost"]
+    assert {"version", "currency", "asOf", "monthly", "lines"} <= set(cost) and cost["version"] == 1
+    assert {"fixed", "usage", "unknown"} <= set(cost["monthly"]) and cost["monthly"]["fixed"] == 41829.0
+    fields = {"key", "what", "billing", "quantity", "unit", "unitPrice", "monthly", "source", "asOf"}
+    assert all(fields <= set(line) and ({"deployment", "resource"} & set(line)) for line in cost["lines"])
+    assert data["outputs"]["costEstimate"]["monthly"]["fixed"] == 41829, "what the policy judges"
+
+
+def test_a_budget_below_the_estimate_fails_prods_policies(tmp_path):
+    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    config["llama-on-azure:budget"]["amount"] = 40000
+    project = crafted_project(tmp_path, "prod", config)
+    done = plan("--stack", "prod", "--policy-config", str(ROOT / "policy" / "config" / "prod.json"), cwd=project)
+    assert done.returncode == 1, done.stderr
+    assert "[mandatory] budget-covers-estimate  budget-budget (azure-native:consumption:Budget)" in done.stdout
+    assert "exceeds the budget of 40,000.00: llama33 41,829.00" in done.stdout
 
 
 def test_bad_policy_config_is_reported(tmp_path):

@@ -7,8 +7,10 @@ import yaml
 
 from clients.arm import ARM_ENDPOINT_VARIABLE
 from clients.errors import UserError
+from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from infra import naming
 from tests.support.arm_server import ArmServer, FakeCredential
+from tests.support.prices_server import PricesServer
 from tests.support.stacks import LLAMA33, serverless, stack_config
 from tools import cli
 from tools.preflight import REGISTRY_VARIABLE
@@ -98,10 +100,12 @@ def foundry_model(**changes) -> dict:
 
 @pytest.fixture
 def arm(monkeypatch):
-    with ArmServer() as server:
+    with ArmServer() as server, PricesServer() as prices:
         healthy(server)
+        server.prices = prices
         monkeypatch.setenv(ARM_ENDPOINT_VARIABLE, server.url)
         monkeypatch.setenv(REGISTRY_VARIABLE, server.url)
+        monkeypatch.setenv(PRICES_ENDPOINT_VARIABLE, prices.endpoint)
         for name in ("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"):
             monkeypatch.delenv(name, raising=False)
         yield server
@@ -152,9 +156,27 @@ def test_a_ready_subscription_passes_every_check_azure_answers(arm, project, cap
         "one endpoint per model",
         "deleted key vault",
         "deleted workspace",
+        "cost",
     }
     quota = found[("vCPU quota", "standardNCADSA100v4Family in swedencentral")]
     assert "needs 288 vCPUs" in quota["detail"] and "300 free of 324" in quota["detail"]
+    cost = found[("cost", "monthly estimate of prod")]
+    assert cost["detail"] == (
+        "fixed $42,705.00/month at today's list prices (snapshot of 2026-12-03: $41,829.00), "
+        "within the budget of $50,000.00"
+    )
+
+
+def test_a_live_estimate_over_the_budget_fails_and_an_unanswered_api_is_not_checked(arm, project, capsys):
+    edit_stack(project, "prod", budget={"amount": 42000, "contactEmails": ["team@example.com"]})
+    code, found = checks(capsys)
+    cost = found[("cost", "monthly estimate of prod")]
+    assert code == 1 and cost["status"] == "fail" and "over the budget of $42,000.00" in cost["detail"]
+    arm.prices.hostile("HTML")
+    code, found = checks(capsys)
+    cost = found[("cost", "monthly estimate of prod")]
+    assert cost["status"] == "not checked" and "text/html, not JSON" in cost["detail"]
+    assert found[("subscription", "Platform (EnterpriseAgreement_2014-09-01)")]["status"] == "ok", "the others ran"
 
 
 def test_a_foundry_stack_asks_the_model_list_usages_and_names(arm, project, capsys):
