@@ -5,7 +5,7 @@ import re
 import pytest
 
 from catalog.limits import LIMITS
-from infra.config.model import ContentFilter, Foundry, Hub, StackConfig
+from infra.config.model import Budget, ContentFilter, Foundry, Hub, StackConfig
 from infra.kinds import KINDS
 from policy.rules import POLICIES
 from tests.support.stacks import ROOT
@@ -35,6 +35,17 @@ def test_every_section_key_is_documented(section, key):
     assert f"`{section}.{key}`" in README, f"{section}.{key}"
 
 
+def test_every_budget_key_is_documented():
+    for key in aliases(Budget):
+        assert f"`budget.{key}`" in README, key
+
+
+def test_the_readme_pins_the_estimate_it_quotes():
+    assert "3 x 19.10 x 730 = **41,829.00 USD a month**" in README and "3 x 14.692 x 730 = 32,175.48" in README
+    for left_out in ("egress", "storage and log growth", "taxes", "discounts", "reservations and savings plans"):
+        assert left_out in README, left_out
+
+
 def test_every_content_filter_setting_is_documented():
     for key in aliases(ContentFilter):
         assert f"`{key}`" in README, key
@@ -52,7 +63,7 @@ def test_every_policy_is_in_the_policy_table():
 
 
 def test_every_subcommand_is_documented():
-    for command in ("plan", "preflight", "purge", "smoke"):
+    for command in ("plan", "cost", "preflight", "purge", "smoke"):
         assert f"llama-on-azure {command}" in README, command
 
 

@@ -58,6 +58,8 @@ def _quantity(line: Mapping[str, Any]) -> str:
     if not isinstance(quantity, int | float):
         return str(quantity)
     shown = f"{quantity:,.2f}".rstrip("0").rstrip(".") if quantity != int(quantity) else f"{int(quantity):,}"
+    if unit.startswith("1M "):
+        return f"{shown}M {unit[3:]}"  # 50 x "1M input tokens" reads 50M input tokens
     return f"{shown} {PLURALS.get(unit, unit) if quantity != 1 else unit}"
 
 
@@ -73,6 +75,13 @@ def _where(cost: Mapping[str, Any]) -> str:
 def _at_least(monthly: Mapping[str, Any]) -> str:
     """A total some of whose fixed prices are unknown is a floor, and says so."""
     return "" if monthly.get("fixedComplete", True) else "at least "
+
+
+def _usage(cost: Mapping[str, Any]) -> str:
+    lines = [line for line in cost.get("lines") or [] if line.get("billing") == "usage"]
+    if lines and all(line.get("quantity") is None for line in lines):
+        return "none"
+    return f"{money((cost.get('monthly') or {}).get('usage'), str(cost.get('currency')))}/month"
 
 
 def text_lines(cost: Mapping[str, Any]) -> list[str]:
@@ -96,7 +105,7 @@ def text_lines(cost: Mapping[str, Any]) -> list[str]:
         *("    " + row for row in render_rows(("", "what", "a month", "unit price", "monthly"), rows)),
         "",
         f"    Fixed: {_at_least(monthly)}{money(monthly.get('fixed'), currency)}/month; declared usage: "
-        f"{money(monthly.get('usage'), currency)}/month; total {money(monthly.get('total'), currency)}/month.",
+        f"{_usage(cost)}; total {money(monthly.get('total'), currency)}/month.",
     ]
     budget = cost.get("budget")
     if budget and budget.get("amount"):
