@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -90,17 +90,27 @@ class Snapshot:
     rows: tuple[Price, ...]
     about: str = ""
 
+    @cached_property
+    def _index(self) -> dict[tuple[str, str, str], Price]:
+        found: dict[tuple[str, str, str], list[Price]] = {}
+        for p in self.rows:
+            found.setdefault((p.item, p.region, p.currency), []).append(p)
+        return {
+            key: replace(used[0], conflicts=tuple(p for p in rows if p.conflict))
+            for key, rows in found.items()
+            if (used := [p for p in rows if not p.conflict])
+        }
+
     def price(self, item: str, region: str, currency: str) -> Price | None:
         """The price used for an item in a region (or its global price), with its conflicting copies; None: unknown."""
-        for where in (region, GLOBAL):
-            found = [p for p in self.rows if p.item == item and p.region == where and p.currency == currency]
-            used = [p for p in found if not p.conflict]
-            if used:
-                return replace(used[0], conflicts=tuple(p for p in found if p.conflict))
-        return None
+        return self._index.get((item, region, currency)) or self._index.get((item, GLOBAL, currency))
 
-    def currencies(self) -> set[str]:
-        return {p.currency for p in self.rows}
+    @cached_property
+    def _currencies(self) -> frozenset[str]:
+        return frozenset(p.currency for p in self.rows)
+
+    def currencies(self) -> frozenset[str]:
+        return self._currencies
 
     def to_json(self) -> dict[str, Any]:
         return {"asOf": self.as_of.isoformat(), "about": self.about, "prices": [p.to_row() for p in self.rows]}
