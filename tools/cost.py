@@ -163,21 +163,37 @@ def _figure(cost: Mapping[str, Any] | None, name: str) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
+def _counted(line: Mapping[str, Any] | None) -> float | None:
+    """What a line adds to a month in a comparison: nothing when absent or its usage is not declared (the totals
+    count declared usage only); None when its price is unknown (unknown is never zero)."""
+    if line is None:
+        return 0.0
+    if line.get("monthly") is not None:
+        return float(line["monthly"])
+    return None if line.get("unitPrice") is None else 0.0
+
+
+def _change(old: float | None, new: float | None) -> float | None:
+    return None if old is None or new is None else round(new - old, 2)
+
+
 def cost_delta(old_cost: Mapping[str, Any] | None, new_cost: Mapping[str, Any] | None) -> dict[str, Any]:
     """The monthly change between two plans' `cost` objects, and the lines behind it.
 
-    A plan without a `cost` object (an older plan, a stack that did not exist) counts as nothing. Lines pair by
-    their `key`; a line whose monthly figure changed, appeared or went is listed with its old and new figure,
-    the largest change first. Usage lines count only where both plans price the declared usage. Two plans priced
+    A plan without a `cost` object (an older plan, a stack that did not exist yet) counts as nothing. Lines pair by
+    their `key`: a line that appeared, went, or changed its monthly figure, unit price or description is listed
+    with its old and new figure, the largest change first. A figure one side cannot price has no change (None) and
+    makes the delta incomplete (`complete` false): the totals then count only what both price. Two plans priced
     in different currencies do not compare: `comparable` is false and no change is given.
     """
-    currency = str((new_cost or old_cost or {}).get("currency") or prices.DEFAULT_CURRENCY)
-    old_currency = (old_cost or {}).get("currency")
-    if old_cost and new_cost and old_currency != new_cost.get("currency"):
+    old_cost, new_cost = old_cost or {}, new_cost or {}
+    currency = str(new_cost.get("currency") or old_cost.get("currency") or prices.DEFAULT_CURRENCY)
+    if old_cost and new_cost and old_cost.get("currency") != new_cost.get("currency"):
         return {
             "currency": currency,
             "comparable": False,
-            "reason": f"the plans are priced in {old_currency} and {new_cost.get('currency')}",
+            "reason": f"the plans are priced in {old_cost.get('currency')} and {new_cost.get('currency')}",
+            "complete": False,
             "monthly": None,
             "change": None,
             "lines": [],
@@ -186,28 +202,28 @@ def cost_delta(old_cost: Mapping[str, Any] | None, new_cost: Mapping[str, Any] |
     changed = []
     for key in [*old_lines, *(k for k in new_lines if k not in old_lines)]:
         before, after = old_lines.get(key), new_lines.get(key)
-        old_monthly = before.get("monthly") if before else None
-        new_monthly = after.get("monthly") if after else None
         status = "added" if before is None else "removed" if after is None else "changed"
-        if status == "changed" and old_monthly == new_monthly and before.get("what") == after.get("what"):
-            continue
-        if status == "changed" and old_monthly == new_monthly and before.get("unitPrice") == after.get("unitPrice"):
+        compared = ("monthly", "unitPrice", "what")
+        if before is not None and after is not None and all(before.get(f) == after.get(f) for f in compared):
             continue
         line = after or before
+        assert line is not None
         entry = {
             "key": key,
             **({"deployment": line["deployment"]} if "deployment" in line else {"resource": line.get("resource")}),
             "what": line.get("what"),
             "billing": line.get("billing"),
             "status": status,
-            "old": old_monthly,
-            "new": new_monthly,
-            "change": round((new_monthly or 0) - (old_monthly or 0), 2),
+            "old": before.get("monthly") if before else None,
+            "new": after.get("monthly") if after else None,
+            "oldUnitPrice": before.get("unitPrice") if before else None,
+            "newUnitPrice": after.get("unitPrice") if after else None,
         }
+        entry["change"] = _change(_counted(before), _counted(after))
         if before is not None and after is not None and before.get("what") != after.get("what"):
             entry["was"] = before.get("what")
         changed.append(entry)
-    changed.sort(key=lambda e: (-abs(e["change"]), e["key"]))
+    changed.sort(key=lambda e: (-abs(e["change"] or 0), e["key"]))
     monthly = {
         name: {
             "old": _figure(old_cost, name),
@@ -216,11 +232,15 @@ def cost_delta(old_cost: Mapping[str, Any] | None, new_cost: Mapping[str, Any] |
         }
         for name in ("fixed", "usage", "total")
     }
-    unknown_before = set(((old_cost or {}).get("monthly") or {}).get("unknown") or [])
-    unknown_after = set(((new_cost or {}).get("monthly") or {}).get("unknown") or [])
+    unknown_before = set((old_cost.get("monthly") or {}).get("unknown") or [])
+    unknown_after = set((new_cost.get("monthly") or {}).get("unknown") or [])
+    complete = all(e["change"] is not None for e in changed) and all(
+        (c.get("monthly") or {}).get("fixedComplete", True) for c in (old_cost, new_cost) if c
+    )
     return {
         "currency": currency,
         "comparable": True,
+        "complete": complete,
         "monthly": monthly,
         "change": monthly_change(monthly["total"]["change"], currency),
         "lines": changed,
@@ -229,14 +249,21 @@ def cost_delta(old_cost: Mapping[str, Any] | None, new_cost: Mapping[str, Any] |
 
 
 def delta_lines(delta: Mapping[str, Any]) -> list[str]:
-    """`+$10,725.16/month`, then one line per change: how `diff` may print a `cost_delta`."""
+    """`Cost: +$13,943.00/month`, then one line per change: how a plan comparison may print a `cost_delta`."""
     if not delta.get("comparable"):
         return [f"Cost: not compared ({delta.get('reason')})"]
-    currency, lines = str(delta["currency"]), [f"Cost: {delta['change']}"]
+    currency = str(delta["currency"])
+    head = f"Cost: {delta['change']}" + ("" if delta.get("complete") else " (of what both plans price; see below)")
+    lines = [head]
     for entry in delta["lines"]:
         subject = entry.get("deployment") or entry.get("resource")
         was = f" (was {entry['was']})" if entry.get("was") else ""
-        change = monthly_change(entry["change"], currency) if entry["old"] != entry["new"] else "price unknown"
+        if entry["change"] is None:
+            change = "price unknown"
+        elif entry["old"] == entry["new"] and entry["oldUnitPrice"] != entry["newUnitPrice"]:
+            change = f"unit price {entry['oldUnitPrice']} -> {entry['newUnitPrice']}"
+        else:
+            change = monthly_change(entry["change"], currency)
         lines.append(f"    {entry['status']} {subject}: {entry['what']}{was}: {change}")
     return lines
 

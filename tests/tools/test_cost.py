@@ -200,3 +200,12 @@ def test_declared_usage_counts_in_the_change():
     values, secret = stack_config_values(stack_config(deployments=[serverless("chat")]))
     delta = cost_delta(plan_cost(config_from_engine(values, set(secret), "dev")), after)
     assert delta["monthly"]["usage"]["change"] == 2130.0 and delta["change"] == "+$2,130.00/month"
+
+
+def test_a_price_one_plan_lacks_is_no_change_and_the_delta_says_it_is_incomplete():
+    moved = _prod(deployments=[serverless("chat"), managed("llama33", modelVersion=9, vmSku="Standard_ND40rs_v2")])
+    delta = cost_delta(_cost(PROD), _cost(moved))
+    (line,) = [e for e in delta["lines"] if e["key"] == "deployment/llama33/compute"]
+    assert line["change"] is None and line["new"] is None, "unknown is never zero"
+    assert delta["complete"] is False and delta_lines(delta)[0].endswith("(of what both plans price; see below)")
+    assert "price unknown" in delta_lines(delta)[1]
