@@ -13,6 +13,7 @@ from catalog import prices
 from infra.config.stack import ResolvedStack
 from infra.cost import Estimate, SnapshotPrices, estimate
 from infra.kinds.base import PriceBook
+from tools.tables import render_rows
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 LEFT_OUT = (
@@ -86,8 +87,6 @@ def _usage(cost: Mapping[str, Any]) -> str:
 
 def text_lines(cost: Mapping[str, Any]) -> list[str]:
     """The cost summary a text plan ends with (and `llama-on-azure cost` prints)."""
-    from tools.tables import render_rows
-
     currency, monthly = str(cost.get("currency")), cost.get("monthly") or {}
     rows = [
         (
