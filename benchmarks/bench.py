@@ -7,6 +7,8 @@ Figures printed, each a median of several runs on this machine:
 - marginal cost of one more resource: plans of stacks with N role assignments (`access.developers`),
   between N=10 and N=50 and between N=100 and N=200 (the fastest of the runs), and that cost as a share of
   the floor; beside it the same in Python function calls, which a busy machine does not disturb;
+- the cost estimate of a 200-deployment stack (180 managed, 20 foundry): the time the plan spends computing it
+  (twice: the program's costEstimate output and the plan's cost object) as a share of that stack's plan;
 - with --all: `make test` (the whole suite) and a first `make plan` on a fresh clone.
 Every timed command must exit 0 (the marginal stacks plan with --skip-policies, the dev plan passes its
 policies): one that fails stops the bench with its stderr instead of timing a failure.
@@ -125,6 +127,59 @@ def marginal(runs: int) -> dict[str, float]:
     return {"early_ms": early * 1000, "late_ms": late * 1000, "early_calls": early_calls, "late_calls": late_calls}
 
 
+ESTIMATE = """
+import os, sys, time
+os.environ.setdefault("LLAMA_ON_AZURE_TODAY", "2026-11-27")
+import yaml
+from infra.config.parse import config_from_engine
+from infra.cost import estimate
+from tools.engine import stack_config_values
+config = yaml.safe_load(open(sys.argv[1]))["config"]
+values, secret = stack_config_values(config)
+stack = config_from_engine(values, set(secret), "bench")
+samples = []
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter()
+    found = estimate(stack)
+    found.to_json(), found.export()
+    samples.append(time.perf_counter() - start)
+print(len(found.lines), min(samples))
+"""
+
+
+def with_deployments(project: Path, managed: int = 180, foundry: int = 20) -> str:
+    """A copy of the dev stack with 200 deployments: managed ones on their own endpoints, Foundry Models."""
+    stack = f"cost{managed + foundry}"
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    deployments = [
+        {"name": f"m{i:03d}", "kind": "managed", "model": "Llama-3.3-70B-Instruct", "vmSku": "Standard_NC96ads_A100_v4"}
+        for i in range(managed)
+    ]
+    deployments += [
+        {"name": f"f{i:03d}", "kind": "foundry", "model": "Llama-4-Maverick-17B-128E-Instruct-FP8",
+         "expectedTokens": {"inputPerMonth": 1_000_000 * i, "outputPerMonth": 100_000 * i}}
+        for i in range(foundry)
+    ]  # fmt: skip
+    config["llama-on-azure:deployments"] = deployments
+    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return stack
+
+
+def estimate_share(runs: int) -> dict[str, float]:
+    """The estimate of a 200-deployment stack against that stack's whole plan (policies included)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp)
+        shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+        stack = with_deployments(project)
+        # The dev stack's policy config, as its plan uses (the copy keeps dev's key vault settings).
+        (project / "policy" / "config").mkdir(parents=True)
+        shutil.copy(ROOT / "policy" / "config" / "dev.json", project / "policy" / "config" / f"{stack}.json")
+        plan = timed(plan_command(stack), cwd=project, runs=max(3, runs // 2), stat=min)
+        counted = run_ok([sys.executable, "-c", ESTIMATE, str(project / f"Pulumi.{stack}.yaml"), "20"])
+        lines, seconds = counted.stdout.decode().split()
+    return {"lines": int(lines), "estimate_ms": float(seconds) * 1000, "plan_s": plan}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
@@ -133,6 +188,7 @@ def main() -> int:
     floor = timed([sys.executable, "-c", FLOOR], runs=args.runs)
     plan = timed(plan_command("dev"), runs=args.runs)
     growth = marginal(max(args.runs, 9))
+    cost = estimate_share(args.runs)
     report = {
         "floor_s": round(floor, 3),
         "plan_dev_s": round(plan, 3),
@@ -144,6 +200,11 @@ def main() -> int:
         "calls_per_resource_10_50": round(growth["early_calls"]),
         "calls_per_resource_100_200": round(growth["late_calls"]),
         "calls_late_over_early": round(growth["late_calls"] / growth["early_calls"], 3),
+        "cost_estimate_200_deployments_lines": cost["lines"],
+        "cost_estimate_200_deployments_ms": round(cost["estimate_ms"], 2),
+        "plan_200_deployments_s": round(cost["plan_s"], 3),
+        # The plan computes it twice: the program's costEstimate output and the plan's cost object.
+        "cost_estimate_share_of_plan_pct": round(100 * 2 * cost["estimate_ms"] / 1000 / cost["plan_s"], 2),
     }
     if args.all:
         start = time.perf_counter()

@@ -284,6 +284,80 @@ SOURCES: dict[str, Source] = {
         "resource-manager/Microsoft.CognitiveServices/stable/2025-06-01/examples",
         dt.date(2025, 6, 1),
     ),
+    # Prices (catalog/prices.json): where each price of the snapshot was read. Not first-party sources are named so.
+    "retail-prices-api": Source(
+        "Azure Retail Prices REST API (unauthenticated; pay-as-you-go list prices, Consumption); a price read from it "
+        "carries the day it was read",
+        "https://learn.microsoft.com/rest/api/cost-management/retail-prices/azure-retail-prices",
+        dt.date(2024, 8, 7),
+    ),
+    "prices-vm-us": Source(
+        "SkyPilot catalog catalogs/v6/azure/vms.csv at 098741e7 (Linux pay-as-you-go hourly prices of the Retail "
+        "Prices API, US regions; commit date not exposed, values match live observations of 2026-08-01 to 2026-09-16)",
+        "https://github.com/skypilot-org/skypilot-catalog/blob/098741e70562f65d7af1cceb81e33b284f742604/catalogs/v6/azure/vms.csv",
+        dt.date(2026, 9, 16),
+    ),
+    "prices-vm-eu": Source(
+        "azure-pricing-radar data/latest (Retail Prices API, api-version 2023-01-01-preview, serviceName 'Virtual "
+        "Machines', priceType 'Consumption', swedencentral and westeurope; last checked 2026-08-22T20:59:40Z)",
+        "https://github.com/andy-diericks/azure-pricing-radar/tree/main/data/latest",
+        dt.date(2026, 8, 22),
+    ),
+    "prices-tokens": Source(
+        "LiteLLM model_prices_and_context_window.json at 729b02d0 (Azure AI per-token prices, not first-party: it "
+        "cites Microsoft's models-sold-directly-by-azure page and the Retail Prices API), as read on 2026-10-02",
+        "https://github.com/BerriAI/litellm/blob/729b02d05719715f4faeb1f81ef2728ef06c3273/model_prices_and_context_window.json",
+        dt.date(2026, 10, 2),
+    ),
+    "prices-tokens-old": Source(
+        "An older, undated LiteLLM-derived copy of the Azure AI per-token prices (Maverick at 1.41/0.35 per 1M, "
+        "likely swapped or outdated); recorded as a conflicting copy, never used",
+        "unrecorded: a LiteLLM-derived copy quoted by a research note of 2026-12-03",
+        dt.date(2026, 10, 2),
+    ),
+    "prices-tokens-override": Source(
+        "A project's override of Llama 4 Maverick's price 'as of 2026-04' (0.303/1.21 per 1M, deployment type not "
+        "stated: possibly Data Zone or regional); recorded as a conflicting copy, never used",
+        "unrecorded: a third-party repository's override quoted by a research note of 2026-12-03",
+        dt.date(2026, 4, 1),
+    ),
+    "prices-maas": Source(
+        "LiteLLM's azure_ai/ entry from the serverless (MaaS) era: Llama-3.3-70B-Instruct at 0.00071 per 1K tokens; "
+        "unverified for the Marketplace offer, which the Retail Prices API does not list",
+        "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json",
+        dt.date(2026, 10, 2),
+    ),
+    "prices-ptu": Source(
+        "Research note on Foundry provisioned throughput: GlobalProvisionedManaged at 1.00 USD per PTU-hour "
+        "(1-month reservation 260, 1-year 2,652), from LiteLLM and one independent source; not first-party",
+        "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json",
+        dt.date(2026, 10, 2),
+    ),
+    "prices-platform": Source(
+        "Retail Prices API values quoted by a cost estimate of 2026-08-04 (Key Vault Standard operations, Blob Hot "
+        "LRS data stored, Log Analytics ingestion and retention, East US) and the Azure Machine Learning pricing "
+        "page ('there is no additional charge to use Azure Machine Learning')",
+        "https://azure.microsoft.com/pricing/details/machine-learning/",
+        dt.date(2026, 8, 4),
+    ),
+    "prices-registry": Source(
+        "Retail Prices API, Container Registry 'Premium Registry Unit' in East US 2, USD, Consumption, as queried "
+        "on 2026-10-01 by a published cost note",
+        "https://prices.azure.com/api/retail/prices?$filter=serviceName eq 'Container Registry' and "
+        "armRegionName eq 'eastus2'",
+        dt.date(2026, 10, 1),
+    ),
+    "hours-per-month": Source(
+        "Azure bills 730 hours a month in its estimates (365 days x 24 hours / 12 months), as its pricing calculator",
+        "https://github.com/github/awesome-copilot (azure-pricing references/COST-ESTIMATOR.md)",
+        dt.date(2026, 9, 1),
+    ),
+    "budgets": Source(
+        "Tutorial: Create and manage budgets (Cost Management): thresholds only notify, evaluated on actual cost "
+        "every four hours, cost data 12-16 hours late, up to five notifications; REST API 2024-08-01",
+        "https://learn.microsoft.com/azure/cost-management-billing/costs/tutorial-acm-create-budgets",
+        dt.date(2020, 5, 27),
+    ),
 }
 
 

@@ -12,6 +12,7 @@ if __name__ == "__main__":
 from pulumi.provider.experimental import component_provider_host
 
 from components.access import Access
+from components.budget import Budget
 from components.content_filter import ContentFilterPolicy
 from components.foundry_project import FoundryProject
 from components.foundry_resource import FoundryResource
@@ -32,6 +33,7 @@ COMPONENTS = [
     ContentFilterPolicy,
     FoundryModelDeployment,
     Access,
+    Budget,
 ]
 """Every component another language can use. ManagedOnlineEndpoint is not one of them: its traffic split is a Python
 dynamic resource, which the engine runs in a provider started from the *consumer's* program folder and runtime, where

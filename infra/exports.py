@@ -58,6 +58,9 @@ class StackExports(TypedDict):
     endpoints: dict[str, EndpointExport]
     endpointKeys: Any
     """Secret: endpoint name -> key, for endpoints with `auth: key`."""
+    costEstimate: dict[str, Any]
+    """The monthly estimate from the price snapshot (infra/cost.py `Estimate.export`): what the policy
+    `budget-covers-estimate` compares with the budget."""
     hubId: NotRequired[Any]
     hubName: NotRequired[Any]
     projectId: NotRequired[Any]
@@ -68,6 +71,7 @@ class StackExports(TypedDict):
     deployerRoleId: NotRequired[Any]
     network: NotRequired[NetworkExport]
     """A private stack's: tools read it to say where its endpoints can be reached from."""
+    budgetName: NotRequired[Any]
 
 
 class OutputsError(UserError):

@@ -24,6 +24,7 @@ ONLINE_ENDPOINT = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$")
 FOUNDRY_ACCOUNT = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}[a-zA-Z0-9]$")
 RESOURCE_GROUP = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 LOG_ANALYTICS = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]$")
+BUDGET = re.compile(r"^[a-zA-Z0-9_-]{1,63}$")
 MARKETPLACE_SUBSCRIPTION = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$")
 ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
@@ -106,6 +107,11 @@ def foundry_account(prefix: str, environment: str, suffix: str) -> str:
     return with_suffix(f"aif-{_slug(prefix)}-{_slug(environment)}", suffix, MAX_FOUNDRY_ACCOUNT)
 
 
+def budget(prefix: str, environment: str) -> str:
+    """A consumption budget is named within its scope, the stack's resource group."""
+    return f"budget-{_slug(prefix)}-{_slug(environment)}"[:63]
+
+
 def marketplace_subscription(model_name: str) -> str:
     """One subscription per project and offer, so the offer's name is the natural key."""
     return re.sub(r"[^a-zA-Z0-9\-_]", "-", model_name)[:255]
@@ -138,6 +144,7 @@ class StackNames:
     foundry_project: str
     deployer_role: str
     virtual_network: str
+    budget: str
     endpoints: dict[str, str]
     """The config's name of each endpoint Azure needs unique per region -> its Azure name."""
 
@@ -163,5 +170,6 @@ def stack_names(
         foundry_project=f"proj-{_slug(prefix)}-{_slug(environment)}",
         deployer_role=deployer_role(prefix, environment, suffix),
         virtual_network=f"vnet-{_slug(prefix)}-{_slug(environment)}",
+        budget=budget(prefix, environment),
         endpoints=dict(endpoints),
     )

@@ -1,13 +1,15 @@
 """The Pulumi program: stack configuration -> platforms and each kind's deployments -> exports."""
 
+import datetime as dt
 from typing import Any
 
 import pulumi
 
 from catalog import rbac, sources
 from components.access import Access, AccessArgs, PrincipalArgs
-from infra import sdk_internals
-from infra.config.parse import config_from_engine
+from components.budget import Budget, BudgetArgs
+from infra import cost, sdk_internals
+from infra.config.parse import config_from_engine, today_utc
 from infra.config.stack import ResolvedStack
 from infra.config.types import ConfigError
 from infra.exports import StackExports
@@ -41,6 +43,8 @@ def build(stack: ResolvedStack) -> StackExports:
             if export.key is not None:
                 keys[name] = export.key
     exports = platforms.exports()
+    if stack.config.budget.enabled:
+        exports["budgetName"] = _budget(platforms, today_utc()).name
     if stack.config.access.enabled:
         access = _access(platforms)
         if access.role_definition_id is not None:
@@ -51,7 +55,26 @@ def build(stack: ResolvedStack) -> StackExports:
         catalogAsOf=sources.AS_OF.isoformat(),
         endpoints=endpoints,
         endpointKeys=pulumi.Output.secret(keys),
+        costEstimate=cost.estimate(stack).export(),
         **exports,
+    )
+
+
+def _budget(platforms: Platforms, today: dt.date) -> Budget:
+    budget = platforms.stack.config.budget
+    return Budget(
+        "budget",
+        BudgetArgs(
+            budget_name=platforms.name(lambda n: n.budget),
+            subscription_id=platforms.subscription_id,
+            resource_group_name=platforms.group_name,
+            amount=budget.amount,  # type: ignore[typeddict-item]
+            # Azure takes a start in the current month (the first day of it) when the budget is created.
+            start_date=today.replace(day=1).isoformat(),
+            contact_emails=budget.contact_emails,
+            thresholds=budget.thresholds,
+            forecast_thresholds=budget.forecast,
+        ),
     )
 
 

@@ -40,7 +40,10 @@ FOUNDRY_DEPLOYMENT = f"{CS}:Deployment"
 RAI_POLICY = f"{CS}:RaiPolicy"
 ONLINE_ENDPOINT = f"{ML}:OnlineEndpoint"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+BUDGET = "azure-native:consumption:Budget"
 STACK = "pulumi:pulumi:Stack"
+COST_ESTIMATE = "costEstimate"
+"""The stack output the program prices from its catalog (infra/cost.py): the pack cannot price anything itself."""
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
 KEY_LIKE = (
@@ -419,6 +422,53 @@ def _content_filter_floor(args: StackValidationArgs, report: ReportViolation, co
         if resource.resource_type == FOUNDRY_DEPLOYMENT:
             for problem in _deployment_filter(resource.props, policies, config):
                 report(f"model deployment {resource.name}: {problem}", resource.urn)
+
+
+def _money(value: Any) -> str:
+    return f"{float(value):,.2f}"
+
+
+def _cost_estimate(args: StackValidationArgs) -> Mapping[str, Any] | None:
+    for resource in args.resources:
+        if resource.resource_type == STACK:
+            estimate = _known(resource.props, COST_ESTIMATE)
+            return estimate if isinstance(estimate, Mapping) else None
+    return None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _budget_covers_estimate(args: StackValidationArgs, report: ReportViolation, _config: dict[str, Any]) -> None:
+    """The fixed monthly estimate the stack exports against the amount of each budget it registers."""
+    budgets = [r for r in args.resources if r.resource_type == BUDGET]
+    estimate = _cost_estimate(args) if budgets else None
+    fixed = _number(lookup(estimate, "monthly.fixed")) if estimate is not None else None
+    if fixed is None:
+        return
+    currency = lookup(estimate, "currency") or ""
+    shares = []
+    for name, figures in (lookup(estimate, "deployments") or {}).items():
+        share = _number(lookup(figures, "fixed")) if isinstance(figures, Mapping) else None
+        if share:
+            shares.append((share, str(name)))
+    platform = fixed - sum(share for share, _ in shares)
+    parts = [f"{name} {_money(share)}" for share, name in sorted(shares, key=lambda s: (-s[0], s[1]))]
+    if platform >= 0.005:
+        parts.append(f"the platform (hub, Foundry resource) {_money(platform)}")
+    unknown = [str(u) for u in lookup(estimate, "monthly.unknownFixed") or []]
+    for budget in budgets:
+        amount = _number(_known(budget.props, "amount"))
+        if amount is None or fixed <= amount:
+            continue
+        message = (
+            f"the fixed monthly estimate {_money(fixed)} {currency} (prices as of {lookup(estimate, 'asOf')}) exceeds "
+            f"the budget of {_money(amount)}: {', '.join(parts) or 'no deployment'}"
+        )
+        if unknown:
+            message += f"; not counted, price unknown: {', '.join(unknown)}"
+        report(message + "; raise budget.amount or deploy less", budget.urn)
 
 
 def _rule(
@@ -817,6 +867,15 @@ RULES: tuple[Rule, ...] = (
         "with no private endpoint cannot be used; no built-in rule checks the pair)",
         None,
         validate=_closed_without_endpoint,
+    ),
+    _rule(
+        "budget-covers-estimate",
+        "The stack's fixed monthly cost estimate fits within the budget it sets.",
+        ADVISORY,
+        "no built-in rule: Azure budgets only notify, after the money is spent; Infracost policies compare an "
+        "estimate with a limit before it is",
+        None,
+        validate=_budget_covers_estimate,
     ),
     _rule(
         "stack-output-secrets",

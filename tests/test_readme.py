@@ -6,7 +6,7 @@ import re
 import pytest
 
 from catalog.limits import LIMITS
-from infra.config.model import ContentFilter, Foundry, Hub, Network, StackConfig
+from infra.config.model import Budget, ContentFilter, Foundry, Hub, Network, StackConfig
 from infra.kinds import KINDS
 from policy.rules import POLICIES
 from tests.support.stacks import ROOT, run, shipped_config
@@ -41,6 +41,17 @@ def test_every_section_key_is_documented(section, key):
     assert f"`{section}.{key}`" in README, f"{section}.{key}"
 
 
+def test_every_budget_key_is_documented():
+    for key in aliases(Budget):
+        assert f"`budget.{key}`" in README, key
+
+
+def test_the_readme_pins_the_estimate_it_quotes():
+    assert "3 x 19.10 x 730 = **41,829.00 USD a month**" in README and "3 x 14.692 x 730 = 32,175.48" in README
+    for left_out in ("egress", "storage and log growth", "taxes", "discounts", "reservations and savings plans"):
+        assert left_out in README, left_out
+
+
 def test_every_content_filter_setting_is_documented():
     for key in aliases(ContentFilter):
         assert f"`{key}`" in README, key
@@ -60,9 +71,16 @@ def test_every_policy_is_in_the_policy_table():
 def test_every_subcommand_is_documented():
     parser = argparse.ArgumentParser()
     cli._plan_parser(commands := parser.add_subparsers())
-    for add in (cli._diff_parser, cli._stack_parsers, cli._new_stack_parser, cli._azure_parsers, cli._smoke_parser):
+    for add in (
+        cli._cost_parser,
+        cli._diff_parser,
+        cli._stack_parsers,
+        cli._new_stack_parser,
+        cli._azure_parsers,
+        cli._smoke_parser,
+    ):
         add(commands)
-    assert set(commands.choices) == {"plan", "diff", "stacks", "new-stack", "preflight", "purge", "smoke"}
+    assert set(commands.choices) == {"plan", "cost", "diff", "stacks", "new-stack", "preflight", "purge", "smoke"}
     for command in commands.choices:
         assert f"llama-on-azure {command}" in README, command
     assert "llama-on-azure --version" in README

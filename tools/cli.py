@@ -50,7 +50,8 @@ def _plan(args: argparse.Namespace) -> int:
     finally:
         if pack is not None:
             pack.close()
-    plan = Plan(result, args.subscription_id, violations, policy_config, notes=stack_file.warnings)
+    cost = _plan_cost(stack_file, args.stack)
+    plan = Plan(result, args.subscription_id, violations, policy_config, notes=stack_file.warnings, cost=cost)
     render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
     print(render(plan), end="" if args.format != "json" else "\n")
     return 1 if plan.mandatory else 0
@@ -96,6 +97,14 @@ def _stacks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_cost(stack_file: Any, stack: str) -> dict[str, Any]:
+    """The plan's `cost` object, from the stack file the program just ran on (valid, or the run failed)."""
+    from infra.config.parse import config_from_engine
+    from tools.cost import plan_cost
+
+    return plan_cost(config_from_engine(stack_file.values, set(stack_file.secret_keys), stack))
+
+
 def _load_config(args: argparse.Namespace):
     from infra.config.parse import config_from_engine
 
@@ -124,7 +133,8 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
     subscription = subscription_from_env(args.subscription_id)
     config = _load_config(args)
     client = _arm_client(credential, PREFLIGHT_SECONDS)
-    checks = Preflight(config, client, subscription, args.stack, today_utc()).run()
+    prices = lambda currency: _live_prices(currency, COST_SECONDS)  # noqa: E731 - built only when asked
+    checks = Preflight(config, client, subscription, args.stack, today_utc(), prices).run()
     failed = any(c.status == FAIL for c in checks)
     if args.format == "json":
         payload = {"stack": args.stack, "subscription": subscription, "ok": not failed}
@@ -132,6 +142,36 @@ def _preflight(args: argparse.Namespace, credential=None) -> int:
     else:
         print(render_table(checks), end="")
     return 1 if failed else 0
+
+
+COST_SECONDS = 60
+"""One deadline for the Retail Prices API calls of `cost --live` (a few queries) and preflight's cost check."""
+REFRESH_SECONDS = 900
+"""A refresh asks once per item and region (about 70 queries) and waits when the API throttles it (HTTP 429)."""
+
+
+def _cost(args: argparse.Namespace, _credential=None) -> int:
+    from tools import cost
+
+    if args.refresh_snapshot:
+        return cost.refresh_command(args.output, args.currency or "USD", REFRESH_SECONDS)
+    if args.output:
+        raise UserError("cost: --output is for --refresh-snapshot (the file it writes)")
+    config = _load_config(args)
+    book = _live_prices(args.currency or config.config.budget.currency, COST_SECONDS) if args.live else None
+    estimate = cost.stack_cost(config, args.currency, book)
+    print((cost.render_json if args.format == "json" else cost.render_text)(estimate, args.stack), end="")
+    return 0
+
+
+def _live_prices(currency: str, seconds: float):
+    from clients.deadline import Deadline
+    from clients.http import Client
+    from clients.retail_prices import LivePrices, RetailPrices
+    from infra.config.parse import today_utc
+
+    api = RetailPrices(Client(seconds, allow_http_loopback=True), Deadline(seconds))
+    return LivePrices(api, currency, today_utc())
 
 
 def _purge(args: argparse.Namespace, credential=None) -> int:
@@ -250,6 +290,34 @@ def _new_stack_parser(commands: Any) -> None:
     new.set_defaults(func=lambda a, _credential: _new_stack(a))
 
 
+def _currency(value: str) -> str:
+    from catalog.prices import CURRENCIES
+
+    if value not in CURRENCIES:
+        raise UserError(f"--currency {value!r} is not a currency of Azure's price list; one of {', '.join(CURRENCIES)}")
+    return value
+
+
+def _cost_parser(commands: Any) -> None:
+    cost = commands.add_parser(
+        "cost",
+        help="what a stack costs a month: the price snapshot offline, the Azure Retail Prices API with --live",
+    )
+    cost.add_argument("--stack", help=STACK_HELP)
+    cost.add_argument(
+        "--currency", type=_currency, default=None, help="default: the budget's currency (llama-on-azure:budget), USD"
+    )
+    cost.add_argument("--live", action="store_true", help="ask the Azure Retail Prices API (no sign-in) for today's")
+    cost.add_argument("--format", choices=("text", "json"), default="text")
+    cost.add_argument(
+        "--refresh-snapshot",
+        action="store_true",
+        help="rewrite the price snapshot (catalog/prices.json) from the Retail Prices API, dated today",
+    )
+    cost.add_argument("--output", default=None, help="with --refresh-snapshot: write this file instead")
+    cost.set_defaults(func=_cost)
+
+
 def _azure_parsers(commands: Any) -> None:
     preflight = commands.add_parser(
         "preflight",
@@ -299,7 +367,15 @@ def main(argv: list[str] | None = None, credential=None) -> int:
     parser = _Parser(prog="llama-on-azure", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_plan_parser, _diff_parser, _stack_parsers, _new_stack_parser, _azure_parsers, _smoke_parser):
+    for add in (
+        _plan_parser,
+        _cost_parser,
+        _diff_parser,
+        _stack_parsers,
+        _new_stack_parser,
+        _azure_parsers,
+        _smoke_parser,
+    ):
         add(commands)
     try:
         args = parser.parse_args(argv)

@@ -102,6 +102,7 @@ REPLACED_BY: dict[str, dict[str, str]] = {
     f"{CS}:RaiPolicy": _arm("raiPolicyName", "accountName", located=False),
     "azure-native:authorization:RoleDefinition": {"roleDefinitionId": NAME, "scope": SCOPE},
     "azure-native:authorization:RoleAssignment": {"roleAssignmentName": NAME, "scope": SCOPE, "principalId": PRINCIPAL},
+    "azure-native:consumption:Budget": {"budgetName": NAME, "scope": SCOPE},
     "pulumi-python:dynamic:Resource": {"endpointId": TRAFFIC},
 }
 """Resource type -> the inputs whose change replaces it, each with why (README, "Add an environment")."""

@@ -55,6 +55,7 @@ NAME_INPUTS = {
     "azure-native:network:PrivateDnsZoneGroup": "privateDnsZoneGroupName",
     "azure-native:privatedns:PrivateZone": "privateZoneName",
     "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
+    "azure-native:consumption:Budget": "budgetName",
 }
 ARM_TYPES = {
     "azure-native:resources:ResourceGroup": "",
@@ -110,6 +111,7 @@ class Registration:
     delete_before_replace: bool = False
     aliases: list[Any] = field(default_factory=list)
     """The aliases the SDK sent: alias specs as dicts (name, type, parentUrn...), or old URNs."""
+    ignore_changes: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -190,6 +192,8 @@ def _physical_name(type_: str, inputs: dict[str, Any]) -> Any:
 
 
 def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) -> str:
+    if type_ == "azure-native:consumption:Budget":
+        return f"{inputs.get('scope')}/providers/Microsoft.Consumption/budgets/{name}"
     if type_.startswith("azure-native:authorization:"):
         kind = "roleDefinitions" if type_.endswith("RoleDefinition") else "roleAssignments"
         return f"{inputs.get('scope')}/providers/Microsoft.Authorization/{kind}/{name}"
@@ -335,6 +339,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     protect=bool(request.protect),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     aliases=[json_format.MessageToDict(a) for a in request.aliases] + list(request.aliasURNs),
+                    ignore_changes=list(request.ignoreChanges),
                     outputs=_plain(state.state) if state else {},
                 )
             )

@@ -14,6 +14,7 @@ from infra.config.types import NAMESPACE
 from infra.exports import ENDPOINTS
 from infra.kinds import KINDS
 from policy.rules import PACK_NAME, lookup
+from tools.cost import markdown_lines, text_lines
 from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, Registration, RunResult, masked
 from tools.policy_check import Violation
 from tools.render import (
@@ -231,7 +232,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     """What reading the stack file warned about (an ESC import, a null value): shown first among the warnings."""
     cost: dict[str, Any] | None = None
-    """A cost estimate ({currency, monthly, lines}) when one is computed: `cost` in the JSON, as it is."""
+    """The `cost` object (infra/cost.py `Estimate.to_json`): the monthly estimate from the price snapshot."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -304,6 +305,8 @@ def render_text(plan: Plan) -> str:
     lines += _quota_lines(quota_rows(plan.result))
     lines += _policy_lines(plan)
     lines += ["", "Outputs:", *_export_lines(masked(result.exports), 1)]
+    if plan.cost is not None:
+        lines += text_lines(plan.cost)
     return "\n".join(lines) + "\n"
 
 
@@ -398,6 +401,8 @@ def document_markdown(document: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> 
             lines.append(f"| `{name}` | {e.get('kind')} | {e.get('model')} | {e.get('api')} |")
     lines += policy_section(document)
     lines += quota_section(document)
+    if document.get("cost") is not None:
+        lines += markdown_lines(document["cost"])
     lines += ["", "#### Resources", "", "| resource | type | settings |", "|---|---|---|"]
     for step in custom:
         name = step["urn"].rsplit("::", 1)[-1]

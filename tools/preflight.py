@@ -8,6 +8,7 @@ import functools
 import os
 import urllib.parse
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
@@ -19,8 +20,10 @@ from clients.credential import cloud_from_env
 from clients.errors import UserError
 from clients.status import Status
 from infra.config.stack import ResolvedStack
+from infra.cost import estimate
 from infra.kinds import Platform
-from infra.kinds.base import Check
+from infra.kinds.base import Billing, Check, PriceBook
+from tools.cost import money
 from tools.tables import render_rows
 
 # azure-ai-ml's pin for the registry data plane (model versions of azureml-meta).
@@ -60,9 +63,17 @@ class Preflight:
     """The checks of one stack against one subscription, through an ArmClient."""
 
     def __init__(
-        self, config: ResolvedStack, client: ArmClient, subscription_id: str, stack: str, today: dt.date
+        self,
+        config: ResolvedStack,
+        client: ArmClient,
+        subscription_id: str,
+        stack: str,
+        today: dt.date,
+        prices: Callable[[str], PriceBook] | None = None,
     ) -> None:
         self.config, self.client, self.stack, self.today = config, client, stack, today
+        self.prices = prices
+        """Currency -> the Retail Prices API as a price book (no sign-in); None: no cost check."""
         self.subscription_id = subscription_id
         self.sub = f"/subscriptions/{subscription_id}"
         self.names = config.names(config.suffix_for(subscription_id))
@@ -80,7 +91,31 @@ class Preflight:
             checks += self.key_vault() + self.workspaces()
         if self.config.needs(Platform.FOUNDRY):
             checks += self.foundry_account()
-        return checks
+        return checks + self.cost()
+
+    def cost(self) -> list[Check]:
+        """Today's list prices from the Retail Prices API against the snapshot and the budget: one line."""
+        if self.prices is None:
+            return []
+        budget, subject = self.config.config.budget, f"monthly estimate of {self.stack}"
+        try:
+            live = estimate(self.config, self.prices(budget.currency))
+        except UserError as err:
+            return [Check("cost", subject, NOT_CHECKED, str(err))]
+        offline, currency = estimate(self.config), live.currency
+        detail = (
+            f"fixed {money(live.fixed, currency)}/month at today's list prices "
+            f"(snapshot of {offline.as_of}: {money(offline.fixed, currency)})"
+        )
+        unknown = [line.label for line in live.unknown if line.billing is Billing.FIXED]
+        if budget.enabled and live.fixed > Decimal(str(budget.amount)):
+            over = f"{detail}: over the budget of {money(budget.amount, currency)}"
+            return [Check("cost", subject, FAIL, over + "; raise budget.amount or deploy less")]
+        if budget.enabled:
+            detail += f", within the budget of {money(budget.amount, currency)}"
+        if unknown:
+            return [Check("cost", subject, WARN, f"{detail}; price unknown: {'; '.join(unknown)}")]
+        return [Check("cost", subject, OK, detail)]
 
     def guarded(self, name: str, step: Callable[[], list[Check]], subject: str | None = None) -> list[Check]:
         """One check on its own: when ARM fails it, its line says so with ARM's reason (`not checked` when ARM

@@ -1,18 +1,23 @@
 """The stack's configuration keys: one section per key, the deployments as the kinds declare them."""
 
+from __future__ import annotations
+
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
-from catalog import models, network
+from catalog import models, network, prices
 from infra.config.types import (
     Cidr,
+    Currency,
+    Email,
     Environment,
     Fqdn,
     ModelName,
     ModelVersion,
     NameSuffix,
+    Percent,
     PolicyName,
     Prefix,
     PrincipalId,
@@ -225,6 +230,61 @@ def known_models(declared: list[DeclaredModel]) -> dict[str, models.LlamaModel]:
     return known
 
 
+MAX_BUDGET_NOTIFICATIONS = 5
+"""Azure's limit of notifications (thresholds, actual and forecast together) and of e-mail addresses per budget
+[budgets]."""
+
+
+class Budget(Section):
+    """`llama-on-azure:budget`: a monthly Azure Consumption budget on the stack's resource group.
+
+    The budget only notifies (Azure never stops a resource for it); the policy `budget-covers-estimate` refuses a
+    plan whose fixed monthly estimate exceeds it.
+    """
+
+    amount: float | None = Field(default=None, gt=0, le=1e12, allow_inf_nan=False)
+    """The monthly amount, in `currency`; no budget when left out."""
+    currency: Currency = prices.DEFAULT_CURRENCY
+    """The currency of the amount, which should be the subscription's billing currency (Azure compares in that);
+    the estimate is priced in it."""
+    thresholds: list[Percent] = Field(default_factory=lambda: [50.0, 80.0, 100.0])
+    """Percentages of the amount at which actual cost notifies."""
+    forecast: list[Percent] = Field(default_factory=list)
+    """Percentages of the amount at which Azure's forecast of the month notifies."""
+    contact_emails: list[Email] = Field(default_factory=list, max_length=MAX_BUDGET_NOTIFICATIONS)
+
+    @model_validator(mode="after")
+    def _notifications(self) -> Budget:
+        problems = []
+        if self.amount is not None and not self.contact_emails:
+            problems.append("contactEmails: required with an amount, at least one address to notify")
+        if self.amount is None and self.model_fields_set - {"amount"}:
+            problems.append("amount: required when the budget sets anything else (no amount: no budget)")
+        for name, values in (("thresholds", self.thresholds), ("forecast", self.forecast)):
+            if len(set(values)) < len(values):
+                problems.append(f"{name}: {shown_list(values)} repeats a percentage")
+        count = len(self.thresholds) + len(self.forecast)
+        if count > MAX_BUDGET_NOTIFICATIONS:
+            problems.append(
+                f"thresholds and forecast give {count} notifications; Azure allows at most {MAX_BUDGET_NOTIFICATIONS}"
+            )
+        if self.amount is not None and count == 0:
+            problems.append("thresholds: empty, and no forecast: the budget would notify no one")
+        if len({e.lower() for e in self.contact_emails}) < len(self.contact_emails):
+            problems.append("contactEmails: an address is listed twice")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.amount is not None
+
+
+def shown_list(values: list[float]) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
 RESERVED_TAGS = ("environment", "managed-by", "project")
 
 
@@ -248,6 +308,7 @@ class StackConfig(Section):
     name_suffix: NameSuffix | None = None
     """Replaces the hash in every suffixed name (e.g. after a destroy left a key vault soft-deleted)."""
     models: list[DeclaredModel] = Field(default_factory=list)
+    budget: Budget = Field(default_factory=Budget)
 
     def content_filter(self, name: str) -> ContentFilter | None:
         """The named policy a foundry deployment refers to; None for Microsoft's default."""

@@ -109,6 +109,11 @@ def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
         return f"{key}.kind: {shown(error.get('ctx', {}).get('tag'))} is not allowed; one of {allowed}"
     if kind == "too_short":
         return f"{key}: is empty; list at least one entry"
+    if kind == "too_long":
+        ctx = error.get("ctx", {})
+        return f"{key}: {ctx.get('actual_length')} entries; at most {ctx.get('max_length')}"
+    if kind == "float_type":
+        return f"{key}: {shown(value)} is not allowed; a number"
     if kind == "string_type" and isinstance(value, int | float):
         return f'{key}: {shown(value)} is a number; text expected (quote it in the stack file: "{value}")'
     if kind in ("bool_type", "bool_parsing"):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from catalog import regions
+from catalog import prices, regions
 from clients.errors import UserError
 from clients.identifiers import GUID
 from infra import naming
@@ -176,5 +176,33 @@ PrivateRange = Annotated[str, AfterValidator(_private_range)]
 RegistryVersion = Annotated[int, BeforeValidator(registry_version)]
 ModelVersion = Annotated[str, BeforeValidator(_model_version)]
 Cidr = Annotated[str, AfterValidator(_ip_rule)]
+
+
+def _email(value: str) -> str:
+    # What a budget notification takes: one address, no display name (Azure checks deliverability no further).
+    if len(value) > 254 or not re.fullmatch(
+        r"[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+", value
+    ):
+        raise ValueError(f"{shown(value)} is not an e-mail address like team@example.com")
+    return value
+
+
+def _currency(value: Any) -> str:
+    if value not in prices.CURRENCIES:
+        raise ValueError(
+            f"{shown(value)} is not a currency of Azure's price list; one of {', '.join(prices.CURRENCIES)}"
+        )
+    return value
+
+
+def _percent(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1000:
+        raise ValueError(f"{shown(value)} is not a percentage of the budget Azure takes: more than 0, at most 1000")
+    return float(value)
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Currency = Annotated[str, AfterValidator(_currency)]
+Percent = Annotated[float, BeforeValidator(_percent)]
 Switch = Literal["Enabled", "Disabled"]
 Severity = Literal["Low", "Medium", "High"]

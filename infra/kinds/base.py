@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from catalog import prices as catalog_prices
 from catalog.models import LlamaModel
 from clients.status import Status
 from infra.config.types import EndpointName, ModelName, Section, key_for
@@ -34,6 +38,16 @@ class DeploymentConfig(Section):
     name: EndpointName
     """The key of `endpoints` in the exports; the Azure name adds the stack's suffix."""
     model: ModelName
+
+
+MAX_TOKENS_PER_MONTH = 10**15
+
+
+class ExpectedTokens(Section):
+    """Tokens a deployment is expected to take in and give out in a month: per-token prices become a monthly figure."""
+
+    input_per_month: int = Field(ge=0, le=MAX_TOKENS_PER_MONTH)
+    output_per_month: int = Field(ge=0, le=MAX_TOKENS_PER_MONTH)
 
 
 C = TypeVar("C", bound=DeploymentConfig)
@@ -150,6 +164,99 @@ class Export:
     endpoint alike (diagnostic settings, alerts)."""
 
 
+class Billing(StrEnum):
+    """How a cost line is billed: every hour or day it exists, or by what it is used for."""
+
+    FIXED = "fixed"
+    USAGE = "usage"
+
+
+class PriceBook(typing.Protocol):
+    """Where the estimate's prices come from: the dated snapshot, or the Retail Prices API (`--live`)."""
+
+    currency: str
+    as_of: dt.date
+    """The day its prices were read (the snapshot's date; today for the API)."""
+    live: bool
+    notice: str
+    """What the book says of itself for every line (no prices in the currency asked), or empty."""
+
+    def price(self, item: str, region: str) -> catalog_prices.Price | None:
+        """The price of a catalog item (catalog.prices) in a region, in the book's currency; None: unknown."""
+        ...
+
+    def unknown(self, item: str, region: str) -> str:
+        """Why an item has no price here, for the line that says it is unknown."""
+        ...
+
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One line of the monthly estimate: what is billed, how much of it a month, at which dated price."""
+
+    key: str
+    """Stable across plans (`deployment/<name>/compute`): the diff pairs lines by it."""
+    subject: str
+    """The deployment (a managed one as `<endpoint>/<deployment>` where they differ), or the platform resource."""
+    deployment: bool
+    what: str
+    billing: Billing
+    unit: str
+    """What the quantity counts and the unit price is per: `hour`, `PTU-hour`, `1M input tokens`, `day`..."""
+    quantity: Decimal | None
+    """A month of it; None for usage the stack does not declare."""
+    price: catalog_prices.Price | None
+    """None: the price is unknown (never taken as zero)."""
+    unknown: str = ""
+    """Why the price is unknown."""
+    note: str = ""
+
+    @property
+    def monthly(self) -> Decimal | None:
+        if self.price is None or self.quantity is None:
+            return None
+        return (self.price.price * self.quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    @property
+    def label(self) -> str:
+        return f"{self.subject}: {self.what}"
+
+
+def cost_line(prices: PriceBook, item: str, region: str, *, quantity: Decimal | int | None, **line: Any) -> CostLine:
+    """A line priced from the book: the item's price in the region, or unknown with the book's reason."""
+    price = prices.price(item, region)
+    amount = Decimal(quantity) if quantity is not None else None
+    return CostLine(quantity=amount, price=price, unknown="" if price else prices.unknown(item, region), **line)
+
+
+def token_lines(
+    prices: PriceBook, region: str, subject: str, what: str, items: tuple[str, str], expected: ExpectedTokens | None
+) -> list[CostLine]:
+    """Input and output tokens of one deployment: unit prices, and a month of them where the stack declares it."""
+    lines = []
+    for direction, item in zip(("input", "output"), items, strict=True):
+        count = None if expected is None else getattr(expected, f"{direction}_per_month")
+        lines.append(
+            cost_line(
+                prices,
+                item,
+                region,
+                quantity=None if count is None else Decimal(count) / 1_000_000,
+                key=f"deployment/{subject}/{direction}-tokens",
+                subject=subject,
+                deployment=True,
+                what=f"{what}, {direction} tokens",
+                billing=Billing.USAGE,
+                unit=f"1M {direction} tokens",
+                note="" if expected else "usage not declared (expectedTokens)",
+            )
+        )
+    return lines
+
+
 D = TypeVar("D", bound=Deployment[Any])
 
 
@@ -218,6 +325,10 @@ class Kind(Generic[D]):
     def policy_facts(self) -> dict[str, Any]:
         """Catalog facts the policy pack's defaults use (the pack ships alone and cannot import the catalog)."""
         return {}
+
+    def cost(self, stack: ResolvedStack, deployments: list[D], book: PriceBook) -> list[CostLine]:
+        """What these deployments cost a month (fixed) or per use (unit prices): the lines of the estimate."""
+        return []
 
     def each(self, check: Rules, deployments: Iterable[D], *rules: Callable[[D], None]) -> None:
         """Every rule on every deployment; a rule that reads a key that failed validation stops quietly."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pulumi_azure_native import cognitiveservices as cs
 from pydantic import Field
 
-from catalog import content_filters, endpoints, limits, models, rbac, sources
+from catalog import content_filters, endpoints, limits, models, prices, rbac, sources
 from catalog.conflicts import CONFLICTS
 from clients.arm import arm_date
 from clients.status import Status
@@ -17,7 +17,22 @@ from components.content_filter import ContentFilterPolicy, ContentFilterPolicyAr
 from components.model_deployment import FoundryModelDeployment, FoundryModelDeploymentArgs
 from components.options import COGNITIVE_TYPES
 from infra.config.types import NAMESPACE, ModelVersion, key_for
-from infra.kinds.base import CallSpec, Check, Deployment, DeploymentConfig, Export, Kind, Platform, Protocol
+from infra.kinds.base import (
+    Billing,
+    CallSpec,
+    Check,
+    CostLine,
+    Deployment,
+    DeploymentConfig,
+    ExpectedTokens,
+    Export,
+    Kind,
+    Platform,
+    PriceBook,
+    Protocol,
+    cost_line,
+    token_lines,
+)
 
 if TYPE_CHECKING:
     from infra.config.model import ContentFilter
@@ -43,6 +58,8 @@ class FoundryConfig(DeploymentConfig):
     version_upgrade: Literal["NoAutoUpgrade", "OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired"] = (
         "NoAutoUpgrade"
     )
+    expected_tokens: ExpectedTokens | None = None
+    """Tokens a month, for the cost estimate of a per-token deployment type (a provisioned one bills per PTU-hour)."""
 
 
 class FoundryDeployment(Deployment[FoundryConfig]):
@@ -84,6 +101,7 @@ class Foundry(Kind[FoundryDeployment]):
             lambda d: self._type(check, d),
             lambda d: self._capacity(check, d),
             lambda d: self._content_filter(check, d),
+            lambda d: self._expected_tokens(check, d),
         )
         if len(deployments) > LIMITS.max_foundry_deployments_per_resource:
             check.error(
@@ -149,6 +167,14 @@ class Foundry(Kind[FoundryDeployment]):
 
     def marketplace(self, deployments: list[FoundryDeployment]) -> bool:
         return any(not d.offer.sold_by_azure for d in deployments)
+
+    @staticmethod
+    def _expected_tokens(check: Rules, d: FoundryDeployment) -> None:
+        if d.config.expected_tokens is not None and d.config.sku in prices.PROVISIONED_TYPES:
+            check.warn(
+                f"{d.key}.expectedTokens: {d.config.sku} is billed per PTU-hour, used or not: "
+                "the estimate leaves the tokens out"
+            )
 
     def deployer_actions(
         self, stack: ResolvedStack, deployments: list[FoundryDeployment]
@@ -218,6 +244,31 @@ class Foundry(Kind[FoundryDeployment]):
             token_hosts=endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES,
             token_hosts_label="Foundry hosts",
         )
+
+    def cost(self, stack: ResolvedStack, deployments: list[FoundryDeployment], book: PriceBook) -> list[CostLine]:
+        lines = []
+        for d in deployments:
+            what = f"{d.model} {d.config.sku}" + ("" if d.offer.sold_by_azure else " (Marketplace)")
+            if d.config.sku in prices.PROVISIONED_TYPES:
+                # Provisioned throughput: every PTU of the capacity, every hour, used or not.
+                lines.append(
+                    cost_line(
+                        book,
+                        prices.ptu(d.config.sku),
+                        stack.region,
+                        quantity=d.config.capacity * prices.HOURS_PER_MONTH,
+                        key=f"deployment/{d.name}/provisioned",
+                        subject=d.name,
+                        deployment=True,
+                        what=f"{what}, {d.config.capacity} PTU",
+                        billing=Billing.FIXED,
+                        unit="PTU-hour",
+                    )
+                )
+            else:
+                items = tuple(prices.tokens(d.model, d.config.sku, way) for way in ("input", "output"))
+                lines += token_lines(book, stack.region, d.name, what, items, d.config.expected_tokens)  # type: ignore[arg-type]
+        return lines
 
     def policy_facts(self) -> dict[str, Any]:
         default = content_filters.MICROSOFT_DEFAULT_CONTENT_FILTER

@@ -12,7 +12,7 @@ import pulumi
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from catalog import containers, limits, models, rbac, sources, vm_skus
+from catalog import containers, limits, models, prices, rbac, sources, vm_skus
 from clients.errors import UserError
 from clients.status import Status
 from components.inference_environment import InferenceEnvironment, InferenceEnvironmentArgs
@@ -22,15 +22,19 @@ from components.options import ML_TYPES
 from infra import naming
 from infra.config.types import EndpointName, RegistryVersion, Section, Switch, key_for, text_type
 from infra.kinds.base import (
+    Billing,
     CallSpec,
     Check,
+    CostLine,
     Deployment,
     DeploymentConfig,
     Export,
     FieldFailed,
     Kind,
     Platform,
+    PriceBook,
     Protocol,
+    cost_line,
     guarded,
 )
 
@@ -205,6 +209,11 @@ class ManagedDeployment(Deployment[ManagedConfig]):
     @property
     def sku(self) -> vm_skus.VmSku:
         return vm_skus.VM_SKUS[self.config.vm_sku]
+
+    @property
+    def subject(self) -> str:
+        """How cost lines and messages name it: deployment names are unique per endpoint only."""
+        return self.name if self.endpoint == self.name else f"{self.endpoint}/{self.name}"
 
 
 def traffic(members: list[ManagedDeployment]) -> dict[str, int]:
@@ -560,6 +569,24 @@ class Managed(Kind[ManagedDeployment]):
 
     def policy_facts(self) -> dict[str, Any]:
         return {"gpuVmSkus": list(vm_skus.GPU_VM_SKUS), "maxRequestTimeoutSeconds": LIMITS.max_request_timeout_seconds}
+
+    def cost(self, stack: ResolvedStack, deployments: list[ManagedDeployment], book: PriceBook) -> list[CostLine]:
+        # Billed as the VMs it runs on, every hour of every instance, traffic or not; no surcharge meter.
+        return [
+            cost_line(
+                book,
+                prices.vm(d.config.vm_sku),
+                stack.region,
+                quantity=d.config.instance_count * prices.HOURS_PER_MONTH,
+                key=f"deployment/{d.subject}/compute",
+                subject=d.subject,
+                deployment=True,
+                what=f"{d.config.instance_count} x {d.config.vm_sku} (Linux VM, pay-as-you-go)",
+                billing=Billing.FIXED,
+                unit="hour",
+            )
+            for d in deployments
+        ]
 
 
 def _deployment_export(d: ManagedDeployment, share: int) -> dict[str, Any]:

@@ -5,14 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from catalog import endpoints, models, rbac, sources
+from catalog import endpoints, models, prices, rbac, sources
 from clients.status import Status
 from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
 from components.options import ML_TYPES
 from components.serverless_endpoint import ServerlessEndpoint, ServerlessEndpointArgs
 from infra import naming
 from infra.config.types import NAMESPACE, key_for
-from infra.kinds.base import CallSpec, Check, Deployment, DeploymentConfig, Export, Kind, Platform, Protocol
+from infra.kinds.base import (
+    CallSpec,
+    Check,
+    CostLine,
+    Deployment,
+    DeploymentConfig,
+    ExpectedTokens,
+    Export,
+    Kind,
+    Platform,
+    PriceBook,
+    Protocol,
+    token_lines,
+)
 
 if TYPE_CHECKING:
     from infra.config.rules import Rules
@@ -26,6 +39,8 @@ class ServerlessConfig(DeploymentConfig):
     kind: Literal["serverless"]
     content_safety: bool = True
     """Azure AI Content Safety on prompts and completions."""
+    expected_tokens: ExpectedTokens | None = None
+    """Tokens a month, for the cost estimate: without it the plan shows the unit prices only."""
 
 
 class ServerlessDeployment(Deployment[ServerlessConfig]):
@@ -180,6 +195,15 @@ class Serverless(Kind[ServerlessDeployment]):
 
     def policy_facts(self) -> dict[str, Any]:
         return {"serverlessRegions": sorted(models.serverless_regions())}
+
+    def cost(self, stack: ResolvedStack, deployments: list[ServerlessDeployment], book: PriceBook) -> list[CostLine]:
+        # Per token, billed through the Marketplace subscription where the offer has one.
+        lines = []
+        for d in deployments:
+            items = (prices.tokens(d.model, "serverless", "input"), prices.tokens(d.model, "serverless", "output"))
+            what = f"{d.model} serverless" + (" (Marketplace)" if d.offer.marketplace else "")
+            lines += token_lines(book, stack.region, d.name, what, items, d.config.expected_tokens)
+        return lines
 
 
 SERVERLESS = Serverless()

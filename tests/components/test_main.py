@@ -29,7 +29,7 @@ from tools.engine import NAME_INPUTS
 PLUGIN_DIR = ROOT / "components"
 STACK, PROJECT = "dev", "consumer"
 STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}"
-HOSTED = {"AiHub", "AiProject", "ModelSubscription", "ServerlessEndpoint", "Access"} | {
+HOSTED = {"AiHub", "AiProject", "ModelSubscription", "ServerlessEndpoint", "Access", "Budget"} | {
     "FoundryResource", "FoundryProject", "ContentFilterPolicy", "FoundryModelDeployment"
 }  # fmt: skip
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"

@@ -75,8 +75,10 @@ def test_prod_deploys_llama33_serverless_and_both_llamas_sold_by_azure_as_foundr
 def test_every_azure_resource_is_in_the_stack_region_and_tagged(shipped: RunResult):
     region = shipped.exports["region"]
     for reg in shipped.registrations:
-        # A Marketplace subscription is a proxy resource (no location, no tags); the traffic split is no Azure resource.
-        if reg.type.startswith("azure-native:") and reg.type != f"{ML}:MarketplaceSubscription":
+        # A Marketplace subscription and a budget are proxy resources (no location, no tags); the traffic split is no
+        # Azure resource.
+        proxies = (f"{ML}:MarketplaceSubscription", "azure-native:consumption:Budget")
+        if reg.type.startswith("azure-native:") and reg.type not in proxies:
             if reg.type.startswith("azure-native:privatedns:"):
                 assert reg.inputs.get("location") == "global", reg.name  # private DNS zones are global
             elif reg.type not in CHILDREN:

@@ -13,7 +13,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 
-from policy.rules import OMITTED, POLICIES, RULES, Case, Rule
+from policy.rules import ADVISORY, OMITTED, POLICIES, RULES, Case, Rule
 from tests.support.stacks import CS, LLAMA33, ML, ROOT, foundry, run, scenario, shipped_config, stack_config
 from tools import policy_facts
 from tools.engine import UNKNOWN
@@ -427,3 +427,66 @@ def test_one_serverless_deployment_per_model_also_on_outputs(pack, tmp_path):
     assert analyze_stack(pack, {}, [as_output("proj-a", "one"), as_output("proj-b", "two")]) == []
     found = analyze_stack(pack, {}, [as_output("proj-a", "one"), as_output("PROJ-A", "two")])
     assert [f[0] for f in found] == ["serverless-one-per-model"]
+
+
+# budget-covers-estimate compares the costEstimate the stack exports with the amount of each budget it registers.
+BUDGET_T = "azure-native:consumption:Budget"
+
+
+def analyze_budget(pack, exports: dict[str, Any], budgets: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    resources = [
+        proto.AnalyzerResource(
+            type=BUDGET_T, properties=_struct(b), urn=f"urn:pulumi:prod::p::{BUDGET_T}::b{i}", name=f"b{i}"
+        )
+        for i, b in enumerate(budgets)
+    ]
+    resources.append(
+        proto.AnalyzerResource(
+            type="pulumi:pulumi:Stack", properties=_struct(exports), urn="urn:pulumi:prod::p::pulumi:pulumi:Stack::s"
+        )
+    )
+    response = pack.stub.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources))
+    return [(d.policyName, d.message) for d in response.diagnostics]
+
+
+def test_a_budget_covers_its_estimate_and_a_smaller_one_does_not(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    result = run("managed", scenario("managed"))
+    exports, budget = result.exports, result.one(BUDGET_T).inputs
+    assert exports["costEstimate"]["monthly"]["fixed"] == 41829
+    assert analyze_budget(pack, exports, [budget]) == []
+    (found,) = analyze_budget(pack, exports, [{**budget, "amount": 30000}])
+    assert found[0] == "budget-covers-estimate"
+    assert (
+        "the fixed monthly estimate 41,829.00 USD (prices as of 2026-12-03) exceeds the budget of 30,000.00" in found[1]
+    )
+    assert "llama33 41,829.00" in found[1] and "raise budget.amount" in found[1]
+    assert "chat" not in found[1], "a deployment with no fixed cost is not named"
+    # After apply, the engine hands a stack policy the budget's outputs: the amount is among them too.
+    assert analyze_budget(pack, exports, [{"id": "/x", "name": "b", "amount": 30000}])
+
+
+def test_the_estimate_names_each_deployment_the_platform_and_what_it_could_not_count(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    estimate = {
+        "currency": "EUR",
+        "asOf": "2026-12-03",
+        "monthly": {"fixed": 1100.5, "usage": 0, "unknownFixed": ["foundry: Foundry resource (AIServices S0)"]},
+        "deployments": {"small": {"fixed": 100}, "big": {"fixed": 950}, "tokens": {"fixed": 0}},
+    }
+    (found,) = analyze_budget(pack, {"costEstimate": estimate}, [{"amount": 1000}])
+    assert (
+        "1,100.50 EUR" in found[1]
+        and "big 950.00, small 100.00, the platform (hub, Foundry resource) 50.50" in found[1]
+    )
+    assert "not counted, price unknown: foundry: Foundry resource (AIServices S0)" in found[1]
+    assert analyze_budget(pack, {"costEstimate": estimate}, [{"amount": 1100.5}]) == [], "equal is within"
+    assert analyze_budget(pack, {}, [{"amount": 1}]) == [], "no estimate: nothing to judge"
+    assert analyze_budget(pack, {"costEstimate": estimate}, []) == [], "no budget: nothing to exceed"
+    assert analyze_budget(pack, {"costEstimate": estimate}, [{"amount": UNKNOWN}]) == [], "unknown until apply"
+
+
+def test_prod_makes_the_budget_rule_mandatory():
+    config = json.loads((ROOT / "policy" / "config" / "prod.json").read_text())
+    assert config["budget-covers-estimate"] == {"enforcementLevel": "mandatory"}
+    assert {r.level for r in RULES if r.id == "budget-covers-estimate"} == {ADVISORY}

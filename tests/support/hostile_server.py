@@ -44,6 +44,10 @@ class HostileHandler(JsonHandler):
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _any
 
+    def handle(self) -> None:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a client that stops reading a huge body
+            super().handle()
+
     @property
     def base(self) -> str:
         return f"http://{self.headers['Host']}"

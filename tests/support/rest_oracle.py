@@ -117,6 +117,10 @@ TARGETS: dict[str, Target] = {
     "azure-native:cognitiveservices:Project": _t(CS, "Project", None, "accountName", "projectName"),
     "azure-native:cognitiveservices:Deployment": _t(CS, "Deployment", None, "accountName", "deploymentName"),
     "azure-native:cognitiveservices:RaiPolicy": _t(CS, "RaiPolicy", None, "accountName", "raiPolicyName"),
+    # Budgets: azure-mgmt-consumption 11.0.0 carries API 2024-08-01, the provider's version; the scope is in the URL.
+    "azure-native:consumption:Budget": _t(
+        "azure.mgmt.consumption.models", "Budget", "BudgetProperties", "scope", "budgetName"
+    ),
 }
 
 
@@ -134,6 +138,13 @@ def cognitive_services_api_version() -> str:
     from azure.mgmt.cognitiveservices._configuration import CognitiveServicesManagementClientConfiguration
 
     return CognitiveServicesManagementClientConfiguration(credential=object(), subscription_id="x").api_version
+
+
+def consumption_api_version() -> str:
+    """The Consumption API version the azure-mgmt-consumption models describe (the client's default)."""
+    from azure.mgmt.consumption._configuration import ConsumptionManagementClientConfiguration
+
+    return ConsumptionManagementClientConfiguration(credential=object(), subscription_id="x").api_version
 
 
 def _key(name: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from components.options import COGNITIVE_TYPES, ML_TYPES
 from infra.config.parse import TODAY_VARIABLE
 from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
@@ -22,6 +23,8 @@ TODAY = "2026-11-27"
 # Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
 # processes (plan, policy pack) inherit it.
 os.environ[TODAY_VARIABLE] = TODAY
+# No test reaches Azure's Retail Prices API: unless a test points it at a stand-in, it is a closed loopback port.
+os.environ[PRICES_ENDPOINT_VARIABLE] = "http://127.0.0.1:9/api/retail/prices"
 warm_program()  # once per test process, before the first forked run
 LLAMA33 = "Llama-3.3-70B-Instruct"
 MAVERICK = "Llama-4-Maverick-17B-128E-Instruct-FP8"

@@ -10,7 +10,7 @@ import yaml
 from catalog import rbac, sources
 from policy.rules import PACK_NAME
 from tests.support.cli import Done, command, installed
-from tests.support.stacks import ROOT, SHIPPED, run, serverless, stack_config
+from tests.support.stacks import ROOT, SCENARIOS, SHIPPED, run, serverless, stack_config
 from tools.engine import PLACEHOLDER_SUBSCRIPTION
 from tools.plan import Plan, render_markdown, render_text
 
@@ -51,6 +51,23 @@ def test_plan_of_prod_marks_protected_resources():
     assert done.returncode == 0, done.stderr
     assert "llama-on-azure:index:AiHub  hub [protected]" in done.stdout
     assert "Warnings (1):" in done.stdout and "version of Llama-3.3-70B-Instruct as a Foundry Model" in done.stdout
+
+
+def managed_project(tmp_path: Path, **changes) -> Path:
+    """The managed-compute scenario (3 x Standard_NC96ads_A100_v4 beside serverless, a budget) as a stack."""
+    config = yaml.safe_load((SCENARIOS / "managed.yaml").read_text())["config"]
+    config.update({f"llama-on-azure:{k}": v for k, v in changes.items()})
+    return crafted_project(tmp_path, "managed", config)
+
+
+def test_the_text_plan_ends_with_the_monthly_estimate(tmp_path):
+    done = plan("--stack", "managed", cwd=managed_project(tmp_path))
+    assert done.returncode == 0, done.stderr
+    cost = done.stdout[done.stdout.index(f"\nCost per month (USD, list prices as of {sources.AS_OF}") :]
+    assert done.stdout.index("\nOutputs:") < done.stdout.index("\nCost per month")
+    assert "llama33  3 x Standard_NC96ads_A100_v4 (Linux VM, pay-as-you-go)" in cost and "$41,829.00" in cost
+    assert "Fixed: $41,829.00/month" in cost and "Budget: $50,000.00/month; the fixed estimate is 83.7% of it." in cost
+    assert cost.rstrip().endswith('(README, "Cost").')
 
 
 def test_plan_json_is_shaped_like_pulumi_preview_json_and_masks_secrets():
@@ -143,6 +160,10 @@ def test_markdown_summary_for_a_pull_request(tmp_path):
     assert "blocked by mandatory policy violations" in out
     assert "| `azure-native:machinelearningservices:ServerlessEndpoint` | 1 |" in out
     assert "| mandatory | `serverless-content-safety` | `chat-endpoint` |" in out
+    # A cost table per deployment, then the platform's lines.
+    assert "#### Cost: **$0.00/month** fixed" in out, "a hub has no fixed cost of its own"
+    assert "| `chat` | Llama-3.3-70B-Instruct serverless (Marketplace), input tokens | not declared |" in out
+    assert out.index("| `chat` |") < out.index("| `hub` |")
 
 
 def test_json_lists_violations_as_data():
@@ -161,6 +182,26 @@ def test_json_lists_violations_as_data():
         "foundry-public-network-access",
     } <= {v["policy"] for v in mandatory}
     assert {v["policy"] for v in data["violations"] if v["level"] == "advisory"} == {"workspace-isolation-mode"}
+
+
+def test_the_plan_json_carries_the_cost_object(tmp_path):
+    data = json.loads(plan("--stack", "managed", "--format", "json", cwd=managed_project(tmp_path)).stdout)
+    # The cost object: the shape `llama-on-azure diff` (cost_delta) reads, documented in the README.
+    cost = data["cost"]
+    assert {"version", "currency", "asOf", "monthly", "lines"} <= set(cost) and cost["version"] == 1
+    assert {"fixed", "usage", "unknown"} <= set(cost["monthly"]) and cost["monthly"]["fixed"] == 41829.0
+    fields = {"key", "what", "billing", "quantity", "unit", "unitPrice", "monthly", "source", "asOf"}
+    assert all(fields <= set(line) and ({"deployment", "resource"} & set(line)) for line in cost["lines"])
+    assert data["outputs"]["costEstimate"]["monthly"]["fixed"] == 41829, "what the policy judges"
+
+
+def test_a_budget_below_the_estimate_fails_prods_policies(tmp_path):
+    budget = yaml.safe_load((SCENARIOS / "managed.yaml").read_text())["config"]["llama-on-azure:budget"]
+    project = managed_project(tmp_path, budget=budget | {"amount": 40000})
+    done = plan("--stack", "managed", "--policy-config", str(ROOT / "policy" / "config" / "prod.json"), cwd=project)
+    assert done.returncode == 1, done.stderr
+    assert "[mandatory] budget-covers-estimate  budget-budget (azure-native:consumption:Budget)" in done.stdout
+    assert "exceeds the budget of 40,000.00: llama33 41,829.00" in done.stdout
 
 
 def test_bad_policy_config_is_reported(tmp_path):

@@ -8,8 +8,10 @@ import yaml
 from catalog import sources
 from clients.arm import ARM_ENDPOINT_VARIABLE
 from clients.errors import UserError
+from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from infra import naming
 from tests.support.arm_server import ArmServer, FakeCredential
+from tests.support.prices_server import PricesServer
 from tests.support.stacks import LLAMA33, SCENARIOS, serverless, stack_config
 from tools import cli
 from tools.preflight import REGISTRY_VARIABLE
@@ -105,6 +107,14 @@ def project(project):
 
 
 @pytest.fixture
+def prices(monkeypatch):
+    """The Retail Prices stand-in; without it the tests' closed port answers preflight's cost check (not checked)."""
+    with PricesServer() as server:
+        monkeypatch.setenv(PRICES_ENDPOINT_VARIABLE, server.endpoint)
+        yield server
+
+
+@pytest.fixture
 def arm(monkeypatch):
     with ArmServer() as server:
         healthy(server)
@@ -146,7 +156,11 @@ def test_a_ready_subscription_passes_every_check_azure_answers(arm, project, cap
     assert code == 0, out + err
     assert "ready for pulumi up" in out and "NOT CHECKED" in out
     code, found = checks(capsys)
-    assert {k[0] for k, c in found.items() if c["status"] == "not checked"} == {"serverless offer", "deleted workspace"}
+    assert {k[0] for k, c in found.items() if c["status"] == "not checked"} == {
+        "serverless offer",
+        "deleted workspace",
+        "cost",
+    }
     assert {c["status"] for c in found.values()} == {"ok", "not checked"}
     assert {k[0] for k in found} == {
         "subscription",
@@ -160,9 +174,32 @@ def test_a_ready_subscription_passes_every_check_azure_answers(arm, project, cap
         "one endpoint per model",
         "deleted key vault",
         "deleted workspace",
+        "cost",
     }
     quota = found[("vCPU quota", "standardNCADSA100v4Family in swedencentral")]
     assert "needs 288 vCPUs" in quota["detail"] and "300 free of 324" in quota["detail"]
+
+
+def test_the_cost_line_prices_the_stack_at_todays_list_prices(arm, prices, project, capsys):
+    code, found = checks(capsys)
+    cost = found[("cost", "monthly estimate of prod")]
+    assert code == 0 and cost["status"] == "ok"
+    assert cost["detail"] == (
+        "fixed $42,705.00/month at today's list prices (snapshot of 2026-12-03: $41,829.00), "
+        "within the budget of $50,000.00"
+    )
+
+
+def test_a_live_estimate_over_the_budget_fails_and_an_unanswered_api_is_not_checked(arm, prices, project, capsys):
+    edit_stack(project, "prod", budget={"amount": 42000, "contactEmails": ["team@example.com"]})
+    code, found = checks(capsys)
+    cost = found[("cost", "monthly estimate of prod")]
+    assert code == 1 and cost["status"] == "fail" and "over the budget of $42,000.00" in cost["detail"]
+    prices.hostile("HTML")
+    code, found = checks(capsys)
+    cost = found[("cost", "monthly estimate of prod")]
+    assert cost["status"] == "not checked" and "text/html, not JSON" in cost["detail"]
+    assert found[("subscription", "Platform (EnterpriseAgreement_2014-09-01)")]["status"] == "ok", "the others ran"
 
 
 def test_a_foundry_stack_asks_the_model_list_usages_and_names(arm, project, capsys):

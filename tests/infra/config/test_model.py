@@ -12,7 +12,7 @@ import yaml
 
 from infra.config.model import StackConfig
 from infra.config.parse import config_from_engine
-from infra.config.types import NAMESPACE
+from infra.config.types import NAMESPACE, ConfigError
 from infra.kinds import KINDS
 from tests.support.stacks import ROOT, SHIPPED, managed, serverless, shipped_config, stack_config
 from tools import engine
@@ -97,7 +97,7 @@ def test_declared_defaults_give_the_models_defaults():
 
 
 def test_section_descriptions_name_every_key_they_take():
-    for key in ("hub", "foundry", "contentFilters", "access", "models"):
+    for key in ("hub", "foundry", "contentFilters", "access", "models", "budget"):
         section = _unwrap(FIELDS[key].annotation)
         section = typing.get_args(section)[-1] if typing.get_origin(section) in (dict, list) else section
         text = " ".join(DECLARED[key]["description"].split())
@@ -207,3 +207,84 @@ def test_an_encrypted_key_that_cannot_be_secret_is_refused():
     result = run_decrypted("dev", stack_config(), [f"{NAMESPACE}:region"])
     assert result.error is not None and not result.registrations[1:]
     assert f"{NAMESPACE}:region: encrypted values (secure:) are not accepted for this key" in result.error
+
+
+# --- the budget and expectedTokens: what Azure's budget API and the estimate take, every mistake at once ---
+
+
+def problems(**keys: Any) -> list[str]:
+    values, secret = engine.stack_config_values(stack_config(**keys))
+    try:
+        config_from_engine(values, set(secret), "dev")
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+BUDGET = {"amount": 1000, "contactEmails": ["team@example.com"]}
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [
+        (
+            {**BUDGET, "contactEmails": ["team at example.com"]},
+            "budget.contactEmails[0]: 'team at example.com' is not an",
+        ),
+        ({**BUDGET, "contactEmails": []}, "contactEmails: required with an amount"),
+        (
+            {**BUDGET, "contactEmails": [f"t{i}@example.com" for i in range(6)]},
+            "budget.contactEmails: 6 entries; at most 5",
+        ),
+        ({**BUDGET, "contactEmails": ["a@example.com", "A@example.com"]}, "an address is listed twice"),
+        ({**BUDGET, "thresholds": [0]}, "budget.thresholds[0]: 0 is not a percentage of the budget Azure takes"),
+        ({**BUDGET, "thresholds": [1001]}, "at most 1000"),
+        ({**BUDGET, "thresholds": [80, 80]}, "thresholds: [80, 80] repeats a percentage"),
+        ({**BUDGET, "thresholds": [25, 50, 75, 100], "forecast": [90, 100]}, "give 6 notifications; Azure allows at"),
+        ({**BUDGET, "thresholds": []}, "the budget would notify no one"),
+        ({**BUDGET, "currency": "usd"}, "budget.currency: 'usd' is not a currency of Azure's price list; one of USD"),
+        ({**BUDGET, "amount": -5}, "budget.amount: -5 is not allowed; more than 0"),
+        ({**BUDGET, "amount": "lots"}, "budget.amount: 'lots' is not allowed; a number"),
+        ({"contactEmails": ["team@example.com"]}, "amount: required when the budget sets anything else"),
+        ({**BUDGET, "ammount": 5}, "budget.ammount: unknown key"),
+    ],
+)
+def test_a_bad_budget_names_the_key_the_value_and_what_is_allowed(budget, expected):
+    found = problems(budget=budget)
+    assert any(expected in p for p in found), found
+
+
+def test_a_valid_budget_and_no_budget():
+    assert problems(budget={**BUDGET, "thresholds": [50.5, 100], "forecast": [100], "currency": "EUR"}) == []
+    values, secret = engine.stack_config_values(stack_config())
+    assert config_from_engine(values, set(secret), "dev").config.budget.enabled is False
+
+
+@pytest.mark.parametrize(
+    ("tokens", "expected"),
+    [
+        ({"inputPerMonth": 1}, "expectedTokens.outputPerMonth: required key is missing"),
+        ({"inputPerMonth": -1, "outputPerMonth": 0}, "expectedTokens.inputPerMonth: -1 is not allowed; at least 0"),
+        ({"inputPerMonth": 1.5, "outputPerMonth": 0}, "expectedTokens.inputPerMonth: 1.5 is not allowed"),
+        ({"inputPerMonth": 1, "outputPerMonth": 1, "cached": 1}, "expectedTokens.cached: unknown key"),
+    ],
+)
+def test_bad_expected_tokens_are_refused(tokens, expected):
+    found = problems(deployments=[serverless("chat", expectedTokens=tokens)])
+    assert any(expected in p for p in found), found
+
+
+def test_expected_tokens_are_not_a_key_of_managed_deployments_and_moot_when_provisioned():
+    tokens = {"inputPerMonth": 1, "outputPerMonth": 1}
+    found = problems(deployments=[managed("llama33", expectedTokens=tokens)])
+    assert any("expectedTokens: only for kind 'serverless' or 'foundry'" in p for p in found), found
+    values, secret = engine.stack_config_values(
+        stack_config(
+            deployments=[
+                {"name": "ptu", "kind": "foundry", "model": "Llama-3.3-70B-Instruct", "sku": "GlobalProvisionedManaged",
+                 "capacity": 100, "expectedTokens": tokens}
+            ]
+        )
+    )  # fmt: skip
+    warnings = config_from_engine(values, set(secret), "dev").warnings
+    assert any("expectedTokens: GlobalProvisionedManaged is billed per PTU-hour" in w for w in warnings), warnings
