@@ -16,7 +16,17 @@ from components.content_filter import ContentFilterPolicy, ContentFilterPolicyAr
 from components.model_deployment import FoundryModelDeployment, FoundryModelDeploymentArgs
 from components.options import COGNITIVE_TYPES
 from infra.config.types import NAMESPACE, ModelVersion, key_for
-from infra.kinds.base import CallSpec, Check, Deployment, DeploymentConfig, Export, Kind, Platform, Protocol
+from infra.kinds.base import (
+    CallSpec,
+    Check,
+    Deployment,
+    DeploymentConfig,
+    Export,
+    Kind,
+    Platform,
+    Protocol,
+    openai_base,
+)
 
 if TYPE_CHECKING:
     from infra.config.model import ContentFilter
@@ -181,12 +191,15 @@ class Foundry(Kind[FoundryDeployment]):
         return checks + asker.guarded("Foundry quota", lambda: _quota_checks(asker, need), asker.region)
 
     def call(self, entry: Mapping[str, Any]) -> CallSpec:
-        token_scope = endpoints.FOUNDRY_TOKEN_SCOPE
+        url, deployment = str(entry.get("url")), entry.get("deployment")
         return CallSpec(
-            str(entry.get("url")),
+            url,
             Protocol.OPENAI_V1,
-            model=entry.get("deployment"),
-            token_scope=token_scope,
+            model=deployment if isinstance(deployment, str) else None,
+            model_is_deployment=True,
+            # The account's endpoint as Azure reports it plus /openai/v1/: the base the OpenAI SDK takes [openai-v1].
+            base_url=openai_base(url, entry.get("api")),
+            token_scope=endpoints.FOUNDRY_TOKEN_SCOPE,
             token_hosts=endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES,
             token_hosts_label="Foundry hosts",
         )

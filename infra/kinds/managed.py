@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 from pydantic.alias_generators import to_camel
 
-from catalog import limits, models, rbac, sources, vm_skus
+from catalog import endpoints, limits, models, rbac, sources, vm_skus
 from clients.errors import UserError
 from clients.status import Status
 from components.managed_endpoint import ManagedOnlineDeploymentArgs, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
@@ -351,7 +351,30 @@ class Managed(Kind[ManagedDeployment]):
         return [_quota_check(asker.region, family, vcpus, usages.get(family.lower())) for family, vcpus in need.items()]
 
     def call(self, entry: Mapping[str, Any]) -> CallSpec:
-        return CallSpec(str(entry.get("url")), Protocol.SCORING)
+        url, model, auth, name = (entry.get(k) for k in ("url", "model", "auth", "name"))
+        url = str(url)
+        scoring = endpoints.MANAGED_SCORING_PATH
+        model = model if isinstance(model, str) else None
+        sign_in = None
+        if auth == "token":
+            sign_in = (
+                f"an Azure Machine Learning token: `az ml online-endpoint get-credentials --name {name}` prints it as "
+                "accessToken, valid until its expiryTimeUtc; send it as the API key"
+            )
+        return CallSpec(
+            url,
+            Protocol.SCORING,
+            model=model,
+            base_url=url.removesuffix(scoring) + endpoints.MANAGED_OPENAI_BASE_PATH if url.endswith(scoring) else None,
+            base_url_condition=(
+                "only if the deployment's container serves the OpenAI API itself (vLLM's OpenAI server behind "
+                f"scoring_route path /) under the model name {model}; otherwise POST the container's own format to "
+                "the scoring URI"
+            ),
+            # Smoke sends no token here (no token_hosts): `env` prints the scope for an app to ask for.
+            token_scope=endpoints.ONLINE_ENDPOINT_TOKEN_SCOPE if auth == "entra" else None,
+            sign_in=sign_in,
+        )
 
     def quota(self, entries: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any, int]]:
         found = []
