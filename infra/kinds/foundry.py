@@ -199,7 +199,8 @@ class Foundry(Kind[FoundryDeployment]):
             model_is_deployment=True,
             # The account's endpoint as Azure reports it plus /openai/v1/: the base the OpenAI SDK takes [openai-v1].
             base_url=openai_base(url, entry.get("api")),
-            token_scope=endpoints.FOUNDRY_TOKEN_SCOPE,
+            # The scope Microsoft documents for the OpenAI v1 route (catalog.endpoints says why not the other).
+            token_scope=endpoints.OPENAI_V1_TOKEN_SCOPE,
             token_hosts=endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES,
             token_hosts_label="Foundry hosts",
         )

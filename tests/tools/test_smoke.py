@@ -121,7 +121,7 @@ def test_foundry_with_entra_id_sends_a_token_for_the_foundry_scope_asked_once(se
     credential = FakeCredential()
     found = smoke(foundry_outputs(server, "a", "b", auth="entra"), credential=credential)
     assert all(found[(n, m)].status == "ok" for n in "ab" for m in ("plain", "stream"))
-    assert credential.scopes == [endpoints.FOUNDRY_TOKEN_SCOPE]
+    assert credential.scopes == [endpoints.OPENAI_V1_TOKEN_SCOPE]
     assert {c["headers"]["Authorization"] for c in server.calls} == {f"Bearer {TOKEN}"}
 
 
