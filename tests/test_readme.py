@@ -52,7 +52,7 @@ def test_every_policy_is_in_the_policy_table():
 
 
 def test_every_subcommand_is_documented():
-    for command in ("plan", "preflight", "purge", "smoke"):
+    for command in ("plan", "preflight", "purge", "smoke", "env"):
         assert f"llama-on-azure {command}" in README, command
 
 
