@@ -51,9 +51,14 @@ CONFLICTS: dict[str, Conflict] = {
     ),
     "foundry-token-scope": Conflict(
         "the Entra ID scope of a token for a Foundry resource's inference",
-        ("foundry-entra", "the endpoints page requires https://ai.azure.com/.default"),
-        ("model-inference-rest-2025", "the legacy inference page uses https://cognitiveservices.azure.com/.default"),
-        "smoke and env ask for https://ai.azure.com/.default, the newer page's scope for the v1 route",
+        ("foundry-entra", "the Foundry Models endpoints page requires https://ai.azure.com/.default"),
+        (
+            "openai-v1",
+            "the v1 API page (and the OpenAI SDK migration guide, and the legacy inference page) use "
+            "https://cognitiveservices.azure.com/.default",
+        ),
+        "smoke and env ask for https://ai.azure.com/.default, the newest page's, written for Foundry Models on the v1 "
+        "route; an app whose token is refused with it tries the other",
     ),
     "foundry-endpoint-form": Conflict(
         "the form of a Foundry resource's 'Azure AI Model Inference API' endpoint",

@@ -272,6 +272,53 @@ SOURCES: dict[str, Source] = {
         "https://learn.microsoft.com/azure/foundry/foundry-models/how-to/create-model-deployments",
         dt.date(2025, 9, 29),
     ),
+    "openai-v1": Source(
+        "Azure OpenAI in Foundry Models API lifecycle, the v1 API: the OpenAI SDK with base_url "
+        "https://<resource>.openai.azure.com/openai/v1/ (or the services.ai.azure.com form), the deployment name as "
+        "model, no api-version; OPENAI_BASE_URL and OPENAI_API_KEY; Entra ID scope "
+        "https://cognitiveservices.azure.com/.default",
+        "https://learn.microsoft.com/azure/ai-foundry/openai/api-version-lifecycle",
+        dt.date(2026, 1, 31),
+    ),
+    "inference-to-openai": Source(
+        "Migrate from the Azure AI Inference SDK to the OpenAI SDK (ChatCompletionsClient -> OpenAI, "
+        "https://<resource>.services.ai.azure.com/models -> https://<resource>.openai.azure.com/openai/v1/, "
+        "credential scope https://cognitiveservices.azure.com/.default)",
+        "https://learn.microsoft.com/azure/foundry/how-to/model-inference-to-openai-migration",
+        dt.date(2025, 11, 5),
+    ),
+    "openai-python": Source(
+        "openai/openai-python 3.60.0: the client POSTs base_url + /chat/completions (or /completions), sends "
+        "api_key as a bearer token, takes a callable api_key (a token provider), reads OPENAI_BASE_URL and "
+        "OPENAI_API_KEY",
+        "https://github.com/openai/openai-python",
+        dt.date(2026, 11, 26),
+    ),
+    "model-inference-chat": Source(
+        "Azure AI Model Inference API, chat completions: `model` is ignored if the endpoint serves only one model; "
+        "dated by its API version 2024-04-01-preview",
+        "https://learn.microsoft.com/azure/ai-studio/reference/reference-model-inference-chat-completions",
+        dt.date(2024, 4, 1),
+    ),
+    "online-endpoint-auth": Source(
+        "Authenticate clients for online endpoints: key or AML token (az ml online-endpoint get-credentials, "
+        "accessToken with expiryTimeUtc), Entra ID token for https://ml.azure.com, all as Bearer",
+        "https://learn.microsoft.com/azure/machine-learning/how-to-authenticate-online-endpoint",
+        dt.date(2023, 10, 18),
+    ),
+    "vllm-managed-unconfirmed": Source(
+        "UNCONFIRMED by Microsoft (a Microsoft engineer's blog): vLLM's OpenAI server as a managed online "
+        "deployment's container (scoring_route path /), called at "
+        "https://<endpoint>.<region>.inference.ml.azure.com/v1/... with the endpoint key as Bearer",
+        "https://clemenssiebler.com/posts/vllm-on-azure-machine-learning-managed-online-endpoints-deployment/",
+        dt.date(2024, 10, 9),
+    ),
+    "azd-ai-chat": Source(
+        "Azure-Samples/get-started-with-ai-chat infra/main.bicep: the azd outputs an app reads "
+        "(AZURE_AI_CHAT_DEPLOYMENT_NAME, AZURE_EXISTING_AIPROJECT_ENDPOINT, ...)",
+        "https://github.com/Azure-Samples/get-started-with-ai-chat/blob/main/infra/main.bicep",
+        dt.date(2025, 12, 3),
+    ),
     "default-safety": Source(
         "Default Guardrails and controls policies for Microsoft Foundry Models (text models)",
         "https://learn.microsoft.com/azure/foundry-classic/foundry-models/concepts/default-safety-policies",

@@ -8,6 +8,7 @@ from infra.kinds import KINDS
 
 ENDPOINTS = "endpoints"
 ENDPOINT_KEYS = "endpointKeys"
+ENDPOINT_KEY_SECRETS = "endpointKeySecrets"
 APIS = ("chat", "completions")
 AUTHS = ("key", "entra", "token")
 """How a client signs in: a key from endpointKeys, an Entra ID token, or an endpoint token (managed AMLToken)."""
@@ -61,6 +62,8 @@ class StackExports(TypedDict):
     costEstimate: dict[str, Any]
     """The monthly estimate from the price snapshot (infra/cost.py `Estimate.export`): what the policy
     `budget-covers-estimate` compares with the budget."""
+    endpointKeySecrets: NotRequired[dict[str, Any]]
+    """When keys are stored in Key Vault: endpoint name -> the versionless URI of its key's secret (not secret)."""
     hubId: NotRequired[Any]
     hubName: NotRequired[Any]
     projectId: NotRequired[Any]
@@ -109,3 +112,13 @@ def _endpoint_problems(name: str, entry: Any) -> list[str]:
         if entry.get(extra) in (None, ""):
             problems.append(f"endpoints.{name}.{extra} is missing (a {kind.name} endpoint exports it)")  # type: ignore[union-attr]
     return problems
+
+
+def read_key_secrets(outputs: Any) -> dict[str, str]:
+    """`endpointKeySecrets` (endpoint name -> Key Vault secret URI), empty where a stack stores no key in Key Vault."""
+    found = outputs.get(ENDPOINT_KEY_SECRETS) if isinstance(outputs, dict) else None
+    if found is None:
+        return {}
+    if not isinstance(found, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
+        raise OutputsError(f"{ENDPOINT_KEY_SECRETS} is not a map of endpoint name to Key Vault secret URI")
+    return found

@@ -78,9 +78,20 @@ def test_every_subcommand_is_documented():
         cli._new_stack_parser,
         cli._azure_parsers,
         cli._smoke_parser,
+        cli._env_parser,
     ):
         add(commands)
-    assert set(commands.choices) == {"plan", "cost", "diff", "stacks", "new-stack", "preflight", "purge", "smoke"}
+    assert set(commands.choices) == {
+        "plan",
+        "cost",
+        "diff",
+        "stacks",
+        "new-stack",
+        "preflight",
+        "purge",
+        "smoke",
+        "env",
+    }
     for command in commands.choices:
         assert f"llama-on-azure {command}" in README, command
     assert "llama-on-azure --version" in README

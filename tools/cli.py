@@ -205,6 +205,28 @@ def _smoke(args: argparse.Namespace, credential=None) -> int:
     return 1 if failed else 0
 
 
+def _env(args: argparse.Namespace, credential=None) -> int:
+    from tools.env import EnvError, build_env, render
+    from tools.files import write_private
+    from tools.smoke import load_outputs, redactor_for
+
+    stack = None if args.outputs is not None else stacks.chosen(args.stack)
+    outputs = load_outputs(stack, args.outputs)
+    redact = redactor_for(outputs)  # knows every key before anything from the outputs reaches a message
+    try:
+        text = render(build_env(outputs, args.show_secrets, stack), args.format)
+    except UserError as exc:
+        raise UserError(redact(str(exc))) from None
+    if not args.show_secrets:
+        text = redact(text)  # a key never leaves without --show-secrets, whatever field it hides in
+    if args.output is None:
+        print(text, end="")
+        return 0
+    write_private(args.output, text, EnvError, "--output")
+    print(f"wrote {args.output} (mode 0600)", file=sys.stderr)
+    return 0
+
+
 STACK_HELP = "stack name: reads Pulumi.<stack>.yaml (default: $PULUMI_STACK, as the Pulumi CLI)"
 
 
@@ -362,6 +384,22 @@ def _smoke_parser(commands: Any) -> None:
     smoke.set_defaults(func=_smoke)
 
 
+def _env_parser(commands: Any) -> None:
+    env = commands.add_parser(
+        "env",
+        help="after pulumi up: per endpoint, the OpenAI SDK's base URL, the model to send and the auth, as variables",
+    )
+    source = env.add_mutually_exclusive_group()
+    source.add_argument(
+        "--stack", help="read the outputs with `pulumi stack output --json --show-secrets` (default: $PULUMI_STACK)"
+    )
+    source.add_argument("--outputs", type=Path, help="a file holding that JSON")
+    env.add_argument("--format", choices=("dotenv", "shell", "json"), default="dotenv")
+    env.add_argument("--show-secrets", action="store_true", help="print the endpoint keys (else a Key Vault reference)")
+    env.add_argument("--output", type=Path, help="write to this file (created 0600, never through a symbolic link)")
+    env.set_defaults(func=_env)
+
+
 def main(argv: list[str] | None = None, credential=None) -> int:
     """Parse and run one command; `credential` replaces the Azure sign-in (tests)."""
     parser = _Parser(prog="llama-on-azure", description=__doc__)
@@ -375,6 +413,7 @@ def main(argv: list[str] | None = None, credential=None) -> int:
         _new_stack_parser,
         _azure_parsers,
         _smoke_parser,
+        _env_parser,
     ):
         add(commands)
     try:

@@ -361,7 +361,7 @@ def _credential(name: str, endpoint: dict[str, Any], keys: dict[str, str], call:
         if key is None or len(key) < MIN_SECRET:
             raise Failed(f"the key in endpointKeys.{name} is not a key (empty, or characters a header cannot carry)")
         return key
-    if auth == "entra" and call.token_scope:
+    if auth == "entra" and call.token_scope and call.token_hosts:
         host = check_url(call.url, ctx.client.allow_http_loopback).host
         loopback = ctx.client.allow_http_loopback and host in LOOPBACK_HOSTS
         if not (host.endswith(call.token_hosts) or loopback):

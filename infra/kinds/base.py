@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from catalog import endpoints
 from catalog import prices as catalog_prices
 from catalog.models import LlamaModel
 from clients.status import Status
@@ -117,19 +118,40 @@ class PartialConfig:
 
 @dataclass(frozen=True)
 class CallSpec:
-    """How an application (and smoke) calls one endpoint of the outputs."""
+    """How an application (and smoke) calls one endpoint of the outputs: smoke with its own client, `env` for the
+    OpenAI SDK."""
 
     url: str
-    """What a client POSTs to."""
+    """What a client POSTs to, in the endpoint's own protocol."""
     protocol: Protocol
     model: str | None = None
-    """What a client sends as `model` (a Foundry deployment name), if the protocol wants one."""
+    """What a client sends as `model`: a Foundry deployment name, or the model's name where an endpoint serving
+    one model ignores it (the OpenAI SDK always sends one)."""
+    model_is_deployment: bool = False
+    """Whether `model` names a deployment of a resource that holds several (a Foundry deployment)."""
+    base_url: str | None = None
+    """The base URL the OpenAI SDK takes (it appends `chat/completions`); None: no such base in the url."""
+    base_url_condition: str | None = None
+    """When the base URL works only under a condition, what it is (a managed endpoint's container must serve the
+    OpenAI API)."""
     token_scope: str | None = None
     """The Entra ID scope of a token for this endpoint, where it takes one."""
     token_hosts: tuple[str, ...] = ()
-    """Host name suffixes an Entra ID token may be sent to (a token for the scope opens every resource of it)."""
+    """Host name suffixes an Entra ID token may be sent to (a token for the scope opens every resource of it);
+    none: smoke sends no token."""
     token_hosts_label: str = "its hosts"
     """What those hosts are, for messages."""
+    sign_in: str | None = None
+    """How a client gets a credential that is neither a key nor an Entra ID token (an AML token), for `env`."""
+
+
+def openai_base(url: str, api: Any) -> str | None:
+    """The OpenAI SDK's base_url of a route URL that ends in what the SDK appends for `api`, with a trailing slash
+    as Microsoft writes it (`.../openai/v1/`); None for another URL."""
+    path = endpoints.OPENAI_SDK_PATHS.get(api) if isinstance(api, str) else None
+    if path is None or not url.endswith(path) or len(url) == len(path):
+        return None
+    return url.removesuffix(path) + "/"
 
 
 class Protocol(StrEnum):

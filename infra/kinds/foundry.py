@@ -31,6 +31,7 @@ from infra.kinds.base import (
     PriceBook,
     Protocol,
     cost_line,
+    openai_base,
     token_lines,
 )
 
@@ -235,12 +236,16 @@ class Foundry(Kind[FoundryDeployment]):
         return checks + asker.guarded("Foundry quota", lambda: _quota_checks(asker, need), asker.region)
 
     def call(self, entry: Mapping[str, Any]) -> CallSpec:
-        token_scope = endpoints.FOUNDRY_TOKEN_SCOPE
+        url, deployment = str(entry.get("url")), entry.get("deployment")
         return CallSpec(
-            str(entry.get("url")),
+            url,
             Protocol.OPENAI_V1,
-            model=entry.get("deployment"),
-            token_scope=token_scope,
+            model=deployment if isinstance(deployment, str) else None,
+            model_is_deployment=True,
+            # The account's endpoint as Azure reports it plus /openai/v1/: the base the OpenAI SDK takes [openai-v1].
+            base_url=openai_base(url, entry.get("api")),
+            # The scope Microsoft documents for the OpenAI v1 route (catalog.endpoints says why not the other).
+            token_scope=endpoints.FOUNDRY_TOKEN_SCOPE,
             token_hosts=endpoints.FOUNDRY_INFERENCE_HOST_SUFFIXES,
             token_hosts_label="Foundry hosts",
         )

@@ -12,7 +12,7 @@ import pulumi
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from catalog import containers, limits, models, prices, rbac, sources, vm_skus
+from catalog import containers, endpoints, limits, models, prices, rbac, sources, vm_skus
 from clients.errors import UserError
 from clients.status import Status
 from components.inference_environment import InferenceEnvironment, InferenceEnvironmentArgs
@@ -36,6 +36,7 @@ from infra.kinds.base import (
     Protocol,
     cost_line,
     guarded,
+    openai_base,
 )
 
 if TYPE_CHECKING:
@@ -554,11 +555,42 @@ class Managed(Kind[ManagedDeployment]):
         ]
 
     def call(self, entry: Mapping[str, Any]) -> CallSpec:
-        # Own weights in an OpenAI-compatible server: the scoring URI is its chat route, `model` its served name.
+        url, model, auth, name = (entry.get(k) for k in ("url", "model", "auth", "name"))
+        url = str(url)
+        sign_in = None
+        if auth == "token":
+            sign_in = (
+                f"an Azure Machine Learning token: `az ml online-endpoint get-credentials --name {name}` prints it as "
+                "accessToken, valid until its expiryTimeUtc; send it as the API key"
+            )
+        # Smoke sends no token here (no token_hosts): `env` prints the scope for an app to ask for.
+        token_scope = endpoints.ONLINE_ENDPOINT_TOKEN_SCOPE if auth == "entra" else None
         served = entry.get("servedModel")
         if isinstance(served, str) and served:
-            return CallSpec(str(entry.get("url")), Protocol.OPENAI_V1, model=served)
-        return CallSpec(str(entry.get("url")), Protocol.SCORING)
+            # Own weights in an OpenAI-compatible server: the scoring URI is its chat route, `model` its served name.
+            return CallSpec(
+                url,
+                Protocol.OPENAI_V1,
+                model=served,
+                base_url=openai_base(url, entry.get("api")),
+                token_scope=token_scope,
+                sign_in=sign_in,
+            )
+        scoring = endpoints.MANAGED_SCORING_PATH
+        model = model if isinstance(model, str) else None
+        return CallSpec(
+            url,
+            Protocol.SCORING,
+            model=model,
+            base_url=url.removesuffix(scoring) + endpoints.MANAGED_OPENAI_BASE_PATH if url.endswith(scoring) else None,
+            base_url_condition=(
+                "only if the deployment's container serves the OpenAI API itself (vLLM's OpenAI server behind "
+                f"scoring_route path /) under the model name {model}; otherwise POST the container's own format to "
+                "the scoring URI"
+            ),
+            token_scope=token_scope,
+            sign_in=sign_in,
+        )
 
     def quota(self, entries: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any, int]]:
         found = []

@@ -24,6 +24,7 @@ from infra.kinds.base import (
     Platform,
     PriceBook,
     Protocol,
+    openai_base,
     token_lines,
 )
 
@@ -191,7 +192,15 @@ class Serverless(Kind[ServerlessDeployment]):
         return checks
 
     def call(self, entry: Mapping[str, Any]) -> CallSpec:
-        return CallSpec(str(entry.get("url")), Protocol.LLAMA)
+        url, model = str(entry.get("url")), entry.get("model")
+        # The endpoint serves one model and ignores `model` [model-inference-chat]; the OpenAI SDK sends one anyway,
+        # so a client sends the model's name. The SDK's base is the inference URI's /v1 (route minus its path).
+        return CallSpec(
+            url,
+            Protocol.LLAMA,
+            model=model if isinstance(model, str) else None,
+            base_url=openai_base(url, entry.get("api")),
+        )
 
     def policy_facts(self) -> dict[str, Any]:
         return {"serverlessRegions": sorted(models.serverless_regions())}

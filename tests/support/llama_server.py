@@ -4,7 +4,10 @@ Each endpoint lives under its own path prefix (`/<name>/v1/chat/completions` for
 `/<name>/openai/v1/chat/completions` for Foundry); the name picks a behaviour: good ones, broken
 ones (wrong key, unknown route, slow, malformed, throttled, content-filtered, a stream without
 [DONE]) and hostile ones (a redirect to another origin, answers that echo parts of the key, trickling
-or endless streams, huge or HTML bodies, wrong JSON shapes, odd Retry-After values).
+or endless streams, huge or HTML bodies, wrong JSON shapes, odd Retry-After values). Foundry routes take
+the key as `api-key` too, as Azure does. Names starting with `vllm` are a managed online endpoint whose
+container is vLLM's OpenAI server (scoring_route path /): `/<name>/score` is not its route, `/<name>/v1/...`
+is, and `model` must be the name it serves (VLLM_MODEL).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ KEY = "sk-test-1234567890abcdef"
 TOKEN = "eyJ0eXAiOiJKV1QifQ.entra-test-token.c2lnbmF0dXJl"
 """The Entra ID token the fake credential hands out; Foundry endpoints here accept it as a bearer token."""
 ROUTES = {"v1/chat/completions": "chat", "v1/completions": "completions", "openai/v1/chat/completions": "chat"}
+VLLM_MODEL = "Llama-3.3-70B-Instruct"
+"""The model name the vLLM stand-in serves (vLLM's --served-model-name)."""
 RETRY_AFTER = {"retry86400": "86400", "retryneg": "-1", "retrynan": "NaN", "retrydate": "Wed, 21 Oct 2099 07:28:00 GMT"}
 TRICKLE_SECONDS = 3.0
 """How long a trickling answer lasts at most: far longer than the deadlines the tests give the client."""
@@ -91,8 +96,10 @@ class _Handler(JsonHandler):
             self._answer(name, route, body)
 
     def _authorized(self, name: str, route: str) -> bool:
-        allowed = {f"Bearer {KEY}"} | ({f"Bearer {TOKEN}"} if route.startswith("openai/") else set())
-        if self.headers.get("Authorization") not in allowed or name == "badkey":
+        foundry = route.startswith("openai/")
+        allowed = {f"Bearer {KEY}"} | ({f"Bearer {TOKEN}"} if foundry else set())
+        key_header = foundry and self.headers.get("api-key") == KEY
+        if (self.headers.get("Authorization") not in allowed and not key_header) or name == "badkey":
             self.send_json(401, {"error": {"code": "Unauthorized", "message": "invalid key"}})
             return False
         return True
@@ -131,6 +138,9 @@ class _Handler(JsonHandler):
             return self.send_json(404, {"error": {"code": "NotFound", "message": "no such route"}})
         if route.startswith("openai/") and not isinstance(body.get("model"), str):
             return self.send_json(400, {"error": {"code": "BadRequest", "message": "model is required"}})
+        if name.startswith("vllm") and body.get("model") != VLLM_MODEL:
+            message = f"The model `{body.get('model')}` does not exist."  # vLLM's answer to another name
+            return self.send_json(404, {"object": "error", "message": message, "type": "NotFoundError", "code": 404})
         if name == "throttled" and self.throttled.get(name, 0) < 2:
             self.throttled[name] = self.throttled.get(name, 0) + 1
             return self.send_json(429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "0"})
@@ -144,6 +154,8 @@ class _Handler(JsonHandler):
         if body.get("stream"):
             return self._stream(name, chat, foundry=route.startswith("openai/"))
         answer = chat_answer(chat)
+        if name.startswith("vllm"):
+            answer["model"] = VLLM_MODEL
         if name == "malformed":
             del answer["usage"]
         if name == "badtotal":
@@ -247,3 +259,7 @@ class LlamaServer(LocalServer):
 
     def foundry_url(self, name: str) -> str:
         return f"{self.url}/{name}/openai/v1/chat/completions"
+
+    def scoring_url(self, name: str) -> str:
+        """A managed online endpoint's scoring URI (a vLLM container answers under the same prefix's /v1/)."""
+        return f"{self.url}/{name}/score"

@@ -65,6 +65,16 @@ CASES = {
     "smoke: outputs masked": ["smoke", "--outputs", "outputs-masked.json"],
     "smoke: outputs of the wrong shape": ["smoke", "--outputs", "outputs-bad.json"],
     "smoke: odd stack name": ["smoke", "--stack", "--x"],
+    # env
+    "env: no source": ["env"],
+    "env: two sources": ["env", "--stack", "dev", "--outputs", "x.json"],
+    "env: unknown format": ["env", "--outputs", "outputs-list.json", "--format", "yaml"],
+    "env: outputs missing": ["env", "--outputs", "missing.json"],
+    "env: outputs not an object": ["env", "--outputs", "outputs-list.json"],
+    "env: outputs of the wrong shape": ["env", "--outputs", "outputs-bad.json"],
+    "env: masked keys shown": ["env", "--outputs", "outputs-masked.json", "--show-secrets"],
+    "env: odd stack name": ["env", "--stack", "--x"],
+    "env: no pulumi CLI": ["env", "--stack", "dev"],
 }
 STACK_FILES = {
     "plan: duplicate key": DEV + "  llama-on-azure:region: westus\n",
