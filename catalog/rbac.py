@@ -87,6 +87,19 @@ NETWORK_CREATE_ACTIONS: tuple[str, ...] = (
 )
 
 
+# Monitoring: diagnostic settings, metric alerts, action groups (Monitoring Contributor's), and the Log Analytics
+# workspace a stack without a hub creates [builtin-roles].
+MONITORING_DEPLOYER_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Insights/diagnosticSettings/*",
+    "Microsoft.Insights/metricAlerts/*",
+    "Microsoft.Insights/actionGroups/*",
+    "Microsoft.OperationalInsights/workspaces/*",
+)
+# Endpoint keys written as Key Vault secrets through Azure Resource Manager (the management plane: Key Vault
+# Contributor's Microsoft.KeyVault/*, no data-plane role) [builtin-roles, key-vault-rbac].
+KEY_VAULT_SECRET_ACTIONS: tuple[str, ...] = ("Microsoft.KeyVault/vaults/secrets/*",)
+
+
 def marketplace_actions() -> dict[str, tuple[str, tuple[str, ...]]]:
     """What buying a Marketplace offer takes, by scope label: the subscription's and the resource group's actions."""
     return {

@@ -247,6 +247,9 @@ class Preflight:
         checks = []
         # What deploying this stack takes, decided once in the config (the deployer role carries the same).
         for label, (scope, actions) in self.config.deployer_actions().items():
+            if scope not in granted:  # a resource of the landing zone (a subnet, a zone, a vault): read there
+                found = self._permissions(scope)
+                granted[scope] = found if found is not None else at_subscription
             missing = [a for a in actions if not all(allowed(c, granted[scope]) for c in _concrete(a))]
             if missing:
                 checks.append(Check("permissions", label, FAIL, "missing: " + ", ".join(missing)))

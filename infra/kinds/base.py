@@ -301,6 +301,10 @@ class Kind(Generic[D]):
     """The settings of each resource type a reviewer looks for in a plan (camelCase input paths)."""
     exports: ClassVar[tuple[str, ...]] = ()
     """Fields of this kind's `endpoints` entries a client needs beside kind, model, api, url, name and auth."""
+    alerts: ClassVar[tuple[str, ...]] = ()
+    """The alerts of `monitoring.alerts` this kind's deployments can get (`alert_rules` makes them)."""
+    diagnostic_resources: ClassVar[tuple[str, ...]] = ()
+    """The resources of `monitoring.logs` this kind's endpoints bring (the platforms' own are the platforms')."""
 
     # The config.
     def offer_for(self, config: Any, llama: LlamaModel) -> Any:
@@ -325,6 +329,10 @@ class Kind(Generic[D]):
     def deployer_actions(self, stack: ResolvedStack, deployments: list[D]) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Scope label -> (subscription or group, actions) that deploying these takes."""
         return {}
+
+    def has_key(self, check: Rules, deployment: D) -> bool:
+        """Whether the deployment's endpoint exports a key (`keyVaultSecrets` stores it)."""
+        return False
 
     # The program.
     def build(self, platforms: Platforms, deployments: list[D]) -> dict[str, Export]:

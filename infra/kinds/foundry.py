@@ -92,6 +92,7 @@ class Foundry(Kind[FoundryDeployment]):
         f"{COGNITIVE_TYPES}:RaiPolicy": ("properties.basePolicyName", "properties.mode"),
     }
     exports = ("deployment",)
+    alerts = ("throttling", "serverErrors", "latency", "utilization")
 
     # The config.
     def rules(self, check: Rules, deployments: list[FoundryDeployment]) -> None:
@@ -168,6 +169,10 @@ class Foundry(Kind[FoundryDeployment]):
 
     def marketplace(self, deployments: list[FoundryDeployment]) -> bool:
         return any(not d.offer.sold_by_azure for d in deployments)
+
+    def has_key(self, check: Rules, deployment: FoundryDeployment) -> bool:
+        foundry = check.section("foundry")
+        return bool(foundry is not None and foundry.local_auth)
 
     @staticmethod
     def _expected_tokens(check: Rules, d: FoundryDeployment) -> None:

@@ -277,6 +277,8 @@ class Managed(Kind[ManagedDeployment]):
         ),
         "pulumi-python:dynamic:Resource": ("traffic",),
     }
+    alerts = ("throttling", "serverErrors", "latency", "capacity", "utilization")
+    diagnostic_resources = ("onlineEndpoints",)
 
     def endpoints(self, deployments: list[ManagedDeployment]) -> dict[str, list[ManagedDeployment]]:
         groups: dict[str, list[ManagedDeployment]] = {}
@@ -484,6 +486,9 @@ class Managed(Kind[ManagedDeployment]):
 
     def azure_name(self, endpoint: str, suffix: str) -> str:
         return naming.online_endpoint(endpoint, suffix)
+
+    def has_key(self, check: Rules, deployment: ManagedDeployment) -> bool:
+        return deployment.config.auth_mode == "Key"
 
     def deployer_actions(
         self, stack: ResolvedStack, deployments: list[ManagedDeployment]
