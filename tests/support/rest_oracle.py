@@ -219,6 +219,11 @@ def _members(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def _unsecret(value: Any) -> Any:
+    """A recorded secret (`{"secret": value}`, as tools.engine records one) is checked as the value it holds."""
+    return _unsecret(value["secret"]) if isinstance(value, dict) and set(value) == {"secret"} else value
+
+
 def _check_value(annotation: Any, value: Any, path: str) -> list[str]:
     members = _members(annotation)
     models = [m for m in members if _is_model(m)]
@@ -233,6 +238,7 @@ def _check_value(annotation: Any, value: Any, path: str) -> list[str]:
         return []
     if containers:
         item_type = typing.get_args(containers[0])[-1]
+        value = _unsecret(value)
         items = value.items() if isinstance(value, dict) else enumerate(value or [])
         return [p for key, item in items for p in _check_value(item_type, item, f"{path}[{key}]")]
     return []
@@ -257,6 +263,7 @@ def check_model(cls: type, payload: dict[str, Any], path: str) -> list[str]:
     problems: list[str] = []
     for key, value in payload.items():
         where = f"{path}.{key}"
+        value = _unsecret(value)
         field = table.get(_key(key))
         if field is None:
             problems.append(f"{where}: no such property in {cls.__name__}")
