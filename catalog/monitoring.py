@@ -33,6 +33,8 @@ class DiagnosticType:
     """Whether its logs have resource-specific tables (logAnalyticsDestinationType Dedicated), else AzureDiagnostics."""
     source: str
     note: str = ""
+    path: str = ""
+    """Where a sub-resource's id continues its resource's (`/blobServices/default`); empty for the resource itself."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -123,6 +125,7 @@ STORAGE_SERVICES = {
         _STORAGE_CATEGORIES,
         True,
         "logs-storage",
+        path=f"/{service}Services/default",
     )
     for service in ("blob", "file", "queue", "table")
 }
@@ -208,6 +211,31 @@ PROVISIONED_UTILIZATION = Metric(
     ("Region", "ModelDeploymentName", "ModelName", "ModelVersion"),
     "metrics-cognitive-accounts",
     note="provisioned deployments: at 100% Azure answers 429",
+)
+INPUT_TOKENS = Metric(
+    COGNITIVE,
+    "InputTokens",
+    "Total",
+    "Count",
+    ("ApiName", "Region", "ModelDeploymentName", "ModelName", "ModelVersion"),
+    "metrics-cognitive-accounts",
+)
+OUTPUT_TOKENS = Metric(
+    COGNITIVE,
+    "OutputTokens",
+    "Total",
+    "Count",
+    ("ApiName", "Region", "ModelDeploymentName", "ModelName", "ModelVersion"),
+    "metrics-cognitive-accounts",
+)
+RAI_REJECTED = Metric(
+    COGNITIVE,
+    "RAIRejectedRequests",
+    "Total",
+    "Count",
+    ("Region", "ModelDeploymentName", "ModelName", "ModelVersion", "ApiName", "TextType", "Category"),
+    "metrics-cognitive-accounts",
+    note="described as calls 'to Azure OpenAI API rejected by content filter': unconfirmed for Llama deployments",
 )
 SERVER_ERROR_CODES = ("500", "502", "503", "504")
 THROTTLED = "429"

@@ -8,7 +8,7 @@ import pulumi
 from catalog import rbac, sources
 from components.access import Access, AccessArgs, PrincipalArgs
 from components.budget import Budget, BudgetArgs
-from infra import cost, sdk_internals
+from infra import cost, monitoring, sdk_internals
 from infra.config.parse import config_from_engine, today_utc
 from infra.config.stack import ResolvedStack
 from infra.config.types import ConfigError
@@ -37,11 +37,16 @@ def build(stack: ResolvedStack) -> StackExports:
     platforms = Platforms(stack)
     endpoints: dict[str, Any] = {}
     keys: dict[str, Any] = {}
+    built: list[monitoring.Built] = []
     for kind, deployments in stack.kinds:
+        groups = kind.endpoints(deployments)
         for name, export in kind.build(platforms, deployments).items():
             endpoints[name] = export.entry
+            built.append(monitoring.Built(kind, name, export, groups[name]))
             if export.key is not None:
                 keys[name] = export.key
+    monitoring.diagnostics(platforms, built)
+    monitoring.alerts(platforms, built)
     exports = platforms.exports()
     if stack.config.budget.enabled:
         exports["budgetName"] = _budget(platforms, today_utc()).name

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from catalog import endpoints
 from catalog import prices as catalog_prices
 from catalog.models import LlamaModel
+from catalog.monitoring import Metric
 from clients.status import Status
 from infra.config.types import EndpointName, ModelName, Section, key_for
 
@@ -186,6 +187,24 @@ class Export:
     endpoint alike (diagnostic settings, alerts)."""
 
 
+@dataclass(frozen=True)
+class AlertRule:
+    """A metric alert a kind defines for one of its deployments: what it watches, and when it fires."""
+
+    alert: str
+    """Which alert of `monitoring.alerts` it is (throttling, serverErrors, latency, capacity, utilization)."""
+    subject: str
+    """The deployment, as cost lines name it (`<endpoint>/<deployment>` where they differ)."""
+    scope: Any
+    """Resource id of what emits the metric (the Foundry resource, an online endpoint or deployment)."""
+    metric: Metric
+    operator: str
+    threshold: float
+    description: str
+    dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Dimension -> the values watched: the deployment's own (ModelDeploymentName, deployment), status codes."""
+
+
 class Billing(StrEnum):
     """How a cost line is billed: every hour or day it exists, or by what it is used for."""
 
@@ -338,6 +357,14 @@ class Kind(Generic[D]):
     def build(self, platforms: Platforms, deployments: list[D]) -> dict[str, Export]:
         """The endpoints' resources on the platform; the name of each endpoint -> what it exports."""
         raise NotImplementedError
+
+    def diagnostic_targets(self, export: Export) -> list[tuple[str, Any]]:
+        """(resource of `monitoring.logs`, resource id) of an endpoint's resources that take a diagnostic setting."""
+        return []
+
+    def alert_rules(self, stack: ResolvedStack, export: Export, deployments: list[D]) -> list[AlertRule]:
+        """The metric alerts of the deployments behind one endpoint, at the stack's `monitoring.alerts` settings."""
+        return []
 
     # The tools.
     def preflight(self, asker: Any, deployments: list[D]) -> list[Check]:

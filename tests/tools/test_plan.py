@@ -38,7 +38,7 @@ def test_plan_of_dev_prints_the_tree_and_masked_exports():
         "endpointKeys: [secret]",
         "url: (known after apply)",
         "llama-on-azure:index:FoundryResource  foundry",
-        "Resources: 19 to create",
+        "Resources: 37 to create (24 Azure resources in 13 components)",
     ):
         assert expected in out, expected
     # Components come in creation order: the hub before the project before the endpoint.
