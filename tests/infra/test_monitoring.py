@@ -217,6 +217,22 @@ def test_deployments_of_a_shared_endpoint_each_get_their_own_alerts():
     assert not [n for n in names if "-chat-" in n], "a serverless endpoint has no metrics"
 
 
+def test_the_max_scenario_watches_its_registry_sends_chosen_categories_and_tunes_its_alerts():
+    result = ok(scenario("max"), stack="maxi")
+    by_target = settings_by_target(result)
+    registry = by_target[resource_id(result, "azure-native:containerregistry:Registry")]
+    assert registry["logs"] == [{"enabled": True, "categoryGroup": "allLogs"}]
+    assert registry["logAnalyticsDestinationType"] == "Dedicated"
+    vault = by_target[resource_id(result, "azure-native:keyvault:Vault")]
+    assert vault["logs"] == [{"enabled": True, "category": "AuditEvent"}], "the stack's choice, not the default"
+    alerts = {r.inputs["ruleName"]: r for r in result.by_type(ALERT)}
+    latency = alerts["alert-lla-maxi-maverick-latency"]
+    assert criterion(latency)["threshold"] == 20000 and latency.inputs["windowSize"] == "PT30M"
+    assert criterion(alerts["alert-lla-maxi-shared-blue-capacity"])["threshold"] == 1, "50% of 2 instances"
+    (group,) = result.by_type(GROUP)
+    assert all(a.inputs["actions"] == [{"actionGroupId": group.id}] for a in alerts.values())
+
+
 # --- The action group and its webhook --------------------------------------------------------------------------------
 
 
