@@ -54,6 +54,10 @@ KEY_LIKE = (
 )
 """What a key looks like: 32 or more hex characters (Foundry keys), or base64 of as many with digits and both
 cases (online endpoint keys), standard or URL-safe; not a name with dashes, a GUID nor a resource id."""
+KEY_VAULT_REFERENCE = re.compile(
+    r"https://[A-Za-z0-9-]{3,24}\.vault\.[a-z.]+/secrets/[0-9A-Za-z-]{1,127}(/[0-9a-f]{32})?"
+)
+"""A Key Vault secret's URI (`endpointKeySecrets`): where a credential is, for readers Azure lets in; not one itself."""
 
 OMITTED = "<omitted>"
 """A test case's value that removes the property."""
@@ -268,7 +272,7 @@ def _secret_outputs(args: StackValidationArgs, report: ReportViolation, config: 
             for path, leaf in _walk(resource.props, name, name):
                 if leaf is None or isinstance(leaf, Secret):
                     continue
-                if credential:
+                if credential and not (isinstance(leaf, str) and KEY_VAULT_REFERENCE.fullmatch(leaf)):
                     report(
                         f"stack output {path} carries a credential but is not a secret: wrap it in pulumi.Output.secret"
                     )

@@ -263,6 +263,21 @@ def test_stack_outputs_that_carry_a_key_must_be_secret(pack, tmp_path):
     assert [f[0] for f in analyze_stack(pack, named, [])] == ["stack-output-secrets"]
 
 
+def test_key_vault_secret_uris_are_references_and_anything_else_there_must_be_secret(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    result = run("dev", stack_config(keyVaultSecrets={"enabled": True}))
+    exports = result.exports
+    assert set(exports["endpointKeySecrets"]) == {"chat", "maverick"}
+    assert analyze_stack(pack, exports, []) == [], "the secret URIs the program exports are not credentials"
+    versioned = {"chat": exports["endpointKeySecrets"]["chat"] + "/0123456789abcdef0123456789abcdef"}
+    assert analyze_stack(pack, {**exports, "endpointKeySecrets": versioned}, []) == []
+    key = exports["endpointKeys"]["secret"]["chat"]
+    for leaked in (key, "https://kv.vault.azure.net/keys/k", f"https://kv.vault.azure.net/secrets/x?{key}"):
+        found = analyze_stack(pack, {**exports, "endpointKeySecrets": {"chat": leaked}}, [])
+        assert [f[0] for f in found] == ["stack-output-secrets"], leaked
+        assert "endpointKeySecrets.chat carries a credential" in found[0][1]
+
+
 @pytest.mark.parametrize("name", ["monkey", "tokenizer", "keystone", "secretary"])
 def test_endpoint_names_that_contain_key_words_plan_clean(pack, tmp_path, name):
     configure(pack, BASELINE_CONFIG, tmp_path)
