@@ -130,6 +130,11 @@ def _resolve(host: str, port: int, deadline: Deadline) -> list[Any]:
     return found["addresses"]
 
 
+def addresses(host: str, deadline: Deadline) -> list[str]:
+    """The addresses a host name resolves to here, within the deadline; HttpFailure when it resolves to none."""
+    return list(dict.fromkeys(str(info[4][0]) for info in _resolve(host, 443, deadline)))
+
+
 def _connect(target: Target, deadline: Deadline, watchdog: _Watchdog) -> Callable[..., socket.socket]:
     """http.client's socket factory: resolve and connect within the deadline, the socket under the watchdog."""
 

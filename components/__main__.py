@@ -20,6 +20,8 @@ from components.hub import AiHub
 from components.model_deployment import FoundryModelDeployment
 from components.model_subscription import ModelSubscription
 from components.options import PACKAGE
+from components.private_endpoint import PrivateEndpoint
+from components.private_network import PrivateNetwork
 from components.project import AiProject
 from components.serverless_endpoint import ServerlessEndpoint
 
@@ -34,6 +36,8 @@ COMPONENTS = [
     FoundryModelDeployment,
     Access,
     Budget,
+    PrivateNetwork,
+    PrivateEndpoint,
 ]
 """Every component another language can use. ManagedOnlineEndpoint is not one of them: its traffic split is a Python
 dynamic resource, which the engine runs in a provider started from the *consumer's* program folder and runtime, where
