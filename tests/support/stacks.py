@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = discover(ROOT)
 """The stacks of the checkout, one per committed Pulumi.<stack>.yaml: every test of "the shipped stacks" runs each."""
 ML, CS = ML_TYPES, COGNITIVE_TYPES
-TODAY = "2026-11-27"
+TODAY = "2026-12-03"
 # Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
 # processes (plan, policy pack) inherit it.
 os.environ[TODAY_VARIABLE] = TODAY
