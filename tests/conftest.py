@@ -1,13 +1,20 @@
-"""Shared fixtures; the stacks and servers they use live in tests/support."""
+"""Shared fixtures; the stacks and servers they use live in tests/support.
+
+This file imports nothing of the program at its top: pytest-xdist's controller loads it too, and runs no test.
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.stacks import ROOT, SHIPPED, RunResult, run, shipped_config
+from tests.support.paths import ROOT, SHIPPED
+
+if TYPE_CHECKING:
+    from tests.support.stacks import RunResult
 
 
 @pytest.fixture
@@ -29,6 +36,8 @@ def _session_policy_pack():
 
 @pytest.fixture(params=SHIPPED)
 def shipped(request) -> RunResult:
+    from tests.support.stacks import run, shipped_config
+
     result = run(request.param, shipped_config(request.param))
     assert result.error is None, result.error
     return result

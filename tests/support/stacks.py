@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -12,12 +11,10 @@ import yaml
 from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from components.options import COGNITIVE_TYPES, ML_TYPES
 from infra.config.parse import TODAY_VARIABLE
+from tests.support.paths import ROOT, SCENARIO_NAMES, SCENARIOS, SHIPPED
 from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
-from tools.stacks import discover
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = discover(ROOT)
-"""The stacks of the checkout, one per committed Pulumi.<stack>.yaml: every test of "the shipped stacks" runs each."""
+__all__ = ["ROOT", "SCENARIOS", "SCENARIO_NAMES", "SHIPPED", "RunResult"]  # from tests.support.paths, as before
 ML, CS = ML_TYPES, COGNITIVE_TYPES
 TODAY = "2026-12-03"
 # Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
@@ -83,12 +80,6 @@ def run(
         finally:
             os.environ[TODAY_VARIABLE] = TODAY
     return _cache[key]
-
-
-SCENARIOS = ROOT / "tests" / "scenarios"
-SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
-SHIPPED = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
-"""The stacks the repository ships, discovered as the tools discover them: one per Pulumi.<stack>.yaml."""
 
 
 def scenario(name: str) -> dict[str, Any]:
