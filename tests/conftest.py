@@ -5,16 +5,34 @@ This file imports nothing of the program at its top: pytest-xdist's controller l
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.paths import ROOT, SHIPPED
+from tests.support.paths import ROOT, RUNS_VARIABLE, SHIPPED
 
 if TYPE_CHECKING:
     from tests.support.stacks import RunResult
+
+
+def pytest_configure(config):
+    # One folder of program runs for the session, made by the first process (the controller under xdist) and
+    # inherited by the workers it starts; a worker or a nested session keeps the one it was given.
+    if RUNS_VARIABLE not in os.environ:
+        config._llama_runs = tempfile.mkdtemp(prefix="llama-runs-")
+        os.environ[RUNS_VARIABLE] = config._llama_runs
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_llama_runs", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get(RUNS_VARIABLE) == folder:
+            del os.environ[RUNS_VARIABLE]
 
 
 @pytest.fixture

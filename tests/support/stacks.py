@@ -11,6 +11,7 @@ import yaml
 from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from components.options import COGNITIVE_TYPES, ML_TYPES
 from infra.config.parse import TODAY_VARIABLE
+from tests.support import runs
 from tests.support.paths import ROOT, SCENARIO_NAMES, SCENARIOS, SHIPPED
 from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
 
@@ -59,9 +60,6 @@ def foundry(name: str, model: str = MAVERICK, **extra: Any) -> dict[str, Any]:
     return {"name": name, "kind": "foundry", "model": model, **extra}
 
 
-_cache: dict[tuple[str, str, bool, str, str], RunResult] = {}
-
-
 def run(
     stack: str,
     config: dict[str, Any],
@@ -70,16 +68,14 @@ def run(
     subscription: str | None = None,
     today: str = TODAY,
 ) -> RunResult:
-    """Run the program once per distinct input (runs are deterministic, so results are shared)."""
-    key = (stack, yaml.safe_dump(config, sort_keys=True), preview, subscription or "", today)
-    if key not in _cache:
-        mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
-        os.environ[TODAY_VARIABLE] = today  # the forked run reads it
-        try:
-            _cache[key] = run_isolated(stack, config, preview=preview, mock=mock)
-        finally:
-            os.environ[TODAY_VARIABLE] = TODAY
-    return _cache[key]
+    """Run the program once per distinct input (runs are deterministic, so results are shared, across workers too)."""
+    mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
+    os.environ[TODAY_VARIABLE] = today  # the forked run reads it
+    try:
+        digest = runs.key(stack, config, preview, mock)
+        return runs.shared(digest, lambda: run_isolated(stack, config, preview=preview, mock=mock))
+    finally:
+        os.environ[TODAY_VARIABLE] = TODAY
 
 
 def scenario(name: str) -> dict[str, Any]:
