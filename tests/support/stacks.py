@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -33,7 +35,17 @@ def token(name: str) -> str:
 
 
 def shipped_config(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return _config_of(ROOT / f"Pulumi.{stack}.yaml")
+
+
+def _config_of(path: Path) -> dict[str, Any]:
+    """A stack file's config, a copy of its own for each caller (tests edit theirs), parsed once per content."""
+    return copy.deepcopy(_parsed(path.read_text()))
+
+
+@functools.cache
+def _parsed(text: str) -> dict[str, Any]:
+    return yaml.safe_load(text)["config"]
 
 
 def stack_config(**keys: Any) -> dict[str, Any]:
@@ -80,4 +92,4 @@ def run(
 
 def scenario(name: str) -> dict[str, Any]:
     """A named scenario stack (tests/scenarios/<name>.yaml): defaults, managed, max, ..."""
-    return yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text())["config"]
+    return _config_of(SCENARIOS / f"{name}.yaml")
