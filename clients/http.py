@@ -222,8 +222,18 @@ class Client:
     ) -> None:
         self.timeout, self.attempts, self.sleep = timeout, max(1, min(attempts, MAX_ATTEMPTS)), sleep
         self.allow_http_loopback = allow_http_loopback
-        self.context = context or ssl.create_default_context()
-        """The system's trust store; a test passes a context that trusts its own certificate authority."""
+        self._context = context
+
+    @property
+    def context(self) -> ssl.SSLContext:
+        """The system's trust store; a test passes a context that trusts its own certificate authority.
+
+        Loaded at the first https call, not before: loading the store costs about 25 ms of CPU, which a client
+        that only ever calls an http loopback address (a test's stand-in) would pay for nothing.
+        """
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
 
     def post(self, target: Target, headers: dict[str, str], body: dict[str, Any], deadline: Deadline) -> Response:
         """A JSON POST."""

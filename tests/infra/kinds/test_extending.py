@@ -24,7 +24,8 @@ def project(tmp_path_factory):
     """The program copied, with the README's module and the one registry line it asks for."""
     root = tmp_path_factory.mktemp("extended")
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+        # symlinks=True: infra/.venv is the committed link to ../.venv; followed, it copies the whole venv.
+        shutil.copytree(ROOT / package, root / package, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
     (root / "infra" / "kinds" / "existing.py").write_text(MODULE)
     registry = root / "infra" / "kinds" / "__init__.py"
