@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 # would compile those modules again on every run.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install plan test lint bench lock clean
+.PHONY: install plan test lint bench bench-fresh lock clean
 
 $(UV_STAMP):
 	rm -rf .uv
@@ -50,6 +50,10 @@ test: lint
 # Speed as ratios measured in one run; `make bench ARGS=--all` adds make test and a fresh clone's first plan.
 bench: install
 	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+# `make test` on a fresh clone of HEAD, first run included, then a warm one: the figures of the Speed section.
+bench-fresh:
+	$(PYTHON) benchmarks/fresh_test.py $(ARGS)
 
 # After changing the dependencies in pyproject.toml: re-resolve, then commit uv.lock with it.
 lock: $(UV_STAMP)

@@ -8,5 +8,7 @@ API_VERSIONS: dict[str, str] = {
     "subscriptions": "2022-12-01",
     "providers": "2021-04-01",
     "permissions": "2022-04-01",
+    "Microsoft.Network": "2024-05-01",
+    "privateDnsZones": "2024-06-01",
 }
 ML_API_VERSION = API_VERSIONS["Microsoft.MachineLearningServices"]

@@ -387,6 +387,13 @@ SOURCES: dict[str, Source] = {
         "https://azure.microsoft.com/pricing/details/machine-learning/",
         dt.date(2026, 8, 4),
     ),
+    "prices-private-link": Source(
+        "Private endpoint hours at 0.01 USD an hour, data processed at 0.01 USD per GB each way: the static rates "
+        "c3x.dev publishes for azurerm_private_endpoint from Azure's Private Link pricing page (not first-party, an "
+        "undated page read on 2026-12-03; the Retail Prices API lists no such meter to check it against)",
+        "https://c3x.dev/resources/azure/azurerm_private_endpoint/",
+        dt.date(2026, 12, 3),
+    ),
     "prices-registry": Source(
         "Retail Prices API, Container Registry 'Premium Registry Unit' in East US 2, USD, Consumption, as queried "
         "on 2026-10-01 by a published cost note",

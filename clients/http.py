@@ -130,6 +130,11 @@ def _resolve(host: str, port: int, deadline: Deadline) -> list[Any]:
     return found["addresses"]
 
 
+def addresses(host: str, deadline: Deadline) -> list[str]:
+    """The addresses a host name resolves to here, within the deadline; HttpFailure when it resolves to none."""
+    return list(dict.fromkeys(str(info[4][0]) for info in _resolve(host, 443, deadline)))
+
+
 def _connect(target: Target, deadline: Deadline, watchdog: _Watchdog) -> Callable[..., socket.socket]:
     """http.client's socket factory: resolve and connect within the deadline, the socket under the watchdog."""
 
@@ -217,8 +222,18 @@ class Client:
     ) -> None:
         self.timeout, self.attempts, self.sleep = timeout, max(1, min(attempts, MAX_ATTEMPTS)), sleep
         self.allow_http_loopback = allow_http_loopback
-        self.context = context or ssl.create_default_context()
-        """The system's trust store; a test passes a context that trusts its own certificate authority."""
+        self._context = context
+
+    @property
+    def context(self) -> ssl.SSLContext:
+        """The system's trust store; a test passes a context that trusts its own certificate authority.
+
+        Loaded at the first https call, not before: loading the store costs about 25 ms of CPU, which a client
+        that only ever calls an http loopback address (a test's stand-in) would pay for nothing.
+        """
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
 
     def post(self, target: Target, headers: dict[str, str], body: dict[str, Any], deadline: Deadline) -> Response:
         """A JSON POST."""

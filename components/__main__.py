@@ -25,6 +25,8 @@ from components.log_analytics import LogAnalyticsWorkspace
 from components.model_deployment import FoundryModelDeployment
 from components.model_subscription import ModelSubscription
 from components.options import PACKAGE
+from components.private_endpoint import PrivateEndpoint
+from components.private_network import PrivateNetwork
 from components.project import AiProject
 from components.serverless_endpoint import ServerlessEndpoint
 
@@ -44,6 +46,8 @@ COMPONENTS = [
     MetricAlerts,
     ActionGroup,
     KeyVaultSecret,
+    PrivateNetwork,
+    PrivateEndpoint,
 ]
 """Every component another language can use. ManagedOnlineEndpoint is not one of them: its traffic split is a Python
 dynamic resource, which the engine runs in a provider started from the *consumer's* program folder and runtime, where

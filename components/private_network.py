@@ -43,7 +43,7 @@ class PrivateNetwork(pulumi.ComponentResource):
     """Resource group of the network."""
     subnet_id: pulumi.Output[str]
     """Resource id of the private endpoint subnet."""
-    dns_zone_ids: dict[str, pulumi.Output[str]]
+    dns_zone_ids: pulumi.Output[dict[str, str]]
     """Zone name -> resource id of the zone."""
 
     def __init__(self, name: str, args: PrivateNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -70,7 +70,8 @@ class PrivateNetwork(pulumi.ComponentResource):
             ),
             opts=named_child(self),
         )
-        self.dns_zone_ids = {}
+        self.zone_ids: dict[str, pulumi.Output[str]] = {}
+        """Zone name -> its id, one output each (what the private endpoints' zone groups take)."""
         for zone in args["dns_zones"]:
             label = zone.replace(".", "-")
             private_zone = privatedns.PrivateZone(
@@ -92,11 +93,12 @@ class PrivateNetwork(pulumi.ComponentResource):
                 tags=tags,
                 opts=named_child(self),
             )
-            self.dns_zone_ids[zone] = private_zone.id
+            self.zone_ids[zone] = private_zone.id
         self.resource_id = vnet.id
         self.name = vnet.name
         self.resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
         self.subnet_id = subnet.id
+        self.dns_zone_ids = pulumi.Output.all(**self.zone_ids) if self.zone_ids else pulumi.Output.from_input({})
         self.register_outputs(
             {
                 "resourceId": self.resource_id,

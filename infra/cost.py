@@ -96,8 +96,10 @@ def platform_lines(stack: ResolvedStack, book: PriceBook) -> list[CostLine]:
             line = cost_line(book, item, region, key=f"resource/hub/{key}", what=what, unit=units[key], **usage)
             lines.append(line)
     monitoring = stack.config.monitoring
-    if monitoring.diagnostics and monitoring.workspace_id is None and not stack.needs(Platform.HUB):
-        # A stack without a hub gets a workspace of its own for its diagnostic settings: billed per GB ingested.
+    own_workspace = stack.needs(Platform.FOUNDRY) and not stack.needs(Platform.HUB)
+    if monitoring.diagnostics and monitoring.workspace_id is None and own_workspace:
+        # A Foundry resource without a hub gets a workspace of its own for its diagnostic settings: billed per GB
+        # ingested. With a hub, the hub's workspace takes them (its line above).
         lines.append(
             cost_line(
                 book,
@@ -126,6 +128,54 @@ def platform_lines(stack: ResolvedStack, book: PriceBook) -> list[CostLine]:
                 billing=Billing.FIXED,
                 unit="month",
                 note="no fixed meter is known: it may be billed by usage only",
+            )
+        )
+    return lines + network_lines(stack, book)
+
+
+def network_lines(stack: ResolvedStack, book: PriceBook) -> list[CostLine]:
+    """A private stack's: its private endpoints by the hour, its zones, and the firewall FQDN rules make Azure run."""
+    if not stack.private:
+        return []
+    region, common = stack.endpoint_region, {"subject": "network", "deployment": False, "billing": Billing.FIXED}
+    count = len(stack.private_links())
+    lines = [
+        cost_line(
+            book,
+            prices.PRIVATE_ENDPOINT,
+            region,
+            quantity=count * prices.HOURS_PER_MONTH,
+            key="resource/network/private-endpoints",
+            what=f"{count} private endpoints (the managed network's own are billed too, and not counted)",
+            unit="hour",
+            **common,
+        )
+    ]
+    if stack.config.network.subnet_id is None:
+        zones = len(stack.dns_zones())
+        lines.append(
+            cost_line(
+                book,
+                prices.PRIVATE_DNS_ZONE,
+                "global",
+                quantity=zones,
+                key="resource/network/dns-zones",
+                what=f"{zones} private DNS zones",
+                unit="zone-month",
+                **common,
+            )
+        )
+    if stack.config.network.outbound_fqdns:
+        lines.append(
+            cost_line(
+                book,
+                prices.MANAGED_FIREWALL,
+                region,
+                quantity=prices.HOURS_PER_MONTH,
+                key="resource/network/firewall",
+                what="Azure Firewall Azure runs for the hub's FQDN rules",
+                unit="hour",
+                **common,
             )
         )
     return lines

@@ -8,6 +8,7 @@ from infra.kinds import KINDS
 
 ENDPOINTS = "endpoints"
 ENDPOINT_KEYS = "endpointKeys"
+NETWORK = "network"
 ENDPOINT_KEY_SECRETS = "endpointKeySecrets"
 APIS = ("chat", "completions")
 AUTHS = ("key", "entra", "token")
@@ -44,8 +45,8 @@ class NetworkExport(TypedDict):
     private: bool
     subnetId: Any
     """The subnet the private endpoints take their addresses in."""
-    virtualNetworkId: Any
-    """The network the stack created (None in the landing zone's)."""
+    virtualNetworkId: NotRequired[Any]
+    """The network the stack created (absent in the landing zone's)."""
     dnsZones: list[str]
     """The private DNS zones the endpoints are registered in."""
     privateEndpoints: dict[str, Any]

@@ -70,6 +70,8 @@ def diagnostics(platforms: Platforms, built: Sequence[Built]) -> list[Diagnostic
     wanted = list(platforms.diagnostic_targets())
     for b in built:
         wanted += [(resource, b.name, resource_id) for resource, resource_id in b.kind.diagnostic_targets(b.export)]
+    if not wanted:
+        return []  # nothing of the stack takes a setting (a kind that builds no resource): no workspace for nothing
     workspace = platforms.workspace_id()
     setting = naming.diagnostic_setting(stack.config.prefix, stack.environment)
     settings = []

@@ -21,6 +21,7 @@ from components.project import AiProject, AiProjectArgs
 from infra import naming
 from infra.config.model import NetworkAcls
 from infra.config.stack import ResolvedStack
+from infra.exports import NETWORK
 from infra.kinds.base import Platform
 
 STUDIO_URL = "https://ai.azure.com/build/overview?wsid={}"
@@ -246,7 +247,7 @@ class Platforms:
                 tags=self.tags,
             ),
         )
-        return PrivatePath(created.subnet_id, dict(created.dns_zone_ids), created)
+        return PrivatePath(created.subnet_id, dict(created.zone_ids), created)
 
     def _endpoint(self, label: str, target_name: Any, target_id: Any, group: str) -> PrivateEndpoint:
         """A private endpoint of one subresource, registered in its zones of the stack's cloud."""
@@ -336,7 +337,7 @@ class Platforms:
                 "foundryProjectName": self._foundry.project.name,
             }
         if self._private is not None:
-            found["network"] = self._network_export(self._private)
+            found[NETWORK] = self._network_export(self._private)
         return found
 
     def _network_export(self, private: PrivatePath) -> dict[str, Any]:
@@ -345,7 +346,7 @@ class Platforms:
         return {
             "private": True,
             "subnetId": private.subnet_id,
-            "virtualNetworkId": created.resource_id if created is not None else None,
+            **({"virtualNetworkId": created.resource_id} if created is not None else {}),
             "dnsZones": sorted(private.zone_ids),
             "privateEndpoints": dict(self._endpoints),
         }

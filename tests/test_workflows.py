@@ -441,3 +441,39 @@ def test_the_comment_fits_github_and_cuts_with_a_note(tmp_path):
     assert "_Cut to fit the comment: the whole of plan-prod.md is in the job summary" in body
     assert body.count("| a row of a long table |\n") > 1000, "cut at a line, not at a character"
     assert "--method POST repos/o/r/issues/42/comments -F body=@body.md" in (tmp_path / "calls").read_text()
+
+
+def _repository(tmp_path: Path, subjects: list[str]) -> tuple[Path, str]:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    git("commit", "-q", "--allow-empty", "-m", "x" * 90)  # before the pull request: never judged
+    base = git("rev-parse", "HEAD").strip()
+    for subject in subjects:
+        git("commit", "-q", "--allow-empty", "-m", subject, "-m", "the why")
+    return repo, base
+
+
+@pytest.mark.parametrize("length", [72, 73])
+def test_a_pull_requests_commit_subjects_are_at_most_72_characters(tmp_path, length):
+    repo, base = _repository(tmp_path, ["short and honest", "y" * length])
+    done = subprocess.run([ROOT / ".ci" / "commit-subjects", base], cwd=repo, capture_output=True, text=True)
+    if length <= 72:
+        assert done.returncode == 0 and done.stderr == ""
+    else:
+        assert done.returncode == 1
+        (line,) = done.stderr.splitlines()
+        assert line.startswith("error: commit ") and f"has {length} characters, at most 72" in line
+
+
+def test_the_pull_request_workflow_checks_the_commit_subjects():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    steps = workflow["jobs"]["commits"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0, "the base must be in the clone to list the new commits"
+    assert steps[-1]["run"] == '.ci/commit-subjects "$BASE" "$HEAD"'

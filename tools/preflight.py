@@ -34,6 +34,8 @@ ML, COGNITIVE = "Microsoft.MachineLearningServices", "Microsoft.CognitiveService
 ML_API = api_versions.ML_API_VERSION
 SUBSCRIPTION_API, PROVIDERS_API = api_versions.API_VERSIONS["subscriptions"], api_versions.API_VERSIONS["providers"]
 PERMISSIONS_API = api_versions.API_VERSIONS["permissions"]
+NETWORK, NETWORK_API = "Microsoft.Network", api_versions.API_VERSIONS["Microsoft.Network"]
+DNS_API = api_versions.API_VERSIONS["privateDnsZones"]
 FOUNDRY_ACCOUNT_TYPE, FOUNDRY_KIND = f"{COGNITIVE}/accounts", "AIServices"
 OK, FAIL, WARN, NOT_CHECKED = Status.OK, Status.FAIL, Status.WARN, Status.NOT_CHECKED
 
@@ -91,6 +93,8 @@ class Preflight:
             checks += self.key_vault() + self.workspaces()
         if self.config.needs(Platform.FOUNDRY):
             checks += self.foundry_account()
+        if self.config.private:
+            checks += self.network()
         return checks + self.cost()
 
     def cost(self) -> list[Check]:
@@ -160,6 +164,8 @@ class Preflight:
         for kind, _ in self.config.kinds:
             for namespace, types in kind.provider_types.items():
                 needed.setdefault(namespace, []).extend(types)
+        if self.config.private:  # endpoints live in the subnet's region, checked with the network
+            needed.setdefault(NETWORK, [])
         return needed
 
     def providers(self) -> list[Check]:
@@ -247,15 +253,109 @@ class Preflight:
         checks = []
         # What deploying this stack takes, decided once in the config (the deployer role carries the same).
         for label, (scope, actions) in self.config.deployer_actions().items():
-            if scope not in granted:  # a resource of the landing zone (a subnet, a zone, a vault): read there
-                found = self._permissions(scope)
-                granted[scope] = found if found is not None else at_subscription
+            if scope not in granted:  # a resource of the landing zone: what holds on it is asked there
+                try:
+                    found = self._permissions(scope)
+                except ArmError as err:
+                    if err.status == 401:
+                        raise
+                    status = NOT_CHECKED if err.status == 403 else FAIL
+                    checks.append(Check("permissions", label, status, f"{err.message} (HTTP {err.status})"))
+                    continue
+                if found is None:
+                    checks.append(Check("permissions", label, FAIL, f"{scope} does not exist or is not visible"))
+                    continue
+                granted[scope] = found
             missing = [a for a in actions if not all(allowed(c, granted[scope]) for c in _concrete(a))]
             if missing:
                 checks.append(Check("permissions", label, FAIL, "missing: " + ", ".join(missing)))
             else:
                 checks.append(Check("permissions", label, OK, f"all {len(actions)} actions granted"))
         return checks
+
+    # The private network.
+    def network(self) -> list[Check]:
+        net = self.config.config.network
+        if net.subnet_id is None:
+            return self.guarded("private endpoints", self._endpoint_region, self.config.endpoint_region)
+        checks = self.guarded("subnet", self._subnet, net.subnet_id.rsplit("/", 1)[-1])
+        zone_ids = {name.lower(): zone_id for name, zone_id in net.dns_zones.items()}
+        for zone in self.config.dns_zones():
+            step = functools.partial(self._zone, zone, zone_ids[zone.lower()])
+            checks += self.guarded("private DNS zone", step, zone)
+        return checks
+
+    def _endpoint_region(self) -> list[Check]:
+        provider = self.client.get(f"{self.sub}/providers/{NETWORK}", PROVIDERS_API)
+        region, offered = self.config.endpoint_region, self._regions_by_type(provider)
+        subject = f"{NETWORK}/privateEndpoints in {region}"
+        if region in offered.get("privateendpoints", set()):
+            return [Check("region", subject, OK, "offered in the region")]
+        return [Check("region", subject, FAIL, "Azure does not offer private endpoints here")]
+
+    def _subnet(self) -> list[Check]:
+        subnet_id = str(self.config.config.network.subnet_id)
+        name, subscription = subnet_id.rsplit("/", 1)[-1], subnet_id.split("/")[2]
+        if subscription.lower() != self.subscription_id.lower():
+            detail = (
+                f"in subscription {subscription}, not {self.subscription_id}: a private endpoint must be in the "
+                "subscription of its virtual network (llama-on-azure:network.subnetId)"
+            )
+            return [Check("subnet", name, FAIL, detail)]
+        subnet = self.client.get_or_none(subnet_id, NETWORK_API)
+        if subnet is None:
+            return [Check("subnet", name, FAIL, f"{subnet_id} does not exist (llama-on-azure:network.subnetId)")]
+        properties = subnet.get("properties") if isinstance(subnet.get("properties"), dict) else {}
+        network = self.client.get_or_none(subnet_id.rsplit("/subnets/", 1)[0], NETWORK_API) or {}
+        return [self._subnet_policies(name, properties), self._subnet_region(name, network.get("location"))]
+
+    @staticmethod
+    def _subnet_policies(name: str, properties: dict[str, Any]) -> Check:
+        # Any value of privateEndpointNetworkPolicies allows private endpoints [pe-network-policies]; a subnet
+        # delegated to a service takes none of them.
+        delegations = properties.get("delegations")
+        if isinstance(delegations, list) and delegations:
+            services = ", ".join(
+                str((d.get("properties") or {}).get("serviceName", "a service")) if isinstance(d, dict) else "?"
+                for d in delegations
+            )
+            return Check("subnet", name, FAIL, f"delegated to {services}: private endpoints need a subnet of their own")
+        policies = properties.get("privateEndpointNetworkPolicies") or "Disabled"
+        return Check("subnet", name, OK, f"exists; privateEndpointNetworkPolicies {policies} allows private endpoints")
+
+    def _subnet_region(self, name: str, location: Any) -> Check:
+        where = regions.normalize_region(str(location)) if isinstance(location, str) else None
+        wanted = self.config.endpoint_region
+        if where is None:
+            return Check("subnet region", name, NOT_CHECKED, "Azure did not say the virtual network's region")
+        if where != wanted:
+            detail = (
+                f"its virtual network is in {where}, the private endpoints would be in {wanted}: set "
+                f"llama-on-azure:network.subnetRegion: {where}"
+            )
+            return Check("subnet region", name, FAIL, detail)
+        return Check("subnet region", name, OK, f"{where}, where the private endpoints go")
+
+    def _zone(self, zone: str, zone_id: str) -> list[Check]:
+        if self.client.get_or_none(zone_id, DNS_API) is None:
+            detail = f"{zone_id} does not exist (llama-on-azure:network.dnsZones)"
+            return [Check("private DNS zone", zone, FAIL, detail)]
+        network_id = str(self.config.config.network.subnet_id).rsplit("/subnets/", 1)[0].lower()
+        linked = [
+            str(((link.get("properties") or {}).get("virtualNetwork") or {}).get("id", "")).lower()
+            for link in self.client.pages(f"{zone_id}/virtualNetworkLinks", DNS_API)
+            if isinstance(link, dict)
+        ]
+        if network_id in linked:
+            return [Check("private DNS zone", zone, OK, "exists, linked to the subnet's virtual network")]
+        if linked:
+            detail = (
+                f"exists, linked to {len(linked)} other virtual network(s), not the subnet's: its names resolve there "
+                "only through DNS forwarding, which preflight cannot see"
+            )
+            return [Check("private DNS zone", zone, NOT_CHECKED, detail)]
+        detail = "exists but is linked to no virtual network: nothing resolves the private endpoints' names"
+        return [Check("private DNS zone", zone, FAIL, detail)]
 
     # What a destroy left behind.
     def key_vault(self) -> list[Check]:

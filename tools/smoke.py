@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import itertools
 import math
 import re
 import subprocess
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +17,12 @@ from typing import Any
 from clients import json_input
 from clients.deadline import Deadline
 from clients.errors import UserError
-from clients.http import Client, Response, Target, check_url
+from clients.http import Client, Response, Target, addresses, check_url
 from clients.http import HttpFailure as Failed
 from clients.identifiers import LOOPBACK_HOSTS
 from clients.redact import MIN_SECRET, SECRET, Redactor, clean_secret, printable
 from clients.status import Status
-from infra.exports import ENDPOINT_KEYS, read_endpoints
+from infra.exports import ENDPOINT_KEYS, NETWORK, read_endpoints
 from infra.kinds import KINDS
 from infra.kinds.base import CallSpec, Protocol
 from tools import stacks
@@ -396,6 +398,28 @@ class Context:
     client: Client
     redactor: Redactor
     tokens: TokenSource
+    private: bool = False
+    """The stack is private (its `network` output): a failed call says where its endpoints can be reached from."""
+    resolve: Callable[[str], list[str]] = lambda host: addresses(host, Deadline(5.0))
+
+
+PRIVATE_REACH = (
+    "the stack is private (network.private): run smoke from inside that network, where its private DNS zones give "
+    "private addresses (a VM, a self-hosted runner, a VPN)"
+)
+
+
+def private_hint(url: str, ctx: Context) -> str:
+    """Why a call to a private stack's endpoint failed here, from what its host name resolves to on this machine."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        found = ctx.resolve(host)
+    except Failed:
+        return f"; {printable(host, 80)} does not resolve here: {PRIVATE_REACH}"
+    public = [a for a in found if not ipaddress.ip_address(a.split("%", 1)[0]).is_private]
+    if public:
+        return f"; {printable(host, 80)} resolves to the public address {public[0]} here: {PRIVATE_REACH}"
+    return ""
 
 
 def _one_call(name: str, endpoint: dict[str, Any], call: Call, stream: bool, ctx: Context) -> SmokeResult:
@@ -418,7 +442,8 @@ def _one_call(name: str, endpoint: dict[str, Any], call: Call, stream: bool, ctx
             prompt, completion, detail = check_completion(endpoint["api"], _json_body(response))
         status = OK
     except Failed as err:
-        prompt, completion, detail, status = None, None, str(err), FAIL
+        hint = private_hint(call.spec.url, ctx) if ctx.private else ""
+        prompt, completion, detail, status = None, None, str(err) + hint, FAIL
     finally:
         if response is not None:
             response.close()
@@ -441,11 +466,16 @@ def run_smoke(
     client: Client,
     credential_factory: Callable[[], Any] | None = None,
     redactor: Redactor | None = None,
+    resolve: Callable[[str], list[str]] | None = None,
 ) -> list[SmokeResult]:
     """Every endpoint of the outputs, plain and streaming; `credential_factory` gives an Entra ID credential."""
     redactor = redactor or redactor_for(outputs)
     endpoints, keys = read_endpoints(outputs)
-    ctx = Context(client, redactor, TokenSource(credential_factory))
+    network = outputs.get(NETWORK) if isinstance(outputs, dict) else None
+    private = isinstance(network, dict) and network.get("private") is True
+    ctx = Context(
+        client, redactor, TokenSource(credential_factory), private, **({"resolve": resolve} if resolve else {})
+    )
     return [r for name, e in endpoints.items() for r in smoke_endpoint(str(name), e, keys, ctx)]
 
 

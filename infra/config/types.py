@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
@@ -45,6 +46,15 @@ def shown(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def shown_id(value: Any, limit: int = 160) -> str:
+    """A resource id as messages quote it: cut in the middle, so its start and its last segments both show."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return text[:half] + "..." + text[-half:]
+
+
 def key_for(*loc: Any) -> str:
     """('deployments', 0, 'model') -> 'llama-on-azure:deployments[0].model'."""
     key = f"{NAMESPACE}:{loc[0]}" if loc else NAMESPACE
@@ -62,20 +72,20 @@ def _region(value: Any) -> str:
     return name
 
 
-def _matches(pattern: str, rule: str):
+def _matches(pattern: str, rule: str, show: Callable[[Any], str] = shown):
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            raise ValueError(f"{shown(value)} is not allowed: {rule}")
+            raise ValueError(f"{show(value)} is not allowed: {rule}")
         return value
 
     return check
 
 
-def text_type(pattern: str, rule: str) -> Any:
-    """Text that must match `pattern` in full; an error says `rule`."""
-    return Annotated[str, AfterValidator(_matches(pattern, rule))]
+def text_type(pattern: str, rule: str, show: Callable[[Any], str] = shown) -> Any:
+    """Text that must match `pattern` in full; an error says `rule` and shows the value with `show`."""
+    return Annotated[str, AfterValidator(_matches(pattern, rule, show))]
 
 
 def registry_version(value: Any) -> int:
@@ -149,11 +159,13 @@ SubnetId = text_type(
     SUBNET_ID,
     "a subnet's resource id: /subscriptions/<GUID>/resourceGroups/<group>/providers/Microsoft.Network/"
     "virtualNetworks/<vnet>/subnets/<subnet>",
+    shown_id,
 )
 ZoneId = text_type(
     ZONE_ID,
     "a private DNS zone's resource id: /subscriptions/<GUID>/resourceGroups/<group>/providers/"
     "Microsoft.Network/privateDnsZones/<zone>",
+    shown_id,
 )
 Fqdn = text_type(
     r"(\*\.)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",

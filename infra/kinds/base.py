@@ -311,7 +311,8 @@ class Kind(Generic[D]):
     deployment: ClassVar[type[Deployment[Any]]] = Deployment
     offer: ClassVar[str]
     """The attribute of the catalog's LlamaModel that says whether and how a model is offered this way."""
-    platform: ClassVar[Platform]
+    platform: ClassVar[Platform | None]
+    """The platform its deployments live in; None: the stack builds none for it (an endpoint it does not create)."""
     shared_endpoints: ClassVar[bool] = False
     """Whether several deployments may name one endpoint (managed online endpoints split traffic between them)."""
     provider_types: ClassVar[dict[str, tuple[str, ...]]] = {}

@@ -41,3 +41,37 @@ def test_a_command_that_fails_after_its_warm_up_is_not_timed(bench, tmp_path):
 
 def test_a_command_that_succeeds_is_timed(bench):
     assert bench.timed(python("pass"), runs=2) > 0
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    spec = importlib.util.spec_from_file_location("fresh_test", ROOT / "benchmarks" / "fresh_test.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fresh_test"] = module  # its dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules["fresh_test"]
+
+
+@pytest.mark.parametrize(
+    ("line", "counts", "seconds"),
+    [
+        ("===== 1329 passed in 61.01s (0:01:01) =====", {"passed": 1329}, 61.01),
+        ("== 3 failed, 1200 passed, 2 skipped in 28.50s ==", {"failed": 3, "passed": 1200, "skipped": 2}, 28.5),
+        ("no summary here", {}, None),
+    ],
+)
+def test_the_fresh_benchmark_reads_pytests_summary_line(fresh, line, counts, seconds):
+    assert fresh.summary(f"collected\n{line}\n") == (counts, seconds)
+
+
+def test_the_fresh_benchmark_times_each_phase_and_stops_on_a_failure(fresh, tmp_path):
+    script = (
+        "print('uv sync'); print('.venv/bin/ruff check .'); print('.venv/bin/python -m pytest');"
+        "print('== 5 passed in 0.10s ==')"
+    )
+    run, _ = fresh.run_make([sys.executable, "-c", script], tmp_path, {})
+    assert set(run.phases_s) == {"install", "lint", "pytest"} and run.tests == {"passed": 5}
+    assert run.pytest_reported_s == 0.1
+    with pytest.raises(SystemExit, match="exited 2; the end of its output:\nboom"):
+        fresh.run_make([sys.executable, "-c", "print('boom'); raise SystemExit(2)"], tmp_path, {})

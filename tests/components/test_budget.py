@@ -45,7 +45,7 @@ def test_prod_budgets_its_resource_group_monthly_with_its_notifications():
 
 
 def test_the_start_is_the_first_of_the_current_month_and_never_moves():
-    assert prod().one(BUDGET).inputs["timePeriod"] == {"startDate": "2026-11-01"}  # LLAMA_ON_AZURE_TODAY 2026-11-27
+    assert prod().one(BUDGET).inputs["timePeriod"] == {"startDate": "2026-12-01"}  # LLAMA_ON_AZURE_TODAY 2026-12-03
     assert prod(today="2027-01-15").one(BUDGET).inputs["timePeriod"] == {"startDate": "2027-01-01"}
     assert prod().one(BUDGET).ignore_changes == ["timePeriod"], "a pulumi up next month keeps the start"
 

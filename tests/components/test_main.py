@@ -29,7 +29,8 @@ from tools.engine import NAME_INPUTS
 PLUGIN_DIR = ROOT / "components"
 STACK, PROJECT = "dev", "consumer"
 STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}"
-HOSTED = {"AiHub", "AiProject", "ModelSubscription", "ServerlessEndpoint", "Access", "Budget"} | {
+HOSTED = {"AiHub", "AiProject", "ModelSubscription", "ServerlessEndpoint", "Access", "Budget", "PrivateNetwork"} | {
+    "PrivateEndpoint",
     "FoundryResource", "FoundryProject", "ContentFilterPolicy", "FoundryModelDeployment"
 } | {"LogAnalyticsWorkspace", "DiagnosticSettings", "MetricAlerts", "ActionGroup", "KeyVaultSecret"}  # fmt: skip
 SETS = {"DiagnosticSettings": {"resourceIds", "name"}, "MetricAlerts": {"resourceIds", "names", "resourceGroupName"}}

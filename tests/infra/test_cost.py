@@ -127,3 +127,37 @@ def test_the_export_is_what_the_policy_reads():
         "monthly": {"fixed": 32175.48, "usage": 0.0, "unknownFixed": []},
         "deployments": {"llama33": {"fixed": 32175.48, "usage": 0.0}, "chat": {"fixed": 0.0, "usage": None}},
     }
+
+
+def test_a_private_stack_pays_its_private_endpoints_by_the_hour_and_its_zones_and_firewall_are_unknown():
+    found = estimate(
+        stack(
+            deployments=[serverless("chat"), foundry("maverick")],
+            hub={"containerRegistry": True, "isolationMode": "AllowOnlyApprovedOutbound"},
+            network={"private": True, "outboundFqdns": ["pypi.org"]},
+        )
+    )
+    endpoints = line(found, "resource/network/private-endpoints")
+    # hub, storage blob and file, vault, registry, Foundry account: six endpoints, 730 hours each.
+    assert endpoints.quantity == 6 * 730 and endpoints.monthly == Decimal("43.80")
+    zones, firewall = line(found, "resource/network/dns-zones"), line(found, "resource/network/firewall")
+    assert zones.quantity == 9 and zones.monthly is None and firewall.monthly is None
+    assert {zones.key, firewall.key} <= {item.key for item in found.unknown}
+    public = estimate(stack(deployments=[serverless("chat")]))
+    assert not [item for item in public.lines if item.key.startswith("resource/network/")]
+
+
+def test_in_the_landing_zone_the_zones_are_not_the_stacks_to_pay():
+    sub = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Network"
+    names = (
+        "api.azureml.ms",
+        "notebooks.azure.net",
+        "blob.core.windows.net",
+        "file.core.windows.net",
+        "vaultcore.azure.net",
+    )
+    zones = {f"privatelink.{n}": f"{sub}/privateDnsZones/privatelink.{n}" for n in names}
+    network = {"private": True, "subnetId": f"{sub}/virtualNetworks/vnet/subnets/s", "dnsZones": zones}
+    found = estimate(stack(deployments=[serverless("chat")], network=network))
+    assert line(found, "resource/network/private-endpoints").quantity == 4 * 730
+    assert "resource/network/dns-zones" not in {item.key for item in found.lines}

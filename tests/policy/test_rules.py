@@ -17,7 +17,7 @@ from policy.rules import ADVISORY, OMITTED, POLICIES, RULES, Case, Rule
 from tests.support.stacks import CS, LLAMA33, ML, ROOT, foundry, run, scenario, shipped_config, stack_config
 from tools import policy_facts
 from tools.engine import UNKNOWN
-from tools.policy_check import PolicyPackProcess, _struct, read_policy_config
+from tools.policy_check import PolicyPackProcess, _struct, check_policies, read_policy_config
 
 ALL_POLICIES = {p.name for p in POLICIES}
 
@@ -596,3 +596,22 @@ def test_after_apply_the_deployments_id_names_its_resource(pack, tmp_path):
     assert analyzed(resources) == []
     (found,) = analyzed(resources[:3])
     assert "r1: no diagnostic setting" in found and "online endpoint" in found
+
+
+def test_a_closed_resource_without_a_private_endpoint_is_named_and_the_others_pass():
+    # The private scenario as prod judges it, with the key vault's private endpoint taken away: that vault, and
+    # only it, is closed with no way in; every other closed resource keeps its endpoint, every public access is off.
+    result = copy.deepcopy(run("private", scenario("private")))
+    vault = result.one("azure-native:keyvault:Vault")
+    dropped = {
+        r.urn
+        for r in result.registrations
+        if vault.urn in r.property_dependencies.get("privateLinkServiceConnections", [])
+    }
+    assert len(dropped) == 1
+    result.registrations = [r for r in result.registrations if r.urn not in dropped and r.parent not in dropped]
+    found = check_policies(result, ROOT / "policy" / "config" / "prod.json")
+    closed = [v for v in found if v.policy == "private-endpoint-for-closed-resources"]
+    assert [(v.resource, v.level) for v in closed] == [(vault.name, "mandatory")]
+    assert "properties.publicNetworkAccess is Disabled and no private endpoint" in closed[0].message
+    assert not [v for v in found if v.policy.endswith("public-network-access")], found

@@ -1,7 +1,8 @@
 """Runs `llama-on-azure` commands the fast way: `tools.cli.main` in a forked child of the warm test process.
 
 The child has everything imported already (conftest warms the program), gets its own runtime, working
-directory, stdout and stderr, and exits with the command's code, as the installed command does. Plans talk to
+directory, stdout and stderr, and exits with the command's code, as the installed command does. A program run
+the session made already for the same input (tests.support.runs) is not made again. Plans talk to
 one policy pack process started once for the session, over the same analyzer gRPC protocol; each plan sends
 its own configuration first, as the CLI does. Tests of the installed command itself start it for real.
 """
@@ -13,11 +14,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from tools import cli, policy_check
+from tests.support import runs
+from tools import cli, engine, policy_check
 from tools.policy_check import PolicyPackProcess
 
 INSTALLED = Path(sys.executable).with_name("llama-on-azure")
@@ -50,6 +53,23 @@ class _SessionPack:
         self.close()
 
 
+def _shared_run_program(stack: str, config: dict, *, preview: bool = True, mock: Any = None) -> engine.RunResult:
+    """engine.run_program for a forked command: an input the session ran already is not run again.
+
+    Always the result as JSON gives it back (what the session's other processes get), so that what a command
+    prints never depends on which process ran its input first.
+    """
+    mock = mock or engine.LlamaMocks(preview=preview)
+
+    def compute() -> engine.RunResult:
+        return engine.RunResult.from_json(_run_program(stack, config, preview=preview, mock=mock).to_json())
+
+    return runs.shared(runs.key(stack, config, preview, mock), compute)
+
+
+_run_program = engine.run_program
+
+
 def start_session_pack() -> None:
     if _SessionPack.process is None:
         _SessionPack.process = PolicyPackProcess("test")
@@ -79,6 +99,7 @@ def command(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Done:
                 sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
                 gc.disable()
                 policy_check.PolicyPackProcess = _SessionPack  # type: ignore[misc,assignment]
+                engine.run_program = _shared_run_program  # type: ignore[assignment]
                 code = cli.main(list(args))
             except BaseException as exc:  # a crash is what the test must see, as the installed command shows it
                 import traceback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -12,14 +13,13 @@ import yaml
 from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from components.options import COGNITIVE_TYPES, ML_TYPES
 from infra.config.parse import TODAY_VARIABLE
+from tests.support import runs
+from tests.support.paths import ROOT, SCENARIO_NAMES, SCENARIOS, SHIPPED
 from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
-from tools.stacks import discover
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = discover(ROOT)
-"""The stacks of the checkout, one per committed Pulumi.<stack>.yaml: every test of "the shipped stacks" runs each."""
+__all__ = ["ROOT", "SCENARIOS", "SCENARIO_NAMES", "SHIPPED", "RunResult"]  # from tests.support.paths, as before
 ML, CS = ML_TYPES, COGNITIVE_TYPES
-TODAY = "2026-11-27"
+TODAY = "2026-12-03"
 # Lifecycle checks compare with "today": fixed, so that a test means the same thing every day. Child
 # processes (plan, policy pack) inherit it.
 os.environ[TODAY_VARIABLE] = TODAY
@@ -35,7 +35,17 @@ def token(name: str) -> str:
 
 
 def shipped_config(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return _config_of(ROOT / f"Pulumi.{stack}.yaml")
+
+
+def _config_of(path: Path) -> dict[str, Any]:
+    """A stack file's config, a copy of its own for each caller (tests edit theirs), parsed once per content."""
+    return copy.deepcopy(_parsed(path.read_text()))
+
+
+@functools.cache
+def _parsed(text: str) -> dict[str, Any]:
+    return yaml.safe_load(text)["config"]
 
 
 def stack_config(**keys: Any) -> dict[str, Any]:
@@ -62,9 +72,6 @@ def foundry(name: str, model: str = MAVERICK, **extra: Any) -> dict[str, Any]:
     return {"name": name, "kind": "foundry", "model": model, **extra}
 
 
-_cache: dict[tuple[str, str, bool, str, str], RunResult] = {}
-
-
 def run(
     stack: str,
     config: dict[str, Any],
@@ -73,27 +80,19 @@ def run(
     subscription: str | None = None,
     today: str = TODAY,
 ) -> RunResult:
-    """Run the program once per distinct input (runs are deterministic, so results are shared)."""
-    key = (stack, yaml.safe_dump(config, sort_keys=True), preview, subscription or "", today)
-    if key not in _cache:
-        mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
-        os.environ[TODAY_VARIABLE] = today  # the forked run reads it
-        try:
-            _cache[key] = run_isolated(stack, config, preview=preview, mock=mock)
-        finally:
-            os.environ[TODAY_VARIABLE] = TODAY
-    return _cache[key]
-
-
-SCENARIOS = ROOT / "tests" / "scenarios"
-SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
-SHIPPED = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
-"""The stacks the repository ships, discovered as the tools discover them: one per Pulumi.<stack>.yaml."""
+    """Run the program once per distinct input (runs are deterministic, so results are shared, across workers too)."""
+    mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
+    os.environ[TODAY_VARIABLE] = today  # the forked run reads it
+    try:
+        digest = runs.key(stack, config, preview, mock)
+        return runs.shared(digest, lambda: run_isolated(stack, config, preview=preview, mock=mock))
+    finally:
+        os.environ[TODAY_VARIABLE] = TODAY
 
 
 def scenario(name: str) -> dict[str, Any]:
     """A named scenario stack (tests/scenarios/<name>.yaml): defaults, managed, max, ..."""
-    return yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text())["config"]
+    return _config_of(SCENARIOS / f"{name}.yaml")
 
 
 def _run_decrypted(conn: Any, stack: str, config: dict[str, Any], secret_keys: list[str]) -> None:

@@ -679,3 +679,140 @@ def test_writing_keys_into_a_named_vault_is_checked_on_that_vault(arm, project, 
     keys = found[("permissions", "key vault (endpoint keys)")]
     assert keys["status"] == "fail" and "Microsoft.KeyVault/vaults/secrets/*" in keys["detail"]
     assert found[("permissions", "resource group (monitoring)")]["status"] == "ok", "Contributor at the subscription"
+
+
+# A private stack.
+LANDING = f"{S}/resourceGroups/rg-connectivity/providers/Microsoft.Network"
+VNET = f"{LANDING}/virtualNetworks/vnet-hub"
+SUBNET = f"{VNET}/subnets/snet-pe"
+HUB_ZONES = (
+    "privatelink.api.azureml.ms",
+    "privatelink.notebooks.azure.net",
+    "privatelink.blob.core.windows.net",
+    "privatelink.file.core.windows.net",
+    "privatelink.vaultcore.azure.net",
+)
+NETWORK_PROVIDER = f"{S}/providers/Microsoft.Network"
+
+
+def landing_zone(arm: ArmServer, project, **network) -> None:
+    """The dev stack, hub only, private in a landing zone whose subnet and zones exist and are linked."""
+    zones = {zone: f"{LANDING}/privateDnsZones/{zone}" for zone in HUB_ZONES}
+    settings = {"private": True, "subnetId": SUBNET, "dnsZones": zones} | network
+    edit_stack(project, "dev", network=settings, deployments=[serverless("chat")])
+    st = arm.state
+    st.static[NETWORK_PROVIDER] = {
+        "registrationState": "Registered",
+        "resourceTypes": [{"resourceType": "privateEndpoints", "locations": ["East US 2", "Sweden Central"]}],
+    }
+    st.static[VNET] = {"location": "eastus2", "properties": {}}
+    st.static[SUBNET] = {"properties": {"privateEndpointNetworkPolicies": "Disabled"}}
+    for zone_id in zones.values():
+        st.static[zone_id] = {"location": "global"}
+        st.paged[f"{zone_id}/virtualNetworkLinks"] = [[{"properties": {"virtualNetwork": {"id": VNET}}}]]
+    st.paged[f"{SUBNET}/providers/Microsoft.Authorization/permissions"] = [[CONTRIBUTOR]]
+    for zone_id in zones.values():
+        st.paged[f"{zone_id}/providers/Microsoft.Authorization/permissions"] = [[CONTRIBUTOR]]
+
+
+def test_a_landing_zone_ready_for_private_endpoints_passes(arm, project, capsys):
+    landing_zone(arm, project)
+    code, found = checks(capsys, "dev")
+    assert code == 0, [c for c in found.values() if c["status"] == "fail"]
+    assert found[("subnet", "snet-pe")]["detail"].startswith("exists; privateEndpointNetworkPolicies Disabled")
+    assert found[("subnet region", "snet-pe")]["status"] == "ok"
+    assert {found[("private DNS zone", z)]["status"] for z in HUB_ZONES} == {"ok"}
+    assert found[("resource provider", "Microsoft.Network")]["status"] == "ok"
+    # What joining the landing zone's subnet and zones takes is read on them, not on the stack's group.
+    assert found[("permissions", "landing zone subnet")]["status"] == "ok"
+    asked = {r.path for r in arm.state.requests}
+    assert f"{SUBNET}/providers/Microsoft.Authorization/permissions" in asked
+
+
+@pytest.mark.parametrize(
+    ("change", "check", "status", "detail"),
+    [
+        (lambda st: st.static.pop(SUBNET), ("subnet", "snet-pe"), "fail", "does not exist"),
+        (
+            lambda st: st.static.__setitem__(
+                SUBNET, {"properties": {"delegations": [{"properties": {"serviceName": "Microsoft.Web/serverFarms"}}]}}
+            ),
+            ("subnet", "snet-pe"),
+            "fail",
+            "delegated to Microsoft.Web/serverFarms",
+        ),
+        (
+            lambda st: st.static.__setitem__(VNET, {"location": "westeurope"}),
+            ("subnet region", "snet-pe"),
+            "fail",
+            "set llama-on-azure:network.subnetRegion: westeurope",
+        ),
+        (
+            lambda st: st.static.pop(f"{LANDING}/privateDnsZones/privatelink.vaultcore.azure.net"),
+            ("private DNS zone", "privatelink.vaultcore.azure.net"),
+            "fail",
+            "does not exist (llama-on-azure:network.dnsZones)",
+        ),
+        (
+            lambda st: st.paged.__setitem__(
+                f"{LANDING}/privateDnsZones/privatelink.vaultcore.azure.net/virtualNetworkLinks", [[]]
+            ),
+            ("private DNS zone", "privatelink.vaultcore.azure.net"),
+            "fail",
+            "linked to no virtual network",
+        ),
+        (
+            lambda st: st.paged.__setitem__(
+                f"{LANDING}/privateDnsZones/privatelink.vaultcore.azure.net/virtualNetworkLinks",
+                [[{"properties": {"virtualNetwork": {"id": f"{LANDING}/virtualNetworks/vnet-other"}}}]],
+            ),
+            ("private DNS zone", "privatelink.vaultcore.azure.net"),
+            "not checked",
+            "only through DNS forwarding",
+        ),
+        (
+            lambda st: st.paged.__setitem__(
+                f"{SUBNET}/providers/Microsoft.Authorization/permissions",
+                [[{"actions": ["Microsoft.Network/virtualNetworks/read"], "notActions": []}]],
+            ),
+            ("permissions", "landing zone subnet"),
+            "fail",
+            "Microsoft.Network/virtualNetworks/subnets/join/action",
+        ),
+        (
+            lambda st: st.static.__setitem__(NETWORK_PROVIDER, {"registrationState": "NotRegistered"}),
+            ("resource provider", "Microsoft.Network"),
+            "fail",
+            "az provider register --namespace Microsoft.Network",
+        ),
+    ],
+    ids=["no subnet", "delegated", "other region", "no zone", "zone unlinked", "zone linked elsewhere",
+         "no join", "provider"],
+)  # fmt: skip
+def test_each_landing_zone_problem_is_its_own_line(arm, project, capsys, change, check, status, detail):
+    landing_zone(arm, project)
+    change(arm.state)
+    code, found = checks(capsys, "dev")
+    assert found[check]["status"] == status and detail in found[check]["detail"], found[check]
+    assert code == (1 if status == "fail" else 0)
+
+
+def test_a_subnet_of_another_subscription_fails_before_asking_for_it(arm, project, capsys):
+    other = SUBNET.replace(SUB, "22222222-2222-2222-2222-222222222222")
+    landing_zone(arm, project, subnetId=other)
+    code, found = checks(capsys, "dev")
+    assert code == 1
+    assert "must be in the subscription of its virtual network" in found[("subnet", "snet-pe")]["detail"]
+    assert other not in {r.path for r in arm.state.requests}
+
+
+def test_a_stack_that_creates_its_network_checks_private_endpoints_in_its_region(arm, project, capsys):
+    edit_stack(project, "dev", network={"private": True}, deployments=[serverless("chat")])
+    arm.state.static[NETWORK_PROVIDER] = {
+        "registrationState": "Registered",
+        "resourceTypes": [{"resourceType": "privateEndpoints", "locations": ["Sweden Central"]}],
+    }
+    code, found = checks(capsys, "dev")
+    region = found[("region", "Microsoft.Network/privateEndpoints in eastus2")]
+    assert code == 1 and region["status"] == "fail"
+    assert "subnet" not in {k[0] for k in found}, "no landing zone subnet to ask about"

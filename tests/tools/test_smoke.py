@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from catalog import endpoints
 from clients.errors import UserError
 from clients.http import MAX_ATTEMPTS, MAX_BODY_BYTES, MAX_RETRY_AFTER, Client, check_url, retry_delay
+from clients.http import HttpFailure as Failed
 from clients.redact import FRAGMENT
+from clients.status import Status
 from tests.support.llama_server import KEY, TOKEN, LlamaServer
 from tools.smoke import SmokeError, load_outputs, parse_timeout, run_smoke
 
@@ -782,3 +784,49 @@ def test_json_nested_too_deeply_or_not_finite_is_ok_or_fail_in_one_line(fuzz_ser
 def test_documented_looking_answers_are_checked_without_a_traceback(fuzz_server, answer):
     fuzz_server.scripts["fuzz"] = (200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
     check(fuzz_server, "serverless")
+
+
+# A private stack: a failed call says where its endpoints can be reached from, by what the name resolves to here.
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def private_outputs(url: str) -> dict:
+    data = {"endpoints": {"chat": endpoint(url)}, "endpointKeys": {"chat": KEY}}
+    return data | {"network": {"private": True, "subnetId": "/subscriptions/x/subnets/y", "dnsZones": []}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (["20.50.1.2"], "resolves to the public address 20.50.1.2 here"),
+        (Failed("cannot resolve chat.swedencentral.inference.ai.azure.com: no such name"), "does not resolve here"),
+    ],
+    ids=["public address", "no address"],
+)
+def test_a_private_stack_that_fails_from_here_says_to_run_from_its_network(answer, expected):
+    def resolve(host: str) -> list[str]:
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    data = private_outputs(f"http://127.0.0.1:{closed_port()}/v1/chat/completions")
+    results = run_smoke(data, Client(2, allow_http_loopback=True), resolve=resolve)
+    assert {r.status for r in results} == {Status.FAIL}
+    for result in results:
+        assert expected in result.detail and "run smoke from inside that network" in result.detail, result.detail
+
+
+def test_a_private_name_that_resolves_privately_gets_no_hint_and_a_public_stack_none_either():
+    url = f"http://127.0.0.1:{closed_port()}/v1/chat/completions"
+    client = Client(2, allow_http_loopback=True)
+    (private, *_) = run_smoke(private_outputs(url), client, resolve=lambda h: ["10.42.0.4"])
+    assert private.status is Status.FAIL and "network.private" not in private.detail
+    public = private_outputs(url)
+    del public["network"]
+    (result, *_) = run_smoke(public, client, resolve=lambda h: ["20.50.1.2"])
+    assert "network.private" not in result.detail
