@@ -21,7 +21,10 @@ FOUNDRY_USER = BuiltInRole(
     "Foundry User (formerly Azure AI User)", "53ca6127-db72-4b80-b1b0-d745d6d5456d", "foundry-rbac"
 )
 """Foundry resources: call model deployments with Entra ID (data actions Microsoft.CognitiveServices/*)."""
-BUILT_IN_ROLES = (AZURE_AI_DEVELOPER, FOUNDRY_USER)
+KEY_VAULT_SECRETS_USER = BuiltInRole("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6", "key-vault-rbac")
+"""Read a secret's value: what an application with a managed identity needs on an endpoint key's secret (a vault with
+Azure RBAC authorization, as the hub's)."""
+BUILT_IN_ROLES = (AZURE_AI_DEVELOPER, FOUNDRY_USER, KEY_VAULT_SECRETS_USER)
 
 
 # Permissions the how-to lists for deploying pay-as-you-go Llama without Owner/Contributor [seed],
@@ -82,6 +85,19 @@ NETWORK_CREATE_ACTIONS: tuple[str, ...] = (
     "Microsoft.Network/virtualNetworks/*",
     "Microsoft.Network/privateDnsZones/*",
 )
+
+
+# Monitoring: diagnostic settings, metric alerts, action groups (Monitoring Contributor's), and the Log Analytics
+# workspace a stack without a hub creates [builtin-roles].
+MONITORING_DEPLOYER_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Insights/diagnosticSettings/*",
+    "Microsoft.Insights/metricAlerts/*",
+    "Microsoft.Insights/actionGroups/*",
+    "Microsoft.OperationalInsights/workspaces/*",
+)
+# Endpoint keys written as Key Vault secrets through Azure Resource Manager (the management plane: Key Vault
+# Contributor's Microsoft.KeyVault/*, no data-plane role) [builtin-roles, key-vault-rbac].
+KEY_VAULT_SECRET_ACTIONS: tuple[str, ...] = ("Microsoft.KeyVault/vaults/secrets/*",)
 
 
 def marketplace_actions() -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -412,6 +412,134 @@ SOURCES: dict[str, Source] = {
         "https://learn.microsoft.com/azure/cost-management-billing/costs/tutorial-acm-create-budgets",
         dt.date(2020, 5, 27),
     ),
+    # Azure Monitor (catalog/monitoring.py): diagnostic settings, metric alerts, action groups, log tables.
+    "diagnostic-settings": Source(
+        "Diagnostic settings in Azure Monitor (category groups allLogs and audit, not with categories; AllMetrics; "
+        "five settings per resource; metrics exported flattened, aggregated across dimension values)",
+        "https://learn.microsoft.com/azure/azure-monitor/platform/diagnostic-settings",
+        dt.date(2026, 3, 31),
+    ),
+    "diagnostic-policy-groups": Source(
+        "Create diagnostic settings at scale by using built-in Azure policies: the resource types that take the "
+        "allLogs and audit category groups",
+        "https://learn.microsoft.com/azure/azure-monitor/platform/diagnostic-settings-policy-built-in",
+        dt.date(2025, 7, 14),
+    ),
+    "diagnostic-retention": Source(
+        "Migrate from diagnostic settings storage retention to Azure Storage lifecycle management (retention "
+        "disabled on September 30, 2025; a Log Analytics workspace sets retention per table)",
+        "https://learn.microsoft.com/azure/azure-monitor/platform/migrate-to-azure-storage-lifecycle-policy",
+        dt.date(2026, 8, 24),
+    ),
+    "logs-cognitive-accounts": Source(
+        "Supported logs for Microsoft.CognitiveServices/accounts (Audit, AzureOpenAIRequestUsage, RequestResponse, "
+        "Trace, all to AzureDiagnostics; the 2026-07-14 page adds Managed Network Events by display name only)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-cognitiveservices-accounts-logs",
+        dt.date(2025, 4, 16),
+    ),
+    "logs-cognitive-projects": Source(
+        "Supported logs for Microsoft.CognitiveServices/accounts/projects (display names Audit Logs and Trace Logs)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/"
+        "microsoft-cognitiveservices-accounts-projects-logs",
+        dt.date(2026, 7, 14),
+    ),
+    "logs-ml-workspaces": Source(
+        "Supported logs for Microsoft.MachineLearningServices/workspaces (the Aml* categories and tables)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/"
+        "microsoft-machinelearningservices-workspaces-logs",
+        dt.date(2024, 8, 12),
+    ),
+    "logs-online-endpoints": Source(
+        "Supported logs for Microsoft.MachineLearningServices/workspaces/onlineEndpoints (console, event and "
+        "traffic logs, each its own table)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/"
+        "microsoft-machinelearningservices-workspaces-onlineendpoints-logs",
+        dt.date(2024, 7, 30),
+    ),
+    "logs-key-vault": Source(
+        "Supported logs for Microsoft.KeyVault/vaults (AuditEvent to AZKVAuditLogs, AzurePolicyEvaluationDetails)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-keyvault-vaults-logs",
+        dt.date(2024, 1, 10),
+    ),
+    "logs-storage": Source(
+        "Supported logs for Microsoft.Storage/storageAccounts/blobServices, fileServices, queueServices and "
+        "tableServices (StorageRead, StorageWrite, StorageDelete, each service its own table)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/"
+        "microsoft-storage-storageaccounts-blobservices-logs",
+        dt.date(2024, 2, 19),
+    ),
+    "metrics-storage": Source(
+        "Supported metrics for Microsoft.Storage/storageAccounts and its services (categories Transaction, exported "
+        "by diagnostic settings, and Capacity, mostly not)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-storage-storageaccounts-metrics",
+        dt.date(2024, 7, 30),
+    ),
+    "logs-registry": Source(
+        "Supported logs for Microsoft.ContainerRegistry/registries (login and repository events, each its own table)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-containerregistry-registries-logs",
+        dt.date(2024, 2, 19),
+    ),
+    "monitor-models": Source(
+        "Monitor model deployments in Foundry Models (the Models metrics cover every model of the resource; "
+        "serverless API endpoints: migrate to Foundry Models for monitoring; diagnostic settings with AllMetrics)",
+        "https://learn.microsoft.com/azure/foundry/foundry-models/how-to/monitor-models",
+        dt.date(2026, 2, 13),
+    ),
+    "metrics-cognitive-accounts": Source(
+        "Supported metrics for Microsoft.CognitiveServices/accounts (Models: ModelRequests with StatusCode and "
+        "ModelDeploymentName, TimeToLastByte, InputTokens, OutputTokens, ProvisionedUtilization)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/"
+        "microsoft-cognitiveservices-accounts-metrics",
+        dt.date(2026, 7, 31),
+    ),
+    "metrics-online-endpoints": Source(
+        "Supported metrics for Microsoft.MachineLearningServices/workspaces/onlineEndpoints (RequestsPerMinute by "
+        "deployment, statusCode, statusCodeClass; RequestLatency_P95 by deployment)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/"
+        "microsoft-machinelearningservices-workspaces-onlineendpoints-metrics",
+        dt.date(2026, 7, 13),
+    ),
+    "metrics-deployments": Source(
+        "Supported metrics for Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments "
+        "(DeploymentCapacity, GpuUtilizationPercentage, RequestLatency_P95)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/"
+        "microsoft-machinelearningservices-workspaces-onlineendpoints-deployments-metrics",
+        dt.date(2024, 7, 30),
+    ),
+    "metric-alert-template": Source(
+        "Resource Manager template samples for metric alert rules (location global, windowSize PT1M to PT24H, "
+        "evaluationFrequency PT1M to PT1H, SingleResourceMultipleMetricCriteria, StaticThresholdCriterion)",
+        "https://learn.microsoft.com/azure/azure-monitor/alerts/resource-manager-alerts-metric",
+        dt.date(2024, 2, 16),
+    ),
+    "action-group-template": Source(
+        "Resource Manager template samples for action groups (location Global, short name up to 12 characters, "
+        "e-mail and webhook receivers)",
+        "https://learn.microsoft.com/azure/azure-monitor/alerts/resource-manager-action-groups",
+        dt.date(2026, 4, 24),
+    ),
+    "monitor-openai": Source(
+        "Monitor Azure OpenAI (Foundry resources): AzureDiagnostics and AzureMetrics queries with their columns",
+        "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/monitor-openai",
+        dt.date(2025, 11, 6),
+    ),
+    "table-azure-metrics": Source(
+        "Azure Monitor Logs reference, AzureMetrics (MetricName, Total, Count, Average, Maximum, Resource, UnitName)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/tables/azuremetrics",
+        dt.date(2024, 2, 18),
+    ),
+    "table-online-endpoint-traffic": Source(
+        "Azure Monitor Logs reference, AmlOnlineEndpointTrafficLog (DeploymentName, AuthType, IdentityData, "
+        "ResponseCode, ModelStatusCode, TotalDurationMs, payload sizes)",
+        "https://learn.microsoft.com/azure/azure-monitor/reference/tables/amlonlineendpointtrafficlog",
+        dt.date(2022, 11, 24),
+    ),
+    "key-vault-rbac": Source(
+        "Provide access to Key Vault keys, certificates, and secrets with Azure RBAC (Key Vault Secrets User "
+        "4633458b-17de-408a-b874-0445c86b69e6; role assignments on an individual secret)",
+        "https://learn.microsoft.com/azure/key-vault/general/rbac-guide",
+        dt.date(2024, 1, 30),
+    ),
 }
 
 

@@ -12,11 +12,16 @@ if __name__ == "__main__":
 from pulumi.provider.experimental import component_provider_host
 
 from components.access import Access
+from components.action_group import ActionGroup
+from components.alerts import MetricAlerts
 from components.budget import Budget
 from components.content_filter import ContentFilterPolicy
+from components.diagnostics import DiagnosticSettings
 from components.foundry_project import FoundryProject
 from components.foundry_resource import FoundryResource
 from components.hub import AiHub
+from components.key_vault_secret import KeyVaultSecret
+from components.log_analytics import LogAnalyticsWorkspace
 from components.model_deployment import FoundryModelDeployment
 from components.model_subscription import ModelSubscription
 from components.options import PACKAGE
@@ -36,6 +41,11 @@ COMPONENTS = [
     FoundryModelDeployment,
     Access,
     Budget,
+    LogAnalyticsWorkspace,
+    DiagnosticSettings,
+    MetricAlerts,
+    ActionGroup,
+    KeyVaultSecret,
     PrivateNetwork,
     PrivateEndpoint,
 ]

@@ -92,6 +92,8 @@ class AiHub(pulumi.ComponentResource):
     """The storage account's blob endpoint (https://<account>.blob.<cloud suffix>/)."""
     key_vault_id: pulumi.Output[str]
     """Resource id of the hub's key vault."""
+    key_vault_name: pulumi.Output[str]
+    """Name of the hub's key vault."""
     application_insights_id: pulumi.Output[str]
     """Resource id of the hub's Application Insights component."""
     container_registry_id: pulumi.Output[str] | None
@@ -146,6 +148,7 @@ class AiHub(pulumi.ComponentResource):
         self.storage_account_name = account.name
         self.blob_endpoint = account.primary_endpoints.apply(lambda e: e.blob if e else None)
         self.key_vault_id = vault.id
+        self.key_vault_name = vault.name
         self.application_insights_id = insights.id
         self.container_registry_id = registry.id if registry else None
         self.log_analytics_id = logs.id
@@ -159,6 +162,7 @@ class AiHub(pulumi.ComponentResource):
                 "storageAccountName": self.storage_account_name,
                 "blobEndpoint": self.blob_endpoint,
                 "keyVaultId": self.key_vault_id,
+                "keyVaultName": self.key_vault_name,
                 "applicationInsightsId": self.application_insights_id,
                 "containerRegistryId": self.container_registry_id,
                 "logAnalyticsId": self.log_analytics_id,

@@ -80,6 +80,8 @@ class ManagedOnlineEndpoint(pulumi.ComponentResource):
     """Secret; None unless the endpoint uses key auth."""
     traffic: pulumi.Output[dict[str, int]]
     """The split as ARM reports it after the update."""
+    deployment_ids: dict[str, pulumi.Output[str]]
+    """Deployment name -> resource id of the online deployment (what its metrics are emitted by)."""
 
     def __init__(self, name: str, args: ManagedOnlineEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(
@@ -113,6 +115,7 @@ class ManagedOnlineEndpoint(pulumi.ComponentResource):
         self.resource_group_name = pulumi.Output.from_input(args["resource_group_name"])
         self.scoring_uri = endpoint.properties.apply(lambda p: p.scoring_uri if p else None)
         self.traffic = traffic.applied
+        self.deployment_ids = {spec["name"]: d.id for spec, d in zip(args["deployments"], deployments, strict=True)}
         self.primary_key = None
         if args.get("auth_mode", ml.EndpointAuthMode.KEY) == ml.EndpointAuthMode.KEY:
             keys = ml.list_online_endpoint_keys_output(
@@ -129,6 +132,7 @@ class ManagedOnlineEndpoint(pulumi.ComponentResource):
                 "resourceGroupName": self.resource_group_name,
                 "scoringUri": self.scoring_uri,
                 "traffic": self.traffic,
+                "deploymentIds": self.deployment_ids,
                 "primaryKey": self.primary_key,
             }
         )

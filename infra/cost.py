@@ -95,6 +95,25 @@ def platform_lines(stack: ResolvedStack, book: PriceBook) -> list[CostLine]:
         for item, key, what in usages:
             line = cost_line(book, item, region, key=f"resource/hub/{key}", what=what, unit=units[key], **usage)
             lines.append(line)
+    monitoring = stack.config.monitoring
+    own_workspace = stack.needs(Platform.FOUNDRY) and not stack.needs(Platform.HUB)
+    if monitoring.diagnostics and monitoring.workspace_id is None and own_workspace:
+        # A Foundry resource without a hub gets a workspace of its own for its diagnostic settings: billed per GB
+        # ingested. With a hub, the hub's workspace takes them (its line above).
+        lines.append(
+            cost_line(
+                book,
+                prices.LOG_INGESTION,
+                region,
+                quantity=None,
+                key="resource/monitoring/logs",
+                subject="monitoring",
+                deployment=False,
+                what="Log Analytics (diagnostic settings): data ingested",
+                billing=Billing.USAGE,
+                unit="GB",
+            )
+        )
     if stack.needs(Platform.FOUNDRY):
         lines.append(
             cost_line(

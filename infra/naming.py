@@ -173,3 +173,35 @@ def stack_names(
         budget=budget(prefix, environment),
         endpoints=dict(endpoints),
     )
+
+
+# Azure Monitor and Key Vault names are unique within their group or vault and block nothing after a delete: no
+# suffix. A diagnostic setting is named per resource (at most five a resource), an alert rule per group (1-260
+# characters, none of *#&+:<>?@%{}\/), an action group's short name is 1-12 characters, a secret 1-127 letters, digits
+# and dashes, unique in its vault (which a stack may share with others: the name carries the prefix and environment).
+
+METRIC_ALERT = re.compile(r"^[^*#&+:<>?@%{}\\/]{1,260}$")
+SECRET = re.compile(r"^[0-9A-Za-z-]{1,127}$")
+
+
+def diagnostic_setting(prefix: str, environment: str) -> str:
+    return f"diag-{_slug(prefix)}-{_slug(environment)}"
+
+
+def action_group(prefix: str, environment: str) -> str:
+    return f"ag-{_slug(prefix)}-{_slug(environment)}"
+
+
+def action_group_short(prefix: str, environment: str) -> str:
+    """What e-mails call the group: the prefix and environment in 12 characters."""
+    return f"{_slug(prefix)}{_slug(environment)}"[:12]
+
+
+def metric_alert(prefix: str, environment: str, subject: str, alert: str) -> str:
+    """`alert-llama-dev-maverick-throttling`; a managed deployment's subject is `<endpoint>/<deployment>`."""
+    return f"alert-{_slug(prefix)}-{_slug(environment)}-{subject.replace('/', '-')}-{alert}"[:260]
+
+
+def endpoint_key_secret(prefix: str, environment: str, endpoint: str) -> str:
+    """`llama-dev-chat-key`: the Key Vault secret holding an endpoint's key."""
+    return f"{_slug(prefix)}-{_slug(environment)}-{re.sub(r'[^0-9A-Za-z-]', '-', endpoint)}-key"[:127]

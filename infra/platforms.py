@@ -14,6 +14,7 @@ from pulumi_azure_native import cognitiveservices as cs
 from components.foundry_project import FoundryProject, FoundryProjectArgs
 from components.foundry_resource import FoundryNetworkAclsArgs, FoundryResource, FoundryResourceArgs
 from components.hub import AiHub, AiHubArgs, OutboundPrivateEndpointArgs
+from components.log_analytics import LogAnalyticsWorkspace, LogAnalyticsWorkspaceArgs
 from components.private_endpoint import PrivateEndpoint, PrivateEndpointArgs
 from components.private_network import PrivateNetwork, PrivateNetworkArgs
 from components.project import AiProject, AiProjectArgs
@@ -268,6 +269,47 @@ class Platforms:
         )
         self._endpoints[f"{label}-{group}"] = endpoint.name
         return endpoint
+
+    # Monitoring.
+    def workspace_id(self) -> pulumi.Input[str]:
+        """The Log Analytics workspace diagnostic settings send to: the stack's choice, the hub's, or a new one."""
+        monitoring = self.stack.config.monitoring
+        if monitoring.workspace_id is not None:
+            return monitoring.workspace_id
+        if self._hub is not None:
+            return self._hub.hub.log_analytics_id
+        return self.once("log-analytics", self._log_analytics).resource_id
+
+    def _log_analytics(self) -> LogAnalyticsWorkspace:
+        retention = self.stack.config.monitoring.log_retention_days
+        return LogAnalyticsWorkspace(
+            "log-analytics",
+            LogAnalyticsWorkspaceArgs(
+                workspace_name=self.name(lambda n: n.log_analytics),
+                resource_group_name=self.group_name,
+                location=self.region,
+                tags=self.tags,
+                **({"retention_days": retention} if retention is not None else {}),  # type: ignore[typeddict-item]
+            ),
+        )
+
+    def diagnostic_targets(self) -> list[tuple[str, str, pulumi.Input[str]]]:
+        """(resource of `monitoring.logs`, label, resource id) of each platform resource that takes diagnostic
+        settings; the storage account's services are its sub-resources (catalog.monitoring.RESOURCES)."""
+        found: list[tuple[str, str, pulumi.Input[str]]] = []
+        if self._foundry is not None:
+            found.append(("foundry", "foundry", self._foundry.account.resource_id))
+        if self._hub is not None:
+            hub = self._hub.hub
+            found += [
+                ("hub", "hub", hub.resource_id),
+                ("project", "project", self._hub.project.resource_id),
+                ("keyVault", "vault", hub.key_vault_id),
+                ("storage", "storage", hub.storage_account_id),
+            ]
+            if hub.container_registry_id is not None:
+                found.append(("containerRegistry", "registry", hub.container_registry_id))
+        return found
 
     @property
     def built_hub(self) -> HubPath | None:

@@ -8,7 +8,8 @@ import pulumi
 from catalog import rbac, sources
 from components.access import Access, AccessArgs, PrincipalArgs
 from components.budget import Budget, BudgetArgs
-from infra import cost, sdk_internals
+from components.key_vault_secret import KeyVaultSecret, KeyVaultSecretArgs
+from infra import cost, monitoring, naming, sdk_internals
 from infra.config.parse import config_from_engine, today_utc
 from infra.config.stack import ResolvedStack
 from infra.config.types import ConfigError
@@ -37,12 +38,21 @@ def build(stack: ResolvedStack) -> StackExports:
     platforms = Platforms(stack)
     endpoints: dict[str, Any] = {}
     keys: dict[str, Any] = {}
+    built: list[monitoring.Built] = []
     for kind, deployments in stack.kinds:
+        groups = kind.endpoints(deployments)
         for name, export in kind.build(platforms, deployments).items():
             endpoints[name] = export.entry
+            built.append(monitoring.Built(kind, name, export, groups[name]))
             if export.key is not None:
                 keys[name] = export.key
+    monitoring.diagnostics(platforms, built)
+    monitoring.alerts(platforms, built)
     exports = platforms.exports()
+    if stack.config.key_vault_secrets.enabled and keys:
+        exports["endpointKeySecrets"] = {
+            name: _key_secret(platforms, name, key).secret_uri for name, key in keys.items()
+        }
     if stack.config.budget.enabled:
         exports["budgetName"] = _budget(platforms, today_utc()).name
     if stack.config.access.enabled:
@@ -74,6 +84,31 @@ def _budget(platforms: Platforms, today: dt.date) -> Budget:
             contact_emails=budget.contact_emails,
             thresholds=budget.thresholds,
             forecast_thresholds=budget.forecast,
+        ),
+    )
+
+
+def _key_secret(platforms: Platforms, endpoint: str, key: Any) -> KeyVaultSecret:
+    """An endpoint's key in the stack's vault (the hub's, or the one `keyVaultSecrets.vaultId` names)."""
+    stack = platforms.stack
+    secrets = stack.config.key_vault_secrets
+    if secrets.vault_id is not None:
+        parts = secrets.vault_id.split("/")  # /subscriptions/<id>/resourceGroups/<group>/providers/.../vaults/<name>
+        subscription, group, vault = parts[2], parts[4], parts[-1]
+    else:
+        hub = platforms.built_hub
+        assert hub is not None, "config rules: keyVaultSecrets without a hub needs vaultId"
+        subscription, group, vault = platforms.subscription_id, platforms.group_name, hub.hub.key_vault_name
+    return KeyVaultSecret(
+        f"{endpoint}-key",
+        KeyVaultSecretArgs(
+            secret_name=naming.endpoint_key_secret(stack.config.prefix, stack.environment, endpoint),
+            vault_name=vault,
+            resource_group_name=group,
+            value=key,
+            subscription_id=subscription,
+            readers=_principals(secrets.readers),
+            tags=platforms.tags,
         ),
     )
 

@@ -41,6 +41,7 @@ RAI_POLICY = f"{CS}:RaiPolicy"
 ONLINE_ENDPOINT = f"{ML}:OnlineEndpoint"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 BUDGET = "azure-native:consumption:Budget"
+DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 STACK = "pulumi:pulumi:Stack"
 COST_ESTIMATE = "costEstimate"
 """The stack output the program prices from its catalog (infra/cost.py): the pack cannot price anything itself."""
@@ -53,6 +54,10 @@ KEY_LIKE = (
 )
 """What a key looks like: 32 or more hex characters (Foundry keys), or base64 of as many with digits and both
 cases (online endpoint keys), standard or URL-safe; not a name with dashes, a GUID nor a resource id."""
+KEY_VAULT_REFERENCE = re.compile(
+    r"https://[A-Za-z0-9-]{3,24}\.vault\.[a-z.]+/secrets/[0-9A-Za-z-]{1,127}(/[0-9a-f]{32})?"
+)
+"""A Key Vault secret's URI (`endpointKeySecrets`): where a credential is, for readers Azure lets in; not one itself."""
 
 OMITTED = "<omitted>"
 """A test case's value that removes the property."""
@@ -267,7 +272,7 @@ def _secret_outputs(args: StackValidationArgs, report: ReportViolation, config: 
             for path, leaf in _walk(resource.props, name, name):
                 if leaf is None or isinstance(leaf, Secret):
                     continue
-                if credential:
+                if credential and not (isinstance(leaf, str) and KEY_VAULT_REFERENCE.fullmatch(leaf)):
                     report(
                         f"stack output {path} carries a credential but is not a secret: wrap it in pulumi.Output.secret"
                     )
@@ -469,6 +474,42 @@ def _budget_covers_estimate(args: StackValidationArgs, report: ReportViolation, 
         if unknown:
             message += f"; not counted, price unknown: {', '.join(unknown)}"
         report(message + "; raise budget.amount or deploy less", budget.urn)
+
+
+DIAGNOSED_BY = {
+    FOUNDRY_DEPLOYMENT: ("accountName", "accounts", "Foundry resource"),
+    ONLINE_DEPLOYMENT: ("endpointName", "onlineEndpoints", "online endpoint"),
+}
+"""A deployment's requests are logged and measured by what it belongs to: (the input naming it, its collection in the
+deployment's id, what Azure calls it). A serverless endpoint has no diagnostic settings to check."""
+
+
+def _deployments_have_diagnostics(args: StackValidationArgs, report: ReportViolation, _config: dict[str, Any]) -> None:
+    """Each deployment's Foundry resource or online endpoint is watched by a diagnostic setting of the stack."""
+    watched, watched_ids = set(), set()
+    for resource in args.resources:
+        if resource.resource_type == DIAGNOSTIC_SETTING:
+            watched |= {d.urn for d in resource.property_dependencies.get("resourceUri", [])}
+            uri = _known(resource.props, "resourceUri")
+            if uri:
+                watched_ids.add(str(uri).lower())
+    for resource in args.resources:
+        if resource.resource_type not in DIAGNOSED_BY:
+            continue
+        key, collection, what = DIAGNOSED_BY[resource.resource_type]
+        parents = resource.property_dependencies.get(key, [])
+        ids = {str(_known(p.props, "id") or "").lower() for p in parents}
+        # After apply a stack policy sees outputs: the parent is the start of the deployment's own id.
+        own = re.match(rf"(.*/{collection}/[^/]+)/deployments/", str(_known(resource.props, "id") or ""), re.I)
+        if own:
+            ids.add(own.group(1).lower())
+        if any(p.urn in watched for p in parents) or ids & watched_ids:
+            continue
+        report(
+            f"{resource.name}: no diagnostic setting of the stack watches its {what}, so its requests, errors and "
+            "latency are logged nowhere; set llama-on-azure:monitoring.diagnostics: true (the default)",
+            resource.urn,
+        )
 
 
 def _rule(
@@ -876,6 +917,17 @@ RULES: tuple[Rule, ...] = (
         "estimate with a limit before it is",
         None,
         validate=_budget_covers_estimate,
+    ),
+    _rule(
+        "deployments-have-diagnostics",
+        "Each model deployment's Foundry resource or online endpoint sends its logs and metrics through a diagnostic "
+        "setting of the stack.",
+        ADVISORY,
+        "Azure Policy 'Diagnostic logs in Azure AI services resources should be enabled' (1b4d1c4e-934c-4703-944c-"
+        "27c82c06bebb) and the built-in 'Enable logging by category group' policies (no rule joins a deployment to "
+        "its parent's setting)",
+        None,
+        validate=_deployments_have_diagnostics,
     ),
     _rule(
         "stack-output-secrets",

@@ -99,7 +99,7 @@ def test_the_pull_request_script_plans_it_with_the_policies_and_shows_it_new(che
     assert (checkout / "plan-staging.base.json").read_text() == ""
     comment = (checkout / "plan-staging.md").read_text()
     assert "### `llama-on-azure`: what this pull request changes in stack `staging`" in comment
-    assert "**12 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged**" in comment
+    assert "**24 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged**" in comment
     assert "Pulumi.staging.yaml is new: every resource is created." in comment
     assert "the head passes the mandatory policies" in comment and "default config" in comment
 

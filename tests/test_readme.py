@@ -5,8 +5,20 @@ import re
 
 import pytest
 
+from catalog import monitoring
 from catalog.limits import LIMITS
-from infra.config.model import Budget, ContentFilter, Foundry, Hub, Network, StackConfig
+from infra.config.model import (
+    Alert,
+    Alerts,
+    Budget,
+    ContentFilter,
+    Foundry,
+    Hub,
+    KeyVaultSecrets,
+    Monitoring,
+    Network,
+    StackConfig,
+)
 from infra.kinds import KINDS
 from policy.rules import POLICIES
 from tests.support.stacks import ROOT, run, shipped_config
@@ -111,3 +123,41 @@ def test_the_serverless_rate_limits_are_the_catalogs():
         f"{LIMITS.serverless_requests_per_minute:,} requests per minute per deployment."
     )
     assert quoted in " ".join(README.split())
+
+
+def test_every_monitoring_and_key_vault_secrets_key_is_documented():
+    for key in aliases(Monitoring):
+        assert f"`monitoring.{key}" in README, key
+    for key in aliases(Alerts):
+        assert f"`monitoring.alerts.{key}`" in README or f"`{key}`" in README, key
+    for key in aliases(Alert):
+        assert key in README.split("`monitoring.alerts.<alert>`")[1].split("\n")[0], key
+    for key in aliases(KeyVaultSecrets):
+        assert f"`keyVaultSecrets.{key}`" in README, key
+
+
+MONITORING = README[README.index("## Monitoring") : README.index("## Access as code")]
+
+
+def test_each_query_reads_only_columns_of_its_table_from_the_catalog():
+    queries = re.findall(r"```kusto\n(.*?)```", MONITORING, re.DOTALL)
+    assert len(queries) >= 6
+    for query in queries:
+        table = monitoring.LOG_TABLES[query.split()[0]]
+        bare = re.sub(r'"[^"]*"', "", re.sub(r"//.*", "", query))  # strings and comments name no column
+        named = set(re.findall(r"\b_?[A-Z]\w*", bare)) - {table.name}
+        assert named <= set(table.columns) | set(table.unconfirmed), (table.name, named - set(table.columns))
+
+
+def test_the_alert_table_shows_the_models_defaults_and_the_catalogs_metrics():
+    settings = Alerts().settings()
+    for alert, setting in settings.items():
+        (row,) = [line for line in MONITORING.splitlines() if line.startswith(f"| `{alert}` |")]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert f"{setting.threshold:g}" in cells[3], (alert, cells[3])
+        assert (cells[4], cells[5]) == (str(setting.severity), f"{setting.window_minutes} min"), alert
+    metrics = {m.name for m in vars(monitoring).values() if isinstance(m, monitoring.Metric)}
+    shown = set(re.findall(r"`([A-Za-z_0-9]+)`", MONITORING.split("### Alerts")[1].split("### ")[0]))
+    for name in ("ModelRequests", "TimeToLastByte", "ProvisionedUtilization", "RequestsPerMinute"):
+        assert name in shown and name in metrics, name
+    assert {"RequestLatency_P95", "DeploymentCapacity", "GpuUtilizationPercentage"} <= shown & metrics

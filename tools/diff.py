@@ -51,12 +51,14 @@ PARENTS = {
     "privateEndpointName": "its private endpoint: part of its ARM id",
     "privateZoneName": "its private DNS zone: part of its ARM id",
     "containerName": "its blob container: part of its id",
+    "vaultName": "its key vault: part of its ARM id",
 }
 SCOPE = "its scope: the start of its ARM id"
 STORAGE_ACCOUNT = "its storage account: part of its id"
 VERSION = "its version: part of its ARM id, and a registered version is immutable"
 PRINCIPAL = "its principal: Azure refuses to change a role assignment's principal (RoleAssignmentUpdateNotPermitted)"
 TRAFFIC = "its endpoint: the traffic provider replaces a split that moves to another endpoint"
+WATCHED = "the resource it belongs to: a diagnostic setting is an extension of that resource, part of its id"
 
 
 def _arm(name: str, *parents: str, located: bool = True) -> dict[str, str]:
@@ -103,6 +105,10 @@ REPLACED_BY: dict[str, dict[str, str]] = {
     "azure-native:authorization:RoleDefinition": {"roleDefinitionId": NAME, "scope": SCOPE},
     "azure-native:authorization:RoleAssignment": {"roleAssignmentName": NAME, "scope": SCOPE, "principalId": PRINCIPAL},
     "azure-native:consumption:Budget": {"budgetName": NAME, "scope": SCOPE},
+    "azure-native:monitor:DiagnosticSetting": {"name": NAME, "resourceUri": WATCHED},
+    "azure-native:monitor:MetricAlert": _arm("ruleName", located=False),
+    "azure-native:monitor:ActionGroup": _arm("actionGroupName", located=False),
+    "azure-native:keyvault:Secret": _arm("secretName", "vaultName", located=False),
     "pulumi-python:dynamic:Resource": {"endpointId": TRAFFIC},
 }
 """Resource type -> the inputs whose change replaces it, each with why (README, "Add an environment")."""

@@ -56,6 +56,10 @@ NAME_INPUTS = {
     "azure-native:privatedns:PrivateZone": "privateZoneName",
     "azure-native:privatedns:VirtualNetworkLink": "virtualNetworkLinkName",
     "azure-native:consumption:Budget": "budgetName",
+    "azure-native:monitor:DiagnosticSetting": "name",
+    "azure-native:monitor:MetricAlert": "ruleName",
+    "azure-native:monitor:ActionGroup": "actionGroupName",
+    "azure-native:keyvault:Secret": "secretName",
 }
 ARM_TYPES = {
     "azure-native:resources:ResourceGroup": "",
@@ -69,6 +73,8 @@ ARM_TYPES = {
     "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
     "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "azure-native:monitor:MetricAlert": "Microsoft.Insights/metricAlerts",
+    "azure-native:monitor:ActionGroup": "Microsoft.Insights/actionGroups",
 }
 # Children of another resource: the parent's type token, the input naming it, and the child collection.
 CHILDREN = {
@@ -84,6 +90,7 @@ CHILDREN = {
         "virtualNetworkLinks",
     ),
     f"{_ML}:ManagedNetworkSettingsRule": (f"{_ML}:Workspace", "workspaceName", "outboundRules"),
+    "azure-native:keyvault:Secret": ("azure-native:keyvault:Vault", "vaultName", "secrets"),
 }
 # Children of a Cognitive Services account: .../accounts/<account>/<collection>/<name>
 CS_CHILDREN = {
@@ -194,6 +201,8 @@ def _physical_name(type_: str, inputs: dict[str, Any]) -> Any:
 def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) -> str:
     if type_ == "azure-native:consumption:Budget":
         return f"{inputs.get('scope')}/providers/Microsoft.Consumption/budgets/{name}"
+    if type_ == "azure-native:monitor:DiagnosticSetting":  # an extension resource of what it watches
+        return f"{inputs.get('resourceUri')}/providers/Microsoft.Insights/diagnosticSettings/{name}"
     if type_.startswith("azure-native:authorization:"):
         kind = "roleDefinitions" if type_.endswith("RoleDefinition") else "roleAssignments"
         return f"{inputs.get('scope')}/providers/Microsoft.Authorization/{kind}/{name}"
@@ -220,6 +229,16 @@ def _arm_id(subscription: str, type_: str, inputs: dict[str, Any], name: str) ->
     collection = type_.rsplit(":", 1)[1]
     collection = collection[0].lower() + collection[1:] + "s"
     return f"{group}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}/{collection}/{name}"
+
+
+def _secret_properties(inputs: dict[str, Any], uri: Any) -> Any:
+    """A secret's properties as Azure returns them, never its value, and secret as a whole where they were given so
+    (the SDK sends an object holding a secret as a secret; the engine keeps an output as secret as its input)."""
+    given = inputs.get("properties") or {}
+    secret = isinstance(given, dict) and given.get(sdk_internals.SECRET_SIG_KEY) == sdk_internals.SECRET_SIG
+    plain = given.get("value") if secret else given
+    found = {k: v for k, v in (plain or {}).items() if k != "value"} | {"secretUri": uri}
+    return {sdk_internals.SECRET_SIG_KEY: sdk_internals.SECRET_SIG, "value": found} if secret else found
 
 
 def _foundry_endpoints(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -254,6 +273,8 @@ class LlamaMocks(pulumi.runtime.Mocks):
                 state["properties"] = {**inputs.get("properties", {}), "scoringUri": rpc.UNKNOWN}
             if args.typ == "pulumi-python:dynamic:Resource":
                 state["applied"] = rpc.UNKNOWN
+            if args.typ == "azure-native:keyvault:Secret":
+                state["properties"] = _secret_properties(inputs, rpc.UNKNOWN)
             if args.typ == "azure-native:cognitiveservices:Account":
                 state["properties"] = {
                     **inputs.get("properties", {}),
@@ -278,6 +299,9 @@ class LlamaMocks(pulumi.runtime.Mocks):
             }
         if args.typ == "azure-native:storage:StorageAccount":
             state["primaryEndpoints"] = {"blob": f"https://{name}.blob.core.windows.net/"}
+        if args.typ == "azure-native:keyvault:Secret":
+            uri = f"https://{inputs.get('vaultName')}.vault.azure.net/secrets/{name}"
+            state["properties"] = _secret_properties(inputs, uri)
         if args.typ == "azure-native:cognitiveservices:Account":
             state["properties"] = {**inputs.get("properties", {}), **_foundry_endpoints(inputs)}
             state["identity"] = {**inputs.get("identity", {}), "principalId": "00000000-0000-0000-0000-0000000000a1"}

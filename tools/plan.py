@@ -69,6 +69,10 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "properties.publicNetworkAccess",
     ),
     ROLE_DEFINITION: ("roleName", "roleType"),
+    "azure-native:monitor:DiagnosticSetting": ("logs", "metrics", "logAnalyticsDestinationType"),
+    "azure-native:monitor:MetricAlert": ("severity", "windowSize", "criteria.allOf"),
+    "azure-native:monitor:ActionGroup": ("groupShortName", "emailReceivers", "webhookReceivers"),
+    "azure-native:keyvault:Secret": ("properties",),
 }
 for _kind in KINDS.values():
     KEY_SETTINGS |= _kind.plan_settings

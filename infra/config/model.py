@@ -22,12 +22,17 @@ from infra.config.types import (
     Prefix,
     PrincipalId,
     PrivateRange,
+    ReceiverName,
     Region,
     ResourceGroupName,
     Section,
     Severity,
     SubnetId,
     Switch,
+    VaultId,
+    WebhookUrl,
+    WindowMinutes,
+    WorkspaceId,
     ZoneId,
     registry_version,
 )
@@ -285,6 +290,117 @@ def shown_list(values: list[float]) -> str:
     return "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
+class Alert(Section):
+    """One alert every deployment that has it gets: on or off, how severe, over how long a window."""
+
+    enabled: bool = True
+    severity: int = Field(default=2, ge=0, le=4)
+    """Azure Monitor's 0 (critical) to 4 (verbose)."""
+    window_minutes: WindowMinutes = 5
+    """The window the threshold is compared over (Azure's static-threshold windows)."""
+
+
+class Throttling(Alert):
+    """Requests refused with HTTP 429 (quota or rate limit)."""
+
+    threshold: float = Field(default=1, ge=0, le=1_000_000, allow_inf_nan=False, strict=False)
+    """429 responses a minute, averaged over the window, above which it fires."""
+
+
+class ServerErrors(Alert):
+    """Requests that failed with a 5xx status."""
+
+    severity: int = Field(default=1, ge=0, le=4)
+    threshold: float = Field(default=1, ge=0, le=1_000_000, allow_inf_nan=False, strict=False)
+    """5xx responses a minute, averaged over the window, above which it fires."""
+
+
+class Latency(Alert):
+    """How long answers take."""
+
+    severity: int = Field(default=3, ge=0, le=4)
+    window_minutes: WindowMinutes = 15
+    threshold: float = Field(default=30_000, gt=0, le=3_600_000, allow_inf_nan=False, strict=False)
+    """Milliseconds above which it fires (Foundry: the average time to the last byte; managed: the p95 latency)."""
+
+
+class Capacity(Alert):
+    """Managed compute: instances of a deployment that are not running."""
+
+    severity: int = Field(default=1, ge=0, le=4)
+    window_minutes: WindowMinutes = 15
+    threshold: float = Field(default=100, gt=0, le=100, allow_inf_nan=False, strict=False)
+    """Percent of the deployment's instanceCount below which it fires."""
+
+
+class Utilization(Alert):
+    """How busy a deployment's capacity is: GPUs of managed compute, provisioned throughput of a Foundry deployment."""
+
+    severity: int = Field(default=3, ge=0, le=4)
+    window_minutes: WindowMinutes = 15
+    threshold: float = Field(default=90, gt=0, le=100, allow_inf_nan=False, strict=False)
+    """Percent above which it fires."""
+
+
+MAX_RECEIVERS = 20
+"""This project's bound on each kind of receiver (not Azure's): an action group mails a team, not a directory."""
+
+
+class Alerts(Section):
+    """`llama-on-azure:monitoring.alerts`: metric alerts per deployment and the stack's one action group."""
+
+    enabled: bool = True
+    throttling: Throttling = Field(default_factory=Throttling)
+    server_errors: ServerErrors = Field(default_factory=ServerErrors)
+    latency: Latency = Field(default_factory=Latency)
+    capacity: Capacity = Field(default_factory=Capacity)
+    utilization: Utilization = Field(default_factory=Utilization)
+    emails: list[Email] = Field(default_factory=list, max_length=MAX_RECEIVERS)
+    """Who the action group mails when an alert fires or resolves."""
+    webhooks: dict[ReceiverName, WebhookUrl] = Field(default_factory=dict, max_length=MAX_RECEIVERS)
+    """Receiver name -> URL the action group posts to; each must be encrypted (`pulumi config set --secret --path`)."""
+
+    @property
+    def receivers(self) -> bool:
+        return bool(self.emails or self.webhooks)
+
+    def settings(self) -> dict[str, Alert]:
+        """Alert name (as the stack file spells it) -> its settings."""
+        return {
+            "throttling": self.throttling,
+            "serverErrors": self.server_errors,
+            "latency": self.latency,
+            "capacity": self.capacity,
+            "utilization": self.utilization,
+        }
+
+
+class Monitoring(Section):
+    """`llama-on-azure:monitoring`: diagnostic settings to a Log Analytics workspace, and alerts."""
+
+    diagnostics: bool = True
+    """A diagnostic setting on every resource that has them (catalog/monitoring.py)."""
+    workspace_id: WorkspaceId | None = None
+    """An existing Log Analytics workspace to send to; by default the hub's, or one the stack creates."""
+    log_retention_days: int | None = Field(default=None, ge=30, le=730)
+    """Retention of the workspace the stack creates for a stack without a hub (default 30)."""
+    logs: dict[str, list[str]] = Field(default_factory=dict)
+    """Resource -> the log categories or category groups its settings send, instead of the catalog's default."""
+    metrics: bool = True
+    """Send each resource's platform metrics too (its metric category)."""
+    alerts: Alerts = Field(default_factory=Alerts)
+
+
+class KeyVaultSecrets(Section):
+    """`llama-on-azure:keyVaultSecrets`: each endpoint key stored as a Key Vault secret an application reads."""
+
+    enabled: bool = False
+    vault_id: VaultId | None = None
+    """An existing vault (with Azure RBAC authorization) in the stack's subscription; by default the hub's."""
+    readers: Principals = Field(default_factory=list)
+    """Get Key Vault Secrets User on each secret: an application's managed identity, a bare id being a user."""
+
+
 RESERVED_TAGS = ("environment", "managed-by", "project")
 
 
@@ -309,6 +425,8 @@ class StackConfig(Section):
     """Replaces the hash in every suffixed name (e.g. after a destroy left a key vault soft-deleted)."""
     models: list[DeclaredModel] = Field(default_factory=list)
     budget: Budget = Field(default_factory=Budget)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    key_vault_secrets: KeyVaultSecrets = Field(default_factory=KeyVaultSecrets)
 
     def content_filter(self, name: str) -> ContentFilter | None:
         """The named policy a foundry deployment refers to; None for Microsoft's default."""

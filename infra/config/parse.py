@@ -23,6 +23,7 @@ from infra.config.types import (
     KNOWN_NAMESPACES,
     NAMESPACE,
     SECRET_KEYS,
+    WEBHOOKS,
     ConfigError,
     Section,
     key_for,
@@ -289,6 +290,53 @@ def _leaves(value: Any) -> list[Any]:
     return [value]
 
 
+def _set_secret(path: str) -> str:
+    return f"pulumi config set --secret --path '{NAMESPACE}:{path}' <url>"
+
+
+def _whole_section_encrypted(full: str) -> str:
+    where = ".".join(WEBHOOKS)
+    return (
+        f"{full}: encrypted as a whole; only its webhook URLs may be (its other values become plain Azure settings): "
+        f"give it in plain text and encrypt each URL: {_set_secret(where + '.<name>')}"
+    )
+
+
+def _encrypted_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _encrypted_paths(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _encrypted_paths(v, f"{path}[{i}]")]
+    return [path] if value == ENCRYPTED else []
+
+
+def _webhook_problems(section: Any, secret: bool) -> list[str]:
+    """Webhook URLs are credentials: each must be encrypted in the stack file, and nothing else of the section may be.
+    Offline an encrypted leaf reads ENCRYPTED; at `pulumi up` Pulumi says only that the section holds a secret."""
+    if not isinstance(section, dict):
+        return []
+    alerts = section.get(WEBHOOKS[1])
+    hooks = alerts.get(WEBHOOKS[2]) if isinstance(alerts, dict) else None
+    hooks = hooks if isinstance(hooks, dict) else {}
+    where = ".".join(WEBHOOKS)
+    problems = []
+    if not secret:
+        # The value is never quoted: it is the credential.
+        problems += [
+            f"{key_for(*WEBHOOKS, name)}: a webhook URL is a credential (its token opens the receiver) and is in plain "
+            f"text in the stack file; encrypt it: {_set_secret(f'{where}.{name}')}"
+            for name in hooks
+        ]
+    inside = {f"{where}.{name}" for name in hooks}
+    problems += [
+        f"{NAMESPACE}:{path}: encrypted, but only webhook URLs may be ({where}.<name>): the other values of "
+        f"{NAMESPACE}:{WEBHOOKS[0]} become plain Azure settings; give it in plain text"
+        for path in _encrypted_paths(section, WEBHOOKS[0])
+        if path not in inside
+    ]
+    return problems
+
+
 def _namespace_errors(keys: list[str]) -> list[str]:
     errors = []
     for full in sorted(keys):
@@ -333,10 +381,15 @@ def config_from_engine(
             # No value: Pulumi.yaml's `default: ""` of an optional key (a declared key needs a default to be
             # optional), or a key left empty in the stack file. The model's default applies.
             continue
+        if text == ENCRYPTED and alias == WEBHOOKS[0]:
+            errors.append(_whole_section_encrypted(full))
+            continue
         if text == ENCRYPTED:
             notes.append(f"{full}: encrypted (secure:), so not checked offline: its value is checked at `pulumi up`")
             continue
         raw[alias] = _decode(alias, text)
+        if alias == WEBHOOKS[0]:
+            errors.extend(_webhook_problems(raw[alias], full in secret_keys))
         if ENCRYPTED in _leaves(raw[alias]):
             notes.append(f"{full}: encrypted values (secure:) are not checked offline: they are checked at `pulumi up`")
     location, region = values.get("azure-native:location"), raw.get("region")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from catalog import models, sources, vm_skus
 from catalog.conflicts import CONFLICTS
 from infra import naming
-from infra.config import network_rules
+from infra.config import monitoring_rules, network_rules
 from infra.config.model import RESERVED_TAGS, Access, known_models
 from infra.config.types import NAMESPACE, key_for
 from infra.kinds import KINDS, Deployment, Kind
@@ -74,6 +74,7 @@ class Rules:
         self.unique_names(resolved)
         self.azure_names(resolved)
         network_rules.check(self, {part.kind.platform for part in self.partial.deployments if part.kind})
+        monitoring_rules.check(self, {part.kind for part in self.partial.deployments if part.kind}, resolved)
         self.content_filters()
         self.tags()
         self.access()

@@ -90,7 +90,12 @@ class ResolvedStack:
             required |= kind.deployer_actions(self, found)
         if self.private:
             required |= self._network_actions()
-        if self.config.access.enabled:
+        monitoring, secrets = self.config.monitoring, self.config.key_vault_secrets
+        if monitoring.diagnostics or monitoring.alerts.enabled:
+            required["resource group (monitoring)"] = ("group", rbac.MONITORING_DEPLOYER_ACTIONS)
+        if secrets.enabled:
+            required["key vault (endpoint keys)"] = (secrets.vault_id or "group", rbac.KEY_VAULT_SECRET_ACTIONS)
+        if self.config.access.enabled or secrets.readers:
             required["role management"] = ("subscription", rbac.ROLE_MANAGEMENT_ACTIONS)
         return required
 
@@ -151,3 +156,15 @@ def private_links(platforms: set[Platform], container_registry: bool) -> list[tu
 def dns_zones(links: list[tuple[str, network.PrivateLink, str]], cloud: str) -> list[str]:
     zones = (z for _, link, group in links for z in link.zones[group].get(cloud, ()))
     return list(dict.fromkeys(zones))
+
+
+def diagnostic_resources(platforms: set[Platform], container_registry: bool, kinds: set[Kind[Any]]) -> list[str]:
+    """The resources of `monitoring.logs` a stack has: its platforms' (a hub's registry only when it has one), then
+    what its kinds' endpoints bring (catalog.monitoring.RESOURCES)."""
+    found = ["foundry"] if Platform.FOUNDRY in platforms else []
+    if Platform.HUB in platforms:
+        found += ["hub", "project", "keyVault", "storage", *(["containerRegistry"] if container_registry else [])]
+    for kind in KINDS.values():
+        if kind in kinds:
+            found += kind.diagnostic_resources
+    return list(dict.fromkeys(found))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from catalog import prices, regions
+from catalog import monitoring, prices, regions
 from clients.errors import UserError
 from clients.identifiers import GUID
 from infra import naming
@@ -18,8 +18,11 @@ NAMESPACE = "llama-on-azure"
 KNOWN_NAMESPACES = (NAMESPACE, "azure-native", "pulumi")
 ENCRYPTED = "[encrypted]"
 """What a runner that cannot decrypt (the offline plan) hands the program for a `secure:` value."""
-SECRET_KEYS = ("tags",)
-"""Keys whose value may be encrypted: the rest become names, regions and ids that are stored in plain text."""
+SECRET_KEYS = ("tags", "monitoring")
+"""Keys whose value may be encrypted: the rest become names, regions and ids that are stored in plain text. Of
+`monitoring`, only the webhook URLs (`monitoring.alerts.webhooks.<name>`), which the program keeps secret."""
+WEBHOOKS = ("monitoring", "alerts", "webhooks")
+"""Where webhook URLs are in the stack file: each a credential, encrypted there, a Pulumi secret everywhere after."""
 
 
 class Section(BaseModel):
@@ -218,3 +221,42 @@ Currency = Annotated[str, AfterValidator(_currency)]
 Percent = Annotated[float, BeforeValidator(_percent)]
 Switch = Literal["Enabled", "Disabled"]
 Severity = Literal["Low", "Medium", "High"]
+
+
+WORKSPACE_ID = (
+    rf"/subscriptions/{_GUID}/resourceGroups/{_GROUP}/providers/Microsoft\.OperationalInsights/workspaces/"
+    r"[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]"
+)
+VAULT_ID = (
+    rf"/subscriptions/{_GUID}/resourceGroups/(?P<group>{_GROUP})/providers/Microsoft\.KeyVault/vaults/"
+    r"(?P<vault>[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9])"
+)
+WorkspaceId = text_type(
+    WORKSPACE_ID,
+    "a Log Analytics workspace's resource id: /subscriptions/<GUID>/resourceGroups/<group>/providers/"
+    "Microsoft.OperationalInsights/workspaces/<name>",
+)
+VaultId = text_type(
+    VAULT_ID,
+    "a key vault's resource id: /subscriptions/<GUID>/resourceGroups/<group>/providers/Microsoft.KeyVault/"
+    "vaults/<name>",
+)
+ReceiverName = text_type(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}", "1-60 letters, digits, dashes or underscores")
+WindowMinutes = Literal[monitoring.WINDOW_MINUTES]  # type: ignore[valid-type]
+WEBHOOK_MAX = 2048
+
+
+def _webhook(value: str) -> str:
+    # A webhook URL carries the receiver's credential: a message about it never shows it. Offline an encrypted one
+    # stands in as ENCRYPTED (checked at `pulumi up`).
+    if value == ENCRYPTED:
+        return value
+    if len(value) > WEBHOOK_MAX or not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?", value):
+        raise ValueError(
+            f"not an https URL of at most {WEBHOOK_MAX} characters (the value is not shown: a webhook URL is a "
+            "credential); Azure Monitor posts alerts to it"
+        )
+    return value
+
+
+WebhookUrl = Annotated[str, AfterValidator(_webhook)]

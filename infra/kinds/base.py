@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from catalog import endpoints
 from catalog import prices as catalog_prices
 from catalog.models import LlamaModel
+from catalog.monitoring import Metric
 from clients.status import Status
 from infra.config.types import EndpointName, ModelName, Section, key_for
 
@@ -186,6 +187,24 @@ class Export:
     endpoint alike (diagnostic settings, alerts)."""
 
 
+@dataclass(frozen=True)
+class AlertRule:
+    """A metric alert a kind defines for one of its deployments: what it watches, and when it fires."""
+
+    alert: str
+    """Which alert of `monitoring.alerts` it is (throttling, serverErrors, latency, capacity, utilization)."""
+    subject: str
+    """The deployment, as cost lines name it (`<endpoint>/<deployment>` where they differ)."""
+    scope: Any
+    """Resource id of what emits the metric (the Foundry resource, an online endpoint or deployment)."""
+    metric: Metric
+    operator: str
+    threshold: float
+    description: str
+    dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Dimension -> the values watched: the deployment's own (ModelDeploymentName, deployment), status codes."""
+
+
 class Billing(StrEnum):
     """How a cost line is billed: every hour or day it exists, or by what it is used for."""
 
@@ -302,6 +321,10 @@ class Kind(Generic[D]):
     """The settings of each resource type a reviewer looks for in a plan (camelCase input paths)."""
     exports: ClassVar[tuple[str, ...]] = ()
     """Fields of this kind's `endpoints` entries a client needs beside kind, model, api, url, name and auth."""
+    alerts: ClassVar[tuple[str, ...]] = ()
+    """The alerts of `monitoring.alerts` this kind's deployments can get (`alert_rules` makes them)."""
+    diagnostic_resources: ClassVar[tuple[str, ...]] = ()
+    """The resources of `monitoring.logs` this kind's endpoints bring (the platforms' own are the platforms')."""
 
     # The config.
     def offer_for(self, config: Any, llama: LlamaModel) -> Any:
@@ -327,10 +350,22 @@ class Kind(Generic[D]):
         """Scope label -> (subscription or group, actions) that deploying these takes."""
         return {}
 
+    def has_key(self, check: Rules, deployment: D) -> bool:
+        """Whether the deployment's endpoint exports a key (`keyVaultSecrets` stores it)."""
+        return False
+
     # The program.
     def build(self, platforms: Platforms, deployments: list[D]) -> dict[str, Export]:
         """The endpoints' resources on the platform; the name of each endpoint -> what it exports."""
         raise NotImplementedError
+
+    def diagnostic_targets(self, export: Export) -> list[tuple[str, Any]]:
+        """(resource of `monitoring.logs`, resource id) of an endpoint's resources that take a diagnostic setting."""
+        return []
+
+    def alert_rules(self, stack: ResolvedStack, export: Export, deployments: list[D]) -> list[AlertRule]:
+        """The metric alerts of the deployments behind one endpoint, at the stack's `monitoring.alerts` settings."""
+        return []
 
     # The tools.
     def preflight(self, asker: Any, deployments: list[D]) -> list[Check]:

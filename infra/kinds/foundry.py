@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pulumi_azure_native import cognitiveservices as cs
 from pydantic import Field
 
-from catalog import content_filters, endpoints, limits, models, prices, rbac, sources
+from catalog import content_filters, endpoints, limits, models, monitoring, prices, rbac, sources
 from catalog.conflicts import CONFLICTS
 from clients.arm import arm_date
 from clients.status import Status
@@ -18,6 +18,7 @@ from components.model_deployment import FoundryModelDeployment, FoundryModelDepl
 from components.options import COGNITIVE_TYPES
 from infra.config.types import NAMESPACE, ModelVersion, key_for
 from infra.kinds.base import (
+    AlertRule,
     Billing,
     CallSpec,
     Check,
@@ -92,6 +93,7 @@ class Foundry(Kind[FoundryDeployment]):
         f"{COGNITIVE_TYPES}:RaiPolicy": ("properties.basePolicyName", "properties.mode"),
     }
     exports = ("deployment",)
+    alerts = ("throttling", "serverErrors", "latency", "utilization")
 
     # The config.
     def rules(self, check: Rules, deployments: list[FoundryDeployment]) -> None:
@@ -169,6 +171,10 @@ class Foundry(Kind[FoundryDeployment]):
     def marketplace(self, deployments: list[FoundryDeployment]) -> bool:
         return any(not d.offer.sold_by_azure for d in deployments)
 
+    def has_key(self, check: Rules, deployment: FoundryDeployment) -> bool:
+        foundry = check.section("foundry")
+        return bool(foundry is not None and foundry.local_auth)
+
     @staticmethod
     def _expected_tokens(check: Rules, d: FoundryDeployment) -> None:
         if d.config.expected_tokens is not None and d.config.sku in prices.PROVISIONED_TYPES:
@@ -219,7 +225,65 @@ class Foundry(Kind[FoundryDeployment]):
             "auth": "key" if stack.config.foundry.local_auth else "entra",
             "deployment": d.name,
         }
-        return Export(entry, account.primary_key, {"deployment": deployment})
+        return Export(entry, account.primary_key, {"deployment": deployment, "account": account})
+
+    def alert_rules(
+        self, stack: ResolvedStack, export: Export, deployments: list[FoundryDeployment]
+    ) -> list[AlertRule]:
+        """The resource's "Models" metrics split by ModelDeploymentName, the deployment's name
+        [metrics-cognitive-accounts]; the Foundry resource's diagnostic setting is the platform's."""
+        account, settings, rules = export.resources["account"], stack.config.monitoring.alerts, []
+        for d in deployments:
+            own = {"ModelDeploymentName": (d.name,)}
+            for alert, codes, what in (
+                ("throttling", (monitoring.THROTTLED,), "429 (throttled)"),
+                ("serverErrors", monitoring.SERVER_ERROR_CODES, "5xx"),
+            ):
+                setting = settings.settings()[alert]
+                # ModelRequests is a count (Total) over the window: the rate a minute times the window's minutes.
+                total = setting.threshold * setting.window_minutes
+                rules.append(
+                    AlertRule(
+                        alert,
+                        d.name,
+                        account.resource_id,
+                        monitoring.MODEL_REQUESTS,
+                        "GreaterThan",
+                        total,
+                        f"{d.name}: more than {total:g} {what} responses in {setting.window_minutes} minutes "
+                        f"({setting.threshold:g} a minute); {monitoring.MODEL_REQUESTS.note}",
+                        {**own, "StatusCode": codes},
+                    )
+                )
+            latency = settings.latency.threshold
+            rules.append(
+                AlertRule(
+                    "latency",
+                    d.name,
+                    account.resource_id,
+                    monitoring.TIME_TO_LAST_BYTE,
+                    "GreaterThan",
+                    latency,
+                    f"{d.name}: time to the last byte above {latency:g} ms on average; "
+                    f"{monitoring.TIME_TO_LAST_BYTE.note}",
+                    own,
+                )
+            )
+            if d.config.sku in prices.PROVISIONED_TYPES:
+                used = settings.utilization.threshold
+                rules.append(
+                    AlertRule(
+                        "utilization",
+                        d.name,
+                        account.resource_id,
+                        monitoring.PROVISIONED_UTILIZATION,
+                        "GreaterThan",
+                        used,
+                        f"{d.name}: provisioned throughput {used:g}% used; {monitoring.PROVISIONED_UTILIZATION.note}",
+                        own,
+                    )
+                )
+        return rules
 
     # The tools.
     def preflight(self, asker: Any, deployments: list[FoundryDeployment]) -> list[Check]:

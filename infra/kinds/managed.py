@@ -12,7 +12,7 @@ import pulumi
 from pydantic import Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from catalog import containers, endpoints, limits, models, prices, rbac, sources, vm_skus
+from catalog import containers, endpoints, limits, models, monitoring, prices, rbac, sources, vm_skus
 from clients.errors import UserError
 from clients.status import Status
 from components.inference_environment import InferenceEnvironment, InferenceEnvironmentArgs
@@ -22,6 +22,7 @@ from components.options import ML_TYPES
 from infra import naming
 from infra.config.types import EndpointName, RegistryVersion, Section, Switch, key_for, text_type
 from infra.kinds.base import (
+    AlertRule,
     Billing,
     CallSpec,
     Check,
@@ -277,6 +278,8 @@ class Managed(Kind[ManagedDeployment]):
         ),
         "pulumi-python:dynamic:Resource": ("traffic",),
     }
+    alerts = ("throttling", "serverErrors", "latency", "capacity", "utilization")
+    diagnostic_resources = ("onlineEndpoints",)
 
     def endpoints(self, deployments: list[ManagedDeployment]) -> dict[str, list[ManagedDeployment]]:
         groups: dict[str, list[ManagedDeployment]] = {}
@@ -485,6 +488,9 @@ class Managed(Kind[ManagedDeployment]):
     def azure_name(self, endpoint: str, suffix: str) -> str:
         return naming.online_endpoint(endpoint, suffix)
 
+    def has_key(self, check: Rules, deployment: ManagedDeployment) -> bool:
+        return deployment.config.auth_mode == "Key"
+
     def deployer_actions(
         self, stack: ResolvedStack, deployments: list[ManagedDeployment]
     ) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -526,6 +532,77 @@ class Managed(Kind[ManagedDeployment]):
         if lead.openai:
             entry["servedModel"] = lead.served_model_name
         return Export(entry, online.primary_key, {"endpoint": online})
+
+    def diagnostic_targets(self, export: Export) -> list[tuple[str, Any]]:
+        return [("onlineEndpoints", export.resources["endpoint"].resource_id)]
+
+    def alert_rules(
+        self, stack: ResolvedStack, export: Export, deployments: list[ManagedDeployment]
+    ) -> list[AlertRule]:
+        """Status codes from the endpoint's RequestsPerMinute (split by deployment); latency, instances and GPUs from
+        each online deployment's own metrics [metrics-online-endpoints, metrics-deployments]."""
+        online, settings, rules = export.resources["endpoint"], stack.config.monitoring.alerts, []
+        for d in deployments:
+            deployment_id = online.deployment_ids[d.name]
+            per_minute = "responses a minute (RequestsPerMinute, averaged over the window)"
+            codes = (
+                ("throttling", "statusCode", monitoring.THROTTLED, "429 (throttled)"),
+                ("serverErrors", "statusCodeClass", monitoring.SERVER_ERROR_CLASS, "5xx"),
+            )
+            for alert, dimension, value, what in codes:
+                threshold = settings.settings()[alert].threshold
+                rules.append(
+                    AlertRule(
+                        alert,
+                        d.subject,
+                        online.resource_id,
+                        monitoring.ENDPOINT_REQUESTS,
+                        "GreaterThan",
+                        threshold,
+                        f"{d.subject}: more than {threshold:g} {what} {per_minute}; "
+                        f"{monitoring.ENDPOINT_REQUESTS.note}",
+                        {"deployment": (d.name,), dimension: (value,)},
+                    )
+                )
+            latency = settings.latency.threshold
+            rules.append(
+                AlertRule(
+                    "latency",
+                    d.subject,
+                    deployment_id,
+                    monitoring.DEPLOYMENT_LATENCY_P95,
+                    "GreaterThan",
+                    latency,
+                    f"{d.subject}: p95 request latency above {latency:g} ms",
+                )
+            )
+            # Fewer instances running than the deployment asks for: a failed instance, a quota or capacity shortage.
+            instances = d.config.instance_count * settings.capacity.threshold / 100
+            rules.append(
+                AlertRule(
+                    "capacity",
+                    d.subject,
+                    deployment_id,
+                    monitoring.DEPLOYMENT_CAPACITY,
+                    "LessThan",
+                    instances,
+                    f"{d.subject}: fewer than {instances:g} of its {d.config.instance_count} instances "
+                    f"({settings.capacity.threshold:g}%); {monitoring.DEPLOYMENT_CAPACITY.note}",
+                )
+            )
+            gpu = settings.utilization.threshold
+            rules.append(
+                AlertRule(
+                    "utilization",
+                    d.subject,
+                    deployment_id,
+                    monitoring.GPU_UTILIZATION,
+                    "GreaterThan",
+                    gpu,
+                    f"{d.subject}: GPU utilization above {gpu:g}%: add instances or lower the load",
+                )
+            )
+        return rules
 
     # The tools.
     def preflight(self, asker: Any, deployments: list[ManagedDeployment]) -> list[Check]:

@@ -24,6 +24,7 @@ from infra.kinds.base import (
     Platform,
     PriceBook,
     Protocol,
+    guarded,
     openai_base,
     token_lines,
 )
@@ -75,6 +76,26 @@ class Serverless(Kind[ServerlessDeployment]):
     def rules(self, check: Rules, deployments: list[ServerlessDeployment]) -> None:
         self.each(check, deployments, lambda d: self._region(check, d))
         self._one_per_model(check, deployments)
+        self._unmonitored(check, deployments)
+
+    @staticmethod
+    def _unmonitored(check: Rules, deployments: list[ServerlessDeployment]) -> None:
+        # Microsoft publishes neither metrics nor logs for serverless endpoints and points to Foundry Models for
+        # monitoring [monitor-models]: nothing here could alert on them, which the stack should know.
+        monitoring = check.section("monitoring")
+        if monitoring is None or not (monitoring.diagnostics or monitoring.alerts.enabled):
+            return
+        found: list[str] = []
+        for d in deployments:
+            guarded(lambda d=d: found.append(repr(d.name)))  # a name that failed validation is reported there
+        if not found:
+            return
+        names = ", ".join(found)
+        check.warn(
+            f"{key_for('deployments')}: serverless endpoint(s) {names} publish no Azure Monitor metrics or logs: "
+            "no alert or diagnostic setting watches them; Microsoft's way to monitor Llama is a Foundry Model "
+            "(kind: foundry)"
+        )
 
     @staticmethod
     def _region(check: Rules, d: ServerlessDeployment) -> None:
@@ -100,6 +121,9 @@ class Serverless(Kind[ServerlessDeployment]):
 
     def azure_name(self, endpoint: str, suffix: str) -> str:
         return naming.serverless_endpoint(endpoint, suffix)
+
+    def has_key(self, check: Rules, deployment: ServerlessDeployment) -> bool:
+        return True
 
     def marketplace(self, deployments: list[ServerlessDeployment]) -> bool:
         return any(d.offer.marketplace for d in deployments)

@@ -48,7 +48,9 @@ def test_custom_role_carries_every_action_the_how_to_lists():
         "Llama deployer (llama-dev-)"
     )
     assert "Microsoft.MachineLearningServices/workspaces/marketplaceSubscriptions/*" in actions
-    assert actions == {a for scope in rbac.DEPLOYER_ACTIONS.values() for a in scope}
+    # ... and what the stack's diagnostic settings and alerts take (monitoring is on by default).
+    how_to = {a for scope in rbac.DEPLOYER_ACTIONS.values() for a in scope}
+    assert actions == how_to | set(rbac.MONITORING_DEPLOYER_ACTIONS)
     assert role["roleType"] == "CustomRole"
     assert role["assignableScopes"] == [role["scope"]] and role["scope"].startswith("/subscriptions/")
 

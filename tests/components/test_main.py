@@ -32,7 +32,10 @@ STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STA
 HOSTED = {"AiHub", "AiProject", "ModelSubscription", "ServerlessEndpoint", "Access", "Budget", "PrivateNetwork"} | {
     "PrivateEndpoint",
     "FoundryResource", "FoundryProject", "ContentFilterPolicy", "FoundryModelDeployment"
-}  # fmt: skip
+} | {"LogAnalyticsWorkspace", "DiagnosticSettings", "MetricAlerts", "ActionGroup", "KeyVaultSecret"}  # fmt: skip
+SETS = {"DiagnosticSettings": {"resourceIds", "name"}, "MetricAlerts": {"resourceIds", "names", "resourceGroupName"}}
+"""Components that hold several resources of one kind: their ids as a list (a diagnostic setting is an extension of
+the resource it watches, in no resource group of its own)."""
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-llama-dev"
 
@@ -183,7 +186,9 @@ def test_inputs_are_the_args_with_descriptions(schema: dict[str, Any], component
     assert set(resource.get("requiredInputs", [])) == {camel(k) for k in args.__required_keys__}
     for name, prop in {**resource["inputProperties"], **resource["properties"]}.items():
         assert prop.get("description"), f"{component.__name__}.{name} has no description"
-    if component.__name__ != "Access":
+    if component.__name__ in SETS:
+        assert SETS[component.__name__] <= set(resource["properties"])
+    elif component.__name__ != "Access":
         assert {"resourceId", "name", "resourceGroupName"} <= set(resource["properties"])
 
 

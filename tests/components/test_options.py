@@ -24,6 +24,9 @@ EVERY_TYPE = {
     f"{CS}:RaiPolicy",
     "azure-native:authorization:RoleDefinition",
     "azure-native:authorization:RoleAssignment",
+    "azure-native:monitor:DiagnosticSetting",
+    "azure-native:monitor:MetricAlert",
+    "azure-native:monitor:ActionGroup",
 }
 
 
@@ -42,6 +45,7 @@ def everything():
             "deployers": ["11111111-1111-1111-1111-111111111111"],
             "developers": [{"id": "22222222-2222-2222-2222-222222222222", "type": "Group"}],
         },
+        monitoring={"alerts": {"emails": ["platform-team@example.com"]}},
     )
     result = run("dev", config)
     assert result.error is None, result.error

@@ -104,9 +104,11 @@ def test_the_platforms_lines():
     assert line(found, "resource/hub/log-retention").what == "Log Analytics: retention to 90 days"
     assert line(found, "resource/foundry/account").price is None, "no fixed fee is known: unknown"
     assert found.fixed == Decimal("50.69")
-    assert next(item.key for item in estimate(stack(deployments=[foundry("mav", MAVERICK)])).lines) == (
-        "resource/foundry/account"
-    ), "a Foundry-only stack has no hub lines"
+    foundry_only = [item.key for item in estimate(stack(deployments=[foundry("mav", MAVERICK)])).lines]
+    assert foundry_only[:2] == ["resource/monitoring/logs", "resource/foundry/account"], "no hub lines"
+    assert line(estimate(stack(deployments=[foundry("mav", MAVERICK)])), "resource/monitoring/logs").quantity is None
+    unmonitored = stack(deployments=[foundry("mav", MAVERICK)], monitoring={"diagnostics": False})
+    assert "resource/monitoring/logs" not in [item.key for item in estimate(unmonitored).lines], "no workspace: no line"
 
 
 def test_the_budget_s_currency_prices_the_estimate():

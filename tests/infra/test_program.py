@@ -18,7 +18,7 @@ from tests.support.stacks import (
     stack_config,
     token,
 )
-from tools.engine import LlamaMocks, RunResult, run_isolated
+from tools.engine import LlamaMocks, RunResult, masked, run_isolated
 from tools.plan import creation_depth
 
 AZURE_TYPES = {
@@ -55,6 +55,9 @@ def test_dev_creates_a_hub_a_project_and_one_serverless_endpoint():
     expected = Counter(AZURE_TYPES) + Counter({f"{ML}:MarketplaceSubscription": 1, f"{ML}:ServerlessEndpoint": 1})
     # ... and a Foundry resource with its project and one model deployment (tests/test_foundry.py).
     expected += Counter({f"{CS}:Account": 1, f"{CS}:Project": 1, f"{CS}:Deployment": 1})
+    # Monitoring (tests/infra/test_monitoring.py): a diagnostic setting on the Foundry resource, the hub, the project,
+    # the key vault, the storage account and its four services; three alerts on the Foundry deployment.
+    expected += Counter({DIAGNOSTIC: 9, "azure-native:monitor:MetricAlert": 3})
     assert custom_types(result) == expected
     assert not result.by_type("azure-native:containerregistry:Registry")
 
@@ -77,10 +80,12 @@ def test_every_azure_resource_is_in_the_stack_region_and_tagged(shipped: RunResu
     for reg in shipped.registrations:
         # A Marketplace subscription and a budget are proxy resources (no location, no tags); the traffic split is no
         # Azure resource.
-        proxies = (f"{ML}:MarketplaceSubscription", "azure-native:consumption:Budget")
+        # A diagnostic setting is an extension of the resource it watches: no location, no tags of its own.
+        proxies = (f"{ML}:MarketplaceSubscription", "azure-native:consumption:Budget", DIAGNOSTIC)
         if reg.type.startswith("azure-native:") and reg.type not in proxies:
-            if reg.type.startswith("azure-native:privatedns:"):
-                assert reg.inputs.get("location") == "global", reg.name  # private DNS zones are global
+            if reg.type.startswith(("azure-native:privatedns:", "azure-native:monitor:")):
+                # Private DNS zones, metric alert rules and action groups are global.
+                assert reg.inputs.get("location", "").lower() == "global", reg.name
             elif reg.type not in CHILDREN:
                 assert reg.inputs.get("location") == region, reg.name
             if reg.type not in CHILDREN:
@@ -100,7 +105,9 @@ CHILDREN = {
     f"{ML}:EnvironmentVersion",
     "azure-native:storage:BlobContainer",
     "azure-native:storage:Blob",
+    "azure-native:keyvault:Secret",
 }
+DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
 
 
 def test_hub_dependencies_have_secure_defaults(shipped: RunResult):
@@ -260,7 +267,7 @@ def test_endpoint_keys_are_exported_only_as_a_secret(shipped: RunResult):
     assert sorted(i["args"]["name"] for i in listed) == sorted(names)
     for reg in shipped.registrations:  # no key is handed to any resource in plain text
         for key in keys["secret"].values():
-            assert key not in repr(reg.inputs)
+            assert key not in repr(masked(reg.inputs)) and key not in repr(masked(reg.outputs))
 
 
 def test_prod_protects_the_group_hub_and_project_but_not_endpoints():
@@ -380,7 +387,8 @@ def test_any_stack_name_works_and_two_stack_names_never_share_an_environment():
 def test_existing_resource_group_is_used_not_created():
     result = run("dev", stack_config(hub={"resourceGroup": "rg-shared-ai"}))
     assert not result.by_type("azure-native:resources:ResourceGroup")
-    assert {r.inputs["resourceGroupName"] for r in result.registrations if r.custom} == {"rg-shared-ai"}
+    in_group = [r for r in result.registrations if r.custom and r.type != DIAGNOSTIC]  # an extension: in its resource
+    assert {r.inputs["resourceGroupName"] for r in in_group} == {"rg-shared-ai"}
     assert result.exports["resourceGroupName"] == "rg-shared-ai"
 
 

@@ -1,8 +1,12 @@
 """Every Azure payload uses only names, enum values and writable fields of Microsoft's REST models."""
 
+import importlib
+import inspect
+import re
+
 import pytest
 
-from tests.support.rest_oracle import TARGETS, api_version, check_resource
+from tests.support.rest_oracle import TARGETS, api_version, check_resource, monitor_api_versions
 from tests.support.stacks import (
     CS,
     ML,
@@ -65,11 +69,28 @@ STACKS = {
 # No Microsoft model package for resource groups is installed; their payload is location and tags. A blob is data,
 # not an ARM resource: it has no REST model (its container has one, and is checked).
 UNCHECKED = {"azure-native:resources:ResourceGroup", "azure-native:storage:Blob"}
+PROVIDER_MODULES = {
+    "azure-native:monitor:DiagnosticSetting": "diagnostic_setting",
+    "azure-native:monitor:MetricAlert": "metric_alert",
+    "azure-native:monitor:ActionGroup": "action_group",
+}
+ALERT_CRITERIA = {"odataType": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"}
 
 
 def test_oracle_describes_the_providers_api_version():
     # pulumi-azure-native 3.x uses 2025-12-01 for every machinelearningservices resource.
     assert api_version() == "2025-12-01"
+
+
+def test_the_monitor_models_are_the_providers_api_versions_but_action_groups():
+    # The provider's own docstrings say which REST API version each type uses; azure-mgmt-monitor 6.0.2 has no models
+    # for action groups' 2024-10-01-preview, so they are checked against 2023-01-01 (the newest it carries).
+    for token, version in monitor_api_versions().items():
+        module = importlib.import_module(f"pulumi_azure_native.monitor.{PROVIDER_MODULES[token]}")
+        (used,) = set(re.findall(r"Uses Azure REST API version ([0-9a-z-]+)\.", inspect.getsource(module)))
+        assert used == version or (
+            token.endswith("ActionGroup") and (used, version) == ("2024-10-01-preview", "2023-01-01")
+        )
 
 
 @pytest.mark.parametrize("name", list(STACKS))
@@ -120,6 +141,20 @@ def test_every_type_the_stacks_use_has_been_checked():
         ("azure-native:authorization:RoleAssignment", {"createdOn": "2026-01-01"}, "read-only"),
         ("azure-native:authorization:RoleDefinition", {"createdBy": "me"}, "read-only"),
         ("azure-native:containerregistry:Registry", {"loginServer": "x.azurecr.io"}, "read-only"),
+        ("azure-native:monitor:ActionGroup", {"groupShortName": "llama-on-azure"}, "at most 12"),
+        (
+            "azure-native:monitor:MetricAlert",
+            {"criteria": ALERT_CRITERIA | {"allOf": [{"operator": "Above"}]}},
+            "'Above'",
+        ),
+        (
+            "azure-native:monitor:MetricAlert",
+            {"criteria": ALERT_CRITERIA | {"allOf": [{"bogus": 1}]}},
+            "MetricCriteria",
+        ),
+        ("azure-native:monitor:MetricAlert", {"isMigrated": True}, "read-only"),
+        ("azure-native:monitor:DiagnosticSetting", {"logs": [{"categoryGroup": "allLogs", "retention": 1}]}, "no such"),
+        ("azure-native:keyvault:Secret", {"properties": {"secretUri": "https://x"}}, "read-only"),
     ],
 )
 def test_the_oracle_rejects_what_other_providers_would(type_, payload, expected):

@@ -263,6 +263,21 @@ def test_stack_outputs_that_carry_a_key_must_be_secret(pack, tmp_path):
     assert [f[0] for f in analyze_stack(pack, named, [])] == ["stack-output-secrets"]
 
 
+def test_key_vault_secret_uris_are_references_and_anything_else_there_must_be_secret(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    result = run("dev", stack_config(keyVaultSecrets={"enabled": True}))
+    exports = result.exports
+    assert set(exports["endpointKeySecrets"]) == {"chat", "maverick"}
+    assert analyze_stack(pack, exports, []) == [], "the secret URIs the program exports are not credentials"
+    versioned = {"chat": exports["endpointKeySecrets"]["chat"] + "/0123456789abcdef0123456789abcdef"}
+    assert analyze_stack(pack, {**exports, "endpointKeySecrets": versioned}, []) == []
+    key = exports["endpointKeys"]["secret"]["chat"]
+    for leaked in (key, "https://kv.vault.azure.net/keys/k", f"https://kv.vault.azure.net/secrets/x?{key}"):
+        found = analyze_stack(pack, {**exports, "endpointKeySecrets": {"chat": leaked}}, [])
+        assert [f[0] for f in found] == ["stack-output-secrets"], leaked
+        assert "endpointKeySecrets.chat carries a credential" in found[0][1]
+
+
 @pytest.mark.parametrize("name", ["monkey", "tokenizer", "keystone", "secretary"])
 def test_endpoint_names_that_contain_key_words_plan_clean(pack, tmp_path, name):
     configure(pack, BASELINE_CONFIG, tmp_path)
@@ -308,7 +323,9 @@ def analyze_foundry(pack, resources: list[tuple[str, dict[str, Any]]]) -> list[t
             for i, (t, p) in enumerate(resources)
         ]
     )
-    return [(d.policyName, d.message) for d in pack.stub.AnalyzeStack(request).diagnostics]
+    # Deployments without their account: deployments-have-diagnostics is judged on whole stacks below.
+    found = pack.stub.AnalyzeStack(request).diagnostics
+    return [(d.policyName, d.message) for d in found if d.policyName != "deployments-have-diagnostics"]
 
 
 def _filter(props: dict[str, Any], name: str, source: str | None = None) -> dict[str, Any]:
@@ -490,6 +507,95 @@ def test_prod_makes_the_budget_rule_mandatory():
     config = json.loads((ROOT / "policy" / "config" / "prod.json").read_text())
     assert config["budget-covers-estimate"] == {"enforcementLevel": "mandatory"}
     assert {r.level for r in RULES if r.id == "budget-covers-estimate"} == {ADVISORY}
+
+
+# deployments-have-diagnostics joins each deployment to its Foundry resource or online endpoint, and that to a
+# diagnostic setting of the stack: through property dependencies in a preview, through resource ids after apply.
+DIAGNOSTIC_T = "azure-native:monitor:DiagnosticSetting"
+DIAGNOSED = "deployments-have-diagnostics"
+
+
+def analyze_registrations(pack, registrations) -> list[tuple[str, str, str]]:
+    resources = [
+        proto.AnalyzerResource(
+            type=r.type,
+            properties=_struct(r.inputs),
+            urn=r.urn,
+            name=r.name,
+            propertyDependencies={
+                key: proto.AnalyzerPropertyDependencies(urns=urns) for key, urns in r.property_dependencies.items()
+            },
+        )
+        for r in registrations
+    ]
+    response = pack.stub.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources))
+    return [
+        (d.policyName, proto.EnforcementLevel.Name(d.enforcementLevel).lower(), d.message)
+        for d in response.diagnostics
+        if d.policyName == DIAGNOSED
+    ]
+
+
+def without_setting_on(result, type_: str) -> list[Any]:
+    """The stack's registrations but the diagnostic setting on its resource of this type."""
+    watched = {r.urn for r in result.by_type(type_)}
+    return [
+        r
+        for r in result.registrations
+        if not (r.type == DIAGNOSTIC_T and set(r.property_dependencies.get("resourceUri", [])) & watched)
+    ]
+
+
+def test_the_shipped_and_managed_stacks_watch_every_deployment_and_one_setting_less_does_not(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    dev, managed_stack = run("dev", shipped_config("dev")), run("managed", scenario("managed"))
+    assert analyze_registrations(pack, dev.registrations) == []
+    assert analyze_registrations(pack, managed_stack.registrations) == []
+    (found,) = analyze_registrations(pack, without_setting_on(dev, f"{CS}:Account"))
+    assert found[:2] == (DIAGNOSED, "advisory") and "maverick-deployment: no diagnostic setting" in found[2]
+    assert "its Foundry resource" in found[2] and "monitoring.diagnostics" in found[2]
+    (found,) = analyze_registrations(pack, without_setting_on(managed_stack, f"{ML}:OnlineEndpoint"))
+    assert "its online endpoint" in found[2]
+    kept = without_setting_on(dev, f"{ML}:Workspace")
+    assert analyze_registrations(pack, kept) == [], "the hub's own setting is not the deployment's"
+
+
+def test_prod_makes_diagnostics_mandatory_and_a_stack_without_them_fails_it(pack, tmp_path):
+    prod = json.loads((ROOT / "policy" / "config" / "prod.json").read_text())
+    assert prod[DIAGNOSED] == {"enforcementLevel": "mandatory"}
+    assert {r.level for r in RULES if r.id == DIAGNOSED} == {ADVISORY}
+    configure(pack, prod, tmp_path)
+    assert analyze_registrations(pack, run("prod", shipped_config("prod")).registrations) == []
+    off = shipped_config("prod") | {"llama-on-azure:monitoring": {"diagnostics": False}}
+    found = analyze_registrations(pack, run("prod", off).registrations)
+    assert [(f[0], f[1]) for f in found] == [(DIAGNOSED, "mandatory")] * 2, "both Foundry deployments"
+
+
+def test_after_apply_the_deployments_id_names_its_resource(pack, tmp_path):
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    account = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/aif"
+    endpoint = (
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/p/onlineEndpoints/e"
+    )
+    resources = [
+        (f"{CS}:Deployment", {"id": f"{account}/deployments/maverick", "name": "maverick"}),
+        (f"{ML}:OnlineDeployment", {"id": f"{endpoint}/deployments/blue", "name": "blue"}),
+        (DIAGNOSTIC_T, {"id": f"{account}/providers/microsoft.insights/diagnosticSettings/d", "resourceUri": account}),
+        (DIAGNOSTIC_T, {"resourceUri": endpoint.upper()}),
+    ]
+
+    def analyzed(items):
+        request = proto.AnalyzeStackRequest(
+            resources=[
+                proto.AnalyzerResource(type=t, properties=_struct(p), urn=f"urn:pulumi:dev::p::{t}::r{i}", name=f"r{i}")
+                for i, (t, p) in enumerate(items)
+            ]
+        )
+        return [d.message for d in pack.stub.AnalyzeStack(request).diagnostics if d.policyName == DIAGNOSED]
+
+    assert analyzed(resources) == []
+    (found,) = analyzed(resources[:3])
+    assert "r1: no diagnostic setting" in found and "online endpoint" in found
 
 
 def test_a_closed_resource_without_a_private_endpoint_is_named_and_the_others_pass():

@@ -47,6 +47,7 @@ ML = "azure.ai.ml._restclient.arm_ml_service.models"
 CS = "azure.mgmt.cognitiveservices.models"
 NET = "azure.mgmt.network.models"
 DNS = "azure.mgmt.privatedns.models"
+MONITOR = "azure.mgmt.monitor"
 TARGETS: dict[str, Target] = {
     "azure-native:machinelearningservices:Workspace": _t(ML, "Workspace", "WorkspaceProperties", "workspaceName"),
     "azure-native:machinelearningservices:MarketplaceSubscription": _t(
@@ -121,6 +122,21 @@ TARGETS: dict[str, Target] = {
     "azure-native:consumption:Budget": _t(
         "azure.mgmt.consumption.models", "Budget", "BudgetProperties", "scope", "budgetName"
     ),
+    # Azure Monitor, azure-mgmt-monitor 6.0.2: diagnostic settings 2021-05-01-preview and metric alerts 2018-03-01
+    # (the provider's versions); action groups 2023-01-01, the newest with Python models (the provider uses
+    # 2024-10-01-preview, whose e-mail and webhook receivers have the same fields). msrest models, `properties.x`
+    # flattened as azure-native flattens them.
+    "azure-native:monitor:DiagnosticSetting": Target(
+        f"{MONITOR}.v2021_05_01_preview.models", "DiagnosticSettingsResource", None, frozenset({"resourceUri", "name"})
+    ),
+    "azure-native:monitor:MetricAlert": _t(f"{MONITOR}.v2018_03_01.models", "MetricAlertResource", None, "ruleName"),
+    "azure-native:monitor:ActionGroup": _t(
+        f"{MONITOR}.v2023_01_01.models", "ActionGroupResource", None, "actionGroupName"
+    ),
+    # Key Vault secrets: the package the vault is checked with (its newest API; the provider's is 2024-11-01).
+    "azure-native:keyvault:Secret": _t(
+        "azure.mgmt.keyvault.models", "SecretCreateOrUpdateParameters", None, "vaultName", "secretName"
+    ),
 }
 
 
@@ -138,6 +154,15 @@ def cognitive_services_api_version() -> str:
     from azure.mgmt.cognitiveservices._configuration import CognitiveServicesManagementClientConfiguration
 
     return CognitiveServicesManagementClientConfiguration(credential=object(), subscription_id="x").api_version
+
+
+def monitor_api_versions() -> dict[str, str]:
+    """The API version of each Azure Monitor models module the targets use: the module's own name says it."""
+    return {
+        token: target.models.split(".")[3].removeprefix("v").replace("_", "-")
+        for token, target in TARGETS.items()
+        if target.models.startswith(MONITOR)
+    }
 
 
 def consumption_api_version() -> str:
@@ -194,6 +219,11 @@ def _members(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def _unsecret(value: Any) -> Any:
+    """A recorded secret (`{"secret": value}`, as tools.engine records one) is checked as the value it holds."""
+    return _unsecret(value["secret"]) if isinstance(value, dict) and set(value) == {"secret"} else value
+
+
 def _check_value(annotation: Any, value: Any, path: str) -> list[str]:
     members = _members(annotation)
     models = [m for m in members if _is_model(m)]
@@ -208,6 +238,7 @@ def _check_value(annotation: Any, value: Any, path: str) -> list[str]:
         return []
     if containers:
         item_type = typing.get_args(containers[0])[-1]
+        value = _unsecret(value)
         items = value.items() if isinstance(value, dict) else enumerate(value or [])
         return [p for key, item in items for p in _check_value(item_type, item, f"{path}[{key}]")]
     return []
@@ -223,9 +254,16 @@ def check_model(cls: type, payload: dict[str, Any], path: str) -> list[str]:
         if discriminator and payload.get(discriminator) in mapping:
             cls = mapping[payload[discriminator]]
             table = fields(cls)
+    # msrest names its subtypes by a discriminator's value (metric alert criteria: `odata.type`, `criterionType`).
+    for attr, subtypes in (getattr(cls, "_subtype_map", None) or {}).items():
+        given = next((v for k, v in payload.items() if _key(k) == _key(attr)), None)
+        if isinstance(given, str) and given in subtypes:
+            cls = getattr(importlib.import_module(cls.__module__.rsplit(".", 1)[0]), subtypes[given])
+            table = fields(cls)
     problems: list[str] = []
     for key, value in payload.items():
         where = f"{path}.{key}"
+        value = _unsecret(value)
         field = table.get(_key(key))
         if field is None:
             problems.append(f"{where}: no such property in {cls.__name__}")
@@ -233,7 +271,17 @@ def check_model(cls: type, payload: dict[str, Any], path: str) -> list[str]:
             problems.append(f"{where}: read-only in {cls.__name__}")
         else:
             problems += _check_value(field.annotation, value, where)
+            problems += _length(cls, key, value, where)
     return problems
+
+
+def _length(cls: type, key: str, value: Any, where: str) -> list[str]:
+    """msrest's `_validation` bounds of a text field (an action group's 12-character short name)."""
+    rules = next((r for a, r in (getattr(cls, "_validation", None) or {}).items() if _key(a) == _key(key)), {})
+    limit = rules.get("max_length")
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        return [f"{where}: {len(value)} characters; {cls.__name__} takes at most {limit}"]
+    return []
 
 
 def check_resource(type_token: str, inputs: dict[str, Any]) -> list[str]:

@@ -93,3 +93,26 @@ def run(
 def scenario(name: str) -> dict[str, Any]:
     """A named scenario stack (tests/scenarios/<name>.yaml): defaults, managed, max, ..."""
     return _config_of(SCENARIOS / f"{name}.yaml")
+
+
+def _run_decrypted(conn: Any, stack: str, config: dict[str, Any], secret_keys: list[str]) -> None:
+    from tools import engine
+
+    values, _ = engine.stack_config_values(config)
+    engine.stack_config_values = lambda _config: (values, secret_keys)  # this forked child only
+    conn.send(engine.run_program(stack, config, preview=False).to_json())
+    conn.close()
+
+
+def run_decrypted(stack: str, config: dict[str, Any], secret_keys: list[str]) -> RunResult:
+    """A run as `pulumi up` hands the program a decrypted value: plain text, its key among the secret ones."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    parent_end, child_end = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_run_decrypted, args=(child_end, stack, config, secret_keys))
+    proc.start()
+    child_end.close()
+    payload = parent_end.recv()
+    proc.join()
+    return RunResult.from_json(payload)

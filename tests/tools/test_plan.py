@@ -38,7 +38,7 @@ def test_plan_of_dev_prints_the_tree_and_masked_exports():
         "endpointKeys: [secret]",
         "url: (known after apply)",
         "llama-on-azure:index:FoundryResource  foundry",
-        "Resources: 19 to create",
+        "Resources: 37 to create (24 Azure resources in 13 components)",
     ):
         assert expected in out, expected
     # Components come in creation order: the hub before the project before the endpoint.
@@ -50,7 +50,8 @@ def test_plan_of_prod_marks_protected_resources():
     done = plan("--stack", "prod")
     assert done.returncode == 0, done.stderr
     assert "llama-on-azure:index:AiHub  hub [protected]" in done.stdout
-    assert "Warnings (1):" in done.stdout and "version of Llama-3.3-70B-Instruct as a Foundry Model" in done.stdout
+    assert "Warnings (2):" in done.stdout and "version of Llama-3.3-70B-Instruct as a Foundry Model" in done.stdout
+    assert "serverless endpoint(s) 'chat' publish no Azure Monitor metrics or logs" in done.stdout
 
 
 def managed_project(tmp_path: Path, **changes) -> Path:
@@ -268,7 +269,7 @@ def test_the_text_and_markdown_show_role_assignments_by_role_and_outputs_sorted(
     line = next(x for x in text.splitlines() if f"access-developer-{DEVELOPER}  " in x)
     assert f"role={rbac.AZURE_AI_DEVELOPER.name}, scope=id of machinelearningservices:Workspace proj-llama-dev-" in line
     assert f"principal={DEVELOPER} (User)" in line and "name=" not in line
-    assert "Warnings (1):\n    a note" in text
+    assert "Warnings (2):\n    a note" in text
     outputs = text.split("\nOutputs:\n", 1)[1].splitlines()
     top = [x.strip().split(":")[0] for x in outputs if x.startswith("    ") and not x.startswith("        ")]
     assert top == sorted(top)

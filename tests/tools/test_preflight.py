@@ -669,6 +669,18 @@ def test_bad_stack_config_is_reported_before_asking_azure(arm, project, capsys):
     assert arm.state.requests == []
 
 
+def test_writing_keys_into_a_named_vault_is_checked_on_that_vault(arm, project, capsys):
+    vault = f"{S}/resourceGroups/rg-apps/providers/Microsoft.KeyVault/vaults/kv-apps-keys"
+    edit_stack(project, "prod", keyVaultSecrets={"enabled": True, "vaultId": vault})
+    arm.state.paged[f"{vault}/providers/Microsoft.Authorization/permissions"] = [
+        [{"actions": ["Microsoft.KeyVault/vaults/read"], "notActions": []}]
+    ]
+    _, found = checks(capsys)
+    keys = found[("permissions", "key vault (endpoint keys)")]
+    assert keys["status"] == "fail" and "Microsoft.KeyVault/vaults/secrets/*" in keys["detail"]
+    assert found[("permissions", "resource group (monitoring)")]["status"] == "ok", "Contributor at the subscription"
+
+
 # A private stack.
 LANDING = f"{S}/resourceGroups/rg-connectivity/providers/Microsoft.Network"
 VNET = f"{LANDING}/virtualNetworks/vnet-hub"

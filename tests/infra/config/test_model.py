@@ -97,7 +97,7 @@ def test_declared_defaults_give_the_models_defaults():
 
 
 def test_section_descriptions_name_every_key_they_take():
-    for key in ("hub", "foundry", "contentFilters", "access", "models", "budget"):
+    for key in ("hub", "foundry", "contentFilters", "access", "models", "budget", "monitoring", "keyVaultSecrets"):
         section = _unwrap(FIELDS[key].annotation)
         section = typing.get_args(section)[-1] if typing.get_origin(section) in (dict, list) else section
         text = " ".join(DECLARED[key]["description"].split())

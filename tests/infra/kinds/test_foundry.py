@@ -31,7 +31,11 @@ SUBNET = (
 STRICT = {"hate": "Low", "sexual": "Low", "violence": "High", "selfHarm": "Low", "indirectAttack": True}
 
 # Named scenario stacks (defaults, a named content filter, locked down), each on the dev stack's region.
+MONITOR_TYPES = ("azure-native:monitor:DiagnosticSetting", "azure-native:monitor:MetricAlert")
 FOUNDRY_ONLY = stack_config(deployments=[foundry("maverick")], foundry=None)
+UNMONITORED = stack_config(
+    deployments=[foundry("maverick")], foundry=None, monitoring={"diagnostics": False, "alerts": {"enabled": False}}
+)
 WITH_KEY = stack_config(deployments=[foundry("maverick")], foundry={"localAuth": True})
 FILTERED = stack_config(
     deployments=[foundry("maverick", contentFilter="strict"), foundry("llama33", LLAMA33, capacity=50)],
@@ -110,16 +114,18 @@ def test_a_pinned_version_and_an_upgrade_policy_the_stack_asks_for_are_kept():
     assert props["versionUpgradeOption"] == "OnceCurrentVersionExpired"
 
 
-def test_a_foundry_only_stack_has_no_hub_storage_key_vault_or_logs():
-    result = ok(FOUNDRY_ONLY)
+def test_a_foundry_only_stack_has_no_hub_storage_key_vault_and_logs_only_for_diagnostics():
+    result = ok(UNMONITORED)
     azure = {r.type for r in result.registrations if r.custom}
     assert not [t for t in azure if t.startswith(HUB_TYPES)], azure
     assert azure == {GROUP, ACCOUNT, PROJECT, DEPLOYMENT}
     assert not {"hubId", "hubName", "projectId", "projectName", "studioUrl"} & set(result.exports)
+    monitored = {r.type for r in ok(FOUNDRY_ONLY).registrations if r.custom} - azure
+    assert monitored == {"azure-native:operationalinsights:Workspace", *MONITOR_TYPES}, "its own workspace"
 
 
 def test_its_longest_create_chain_is_group_account_deployment():
-    result = ok(FOUNDRY_ONLY)
+    result = ok(UNMONITORED)
     depth = creation_depth(result)
     by_type = {r.type: depth[r.urn] for r in result.registrations if r.custom}
     assert by_type == {GROUP: 1, ACCOUNT: 2, PROJECT: 3, DEPLOYMENT: 3}
