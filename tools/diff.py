@@ -14,6 +14,7 @@ from clients.redact import SECRET
 from components.options import COGNITIVE_TYPES as CS
 from components.options import ML_TYPES as ML
 from infra.config.types import NAMESPACE
+from tools.cost import cost_delta, delta_lines, markdown_lines
 from tools.engine import UNKNOWN
 from tools.files import read_capped
 from tools.render import (
@@ -187,17 +188,14 @@ class PlanDiff:
         return []
 
     @property
-    def cost(self) -> tuple[str, float, float] | None:
-        """(currency, old, new) monthly, when both plans carry a cost estimate in one currency."""
+    def cost(self) -> dict[str, Any] | None:
+        """The monthly change and the cost lines behind it (tools.cost.cost_delta); None when neither plan has a
+        cost estimate. A side without a stack file, or a plan from before estimates, counts as nothing."""
         costs = [(p or {}).get("cost") for p in (self.old, self.new)]
-        if not all(isinstance(c, dict) for c in costs):
+        if not any(isinstance(c, dict) for c in costs):
             return None
-        old, new = costs  # type: ignore[misc]
-        monthly = [c.get("monthly") for c in costs]
-        numbers = all(isinstance(m, int | float) and not isinstance(m, bool) for m in monthly)
-        if not numbers or old.get("currency") != new.get("currency"):
-            return None
-        return str(new.get("currency")), float(old["monthly"]), float(new["monthly"])
+        old, new = (c if isinstance(c, dict) else None for c in costs)
+        return cost_delta(old, new)
 
 
 # --- Reading plans ---
@@ -327,11 +325,9 @@ def _headline(diff: PlanDiff) -> str:
     return ", ".join(counts) + f", {diff.count('same')} unchanged"
 
 
-def _cost_line(diff: PlanDiff) -> str | None:
-    if diff.cost is None:
-        return None
-    currency, old, new = diff.cost
-    return f"Cost: {currency} {old:,.2f} -> {new:,.2f} a month ({new - old:+,.2f})"
+def _cost_lines(diff: PlanDiff) -> list[str]:
+    """`Cost: +$13,943.00/month`, then the lines that make the change."""
+    return [] if diff.cost is None else delta_lines(diff.cost)
 
 
 SIGNS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
@@ -344,8 +340,7 @@ AUTHORITY = (
 def render_text(diff: PlanDiff) -> str:
     lines = [f"Offline diff of stack '{diff.stack}' (project {NAMESPACE}): {_headline(diff)}", f"{AUTHORITY}.", ""]
     lines += [f"{level.lower()}: {note}" for level, note in diff.notes]
-    if cost := _cost_line(diff):
-        lines.append(cost)
+    lines += _cost_lines(diff)
     for r in diff.resources:
         if r.op == "same" or not r.custom:
             continue
@@ -374,8 +369,9 @@ def render_markdown(diff: PlanDiff, limit: int = MARKDOWN_LIMIT) -> str:
         f"{head.get('catalogAsOf') or (diff.old or {}).get('catalogAsOf')}.",
     ]
     lines += [line for level, note in diff.notes for line in ("", f"> **{level}**: {note}")]
-    if cost := _cost_line(diff):
-        lines += ["", cost]
+    if cost := _cost_lines(diff):
+        head_line, *changes = cost
+        lines += ["", f"**{head_line}**", *(["", *(f"- {c.strip()}" for c in changes)] if changes else [])]
     lines += policy_section(head) + warning_section(head)
     changed = [r for r in diff.resources if r.custom and r.op != "same"]
     if changed:
@@ -385,6 +381,8 @@ def render_markdown(diff: PlanDiff, limit: int = MARKDOWN_LIMIT) -> str:
         lines += ["", "#### Outputs that change", "", "| output | before | after |", "|---|---|---|"]
         lines += [f"| `{cell(c.path)}` | {cell(_value(c.old))} | {cell(_value(c.new))} |" for c in diff.outputs]
     lines += quota_section(head)
+    if isinstance(head.get("cost"), dict):
+        lines += markdown_lines(head["cost"])
     return fit(lines, limit, "`llama-on-azure diff --format json` of the run's plans has everything")
 
 
@@ -416,8 +414,7 @@ def diff_document(diff: PlanDiff) -> dict[str, Any]:
         "notes": [note for level, note in diff.notes if level == "Note"],
     }
     if diff.cost is not None:
-        currency, old, new = diff.cost
-        document["cost"] = {"currency": currency, "old": old, "new": new, "delta": new - old}
+        document["cost"] = diff.cost
     return document
 
 

@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from catalog import rbac
+from infra.config.parse import config_from_engine
 from policy.rules import PACK_NAME
 from tests.support.cli import command
-from tests.support.stacks import ML, ROOT, run, shipped_config, stack_config
+from tests.support.stacks import ML, ROOT, run, scenario, shipped_config, stack_config
 from tools import diff as plan_diff
+from tools.cost import plan_cost
 from tools.diff import ABSENT, REPLACED_BY, DiffError, compare, load_plan
-from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN
+from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, stack_config_values
 from tools.plan import Plan, plan_document
 from tools.render import COMMENT_LIMIT, SCHEMA_VERSION
 
@@ -128,15 +130,10 @@ def test_a_new_and_a_removed_stack():
     assert plan_diff.diff_document(removed)["warnings"] == [text]
 
 
-def test_the_cost_delta_when_both_plans_carry_one():
-    cost = {"currency": "USD", "monthly": 100.0, "lines": []}
-    both = compare(document(BASE, cost=cost), document(BASE, cost=cost | {"monthly": 250.5}))
-    assert "Cost: USD 100.00 -> 250.50 a month (+150.50)" in plan_diff.render_markdown(both)
-    assert plan_diff.diff_document(both)["cost"] == {"currency": "USD", "old": 100.0, "new": 250.5, "delta": 150.5}
-    for old, new in ((None, cost), (cost, {"currency": "EUR", "monthly": 1}), (cost, {"monthly": "a lot"})):
-        extra = [{"cost": c} if c else {} for c in (old, new)]
-        tolerated = compare(document(BASE, **extra[0]), document(BASE, **extra[1]))
-        assert tolerated.cost is None and "Cost:" not in plan_diff.render_text(tolerated)
+def test_a_plan_without_a_cost_estimate_has_no_cost_line():
+    plain = compare(document(BASE), document(BASE))
+    assert plain.cost is None and "Cost:" not in plan_diff.render_text(plain)
+    assert "cost" not in plan_diff.diff_document(plain)
 
 
 def test_json_is_shaped_like_pulumi_preview_json():
@@ -165,9 +162,37 @@ def test_every_type_the_program_registers_says_what_replaces_it():
 
 
 def real(config: dict, stack: str = "dev") -> dict:
+    """`plan --format json` of the config, its cost estimate included as the command adds it."""
     result = run(stack, config, preview=True)
     assert result.error is None, result.error
-    return json.loads(json.dumps(plan_document(Plan(result, PLACEHOLDER_SUBSCRIPTION, None))))
+    values, secret = stack_config_values(config)
+    cost = plan_cost(config_from_engine(values, set(secret), stack))
+    return json.loads(json.dumps(plan_document(Plan(result, PLACEHOLDER_SUBSCRIPTION, None, cost=cost))))
+
+
+def _instances(config: dict, count: int) -> dict:
+    changed = copy.deepcopy(config)
+    for deployment in changed["llama-on-azure:deployments"]:
+        if deployment.get("kind") == "managed":
+            deployment["instanceCount"] = count
+    return changed
+
+
+def test_the_monthly_change_of_two_real_plans_with_the_lines_behind_it():
+    managed = scenario("managed")
+    three, four = real(managed, "managed"), real(_instances(managed, 4), "managed")
+    diff = compare(three, four)
+    text = plan_diff.render_text(diff)
+    assert "Cost: +$13,943.00/month" in text, text
+    assert "changed llama33: 4 x Standard_NC96ads_A100_v4" in text
+    markdown = plan_diff.render_markdown(diff)
+    assert "**Cost: +$13,943.00/month**" in markdown
+    assert "| deployment / resource | what | a month | unit price | monthly |" in markdown, "the head's cost table"
+    document = plan_diff.diff_document(diff)["cost"]
+    assert document["change"] == "+$13,943.00/month" and document["monthly"]["fixed"]["change"] == 13943.0
+    new_stack = compare(None, three)
+    assert "Cost: +$" in plan_diff.render_text(new_stack) and new_stack.cost["lines"], "every line is added"
+    assert all(line["status"] == "added" for line in new_stack.cost["lines"])
 
 
 def test_the_program_planned_twice_is_the_same_and_a_region_change_replaces():
