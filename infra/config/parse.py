@@ -89,6 +89,13 @@ def _valid(model: type[BaseModel], name: str, alias: str, value: Any) -> tuple[b
 
 
 def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
+    text = _described(error, prefix)
+    if "input" in error and error["input"] is None:  # `key:` alone in YAML: the key is there, without a value
+        text = text.replace(": None is not allowed;", ": has no value;", 1)
+    return text
+
+
+def _described(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     loc = list(prefix) + [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
     kind, value, msg = error["type"], error.get("input"), error["msg"]
     # A discriminated union puts the kind in the location (deployments, 0, managed, vmSku): drop it.
@@ -204,6 +211,10 @@ def parse_keys(raw: dict[str, Any], given: frozenset[str] = frozenset()) -> Part
     return partial
 
 
+class _Unread(ConfigError):
+    """Only keys the caller refused before parsing failed: the caller's own errors say why."""
+
+
 def _report(stack: str, lines: list[str]) -> str:
     """Every problem of a stack, one per line (ConfigError keeps them as a list too)."""
     return f"stack {stack!r} has an invalid configuration:\n  " + "\n  ".join(lines)
@@ -230,10 +241,11 @@ def parse_stack_config(
             "(it needs a letter or digit): set it, 1-12 lowercase letters and digits"
         )
     unread = [a for a in sorted(partial.failed & given) if a not in raw]
-    if partial.errors or unread:
-        # A key given but refused before parsing (an encrypted value) is reported by the caller that refused it.
-        problems = partial.errors or [f"{key_for(a)}: given, but its value could not be read" for a in unread]
-        raise ConfigError(_report(stack, problems), partial.errors)
+    if partial.errors:
+        raise ConfigError(_report(stack, partial.errors), partial.errors)
+    if unread:
+        # A key given but refused before parsing (encrypted, or empty) is reported by the caller that refused it.
+        raise _Unread(_report(stack, [f"{key_for(a)}: given, but its value could not be read" for a in unread]))
     # Every part is a validated instance: the model keeps them as they are and checks only what spans keys.
     aliases = {name: alias for alias, name in NAMES.items()}
     config = StackConfig.model_validate(
@@ -279,6 +291,23 @@ def _json_type(alias: str) -> str | None:
     options = [schema, *schema.get("anyOf", [])]
     kinds = {o["type"] for o in options if "type" in o} - {"null"}
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def _has_value(alias: str) -> bool:
+    """Whether a key always has a value: required, or optional with a default other than none (an empty string
+    from the engine is then a key left empty, never its default)."""
+    info = FIELDS[alias]
+    return info.is_required() or info.get_default(call_default_factory=True) is not None
+
+
+_EXPECTED = {"object": "a map of keys", "array": "a list", "boolean": "true or false", "string": "a value"}
+
+
+def _expected(alias: str) -> str:
+    """What a key takes, as an error names it."""
+    if alias == "deployments":
+        return "a list of at least one deployment"
+    return _EXPECTED.get(_json_type(alias) or "", "a value")
 
 
 def _leaves(value: Any) -> list[Any]:
@@ -330,8 +359,12 @@ def config_from_engine(
             )
             continue
         if text == "":
-            # No value: Pulumi.yaml's `default: ""` of an optional key (a declared key needs a default to be
-            # optional), or a key left empty in the stack file. The model's default applies.
+            # No value. For a key without a value of its own (Pulumi.yaml declares `default: ""`: a declared key
+            # needs a default to be optional) that is its default. Any other key gets its typed default from
+            # Pulumi.yaml ({}, [], false, "llama") when it is left out: "" means the key is there, empty.
+            if alias in FIELDS and _has_value(alias):
+                remove = "" if FIELDS[alias].is_required() else ", or remove the line"
+                errors.append(f"{full}: has no value; give {_expected(alias)}{remove}")
             continue
         if text == ENCRYPTED:
             notes.append(f"{full}: encrypted (secure:), so not checked offline: its value is checked at `pulumi up`")
@@ -350,7 +383,8 @@ def config_from_engine(
     try:
         stack_config = parse_stack_config(raw, stack, today, given, f"{NAMESPACE}:tags" in secret_keys, cloud)
     except ConfigError as exc:
-        raise ConfigError(_report(stack, errors + exc.problems), errors + exc.problems) from None
+        problems = errors + ([] if errors and isinstance(exc, _Unread) else exc.problems)
+        raise ConfigError(_report(stack, problems), problems) from None
     if errors:
         raise ConfigError(_report(stack, errors), errors)
     return ResolvedStack(

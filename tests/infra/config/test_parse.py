@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clients.errors import UserError
 from infra.config.model import StackConfig
 from infra.config.parse import config_from_engine
+from infra.config.types import ConfigError
 from infra.kinds import KINDS
 from tests.support.stacks import ROOT
 from tools.stack_file import StackFileError, parse_stack_file
@@ -97,7 +99,8 @@ def _outcome(data: bytes) -> str:
     try:
         config_from_engine(stack.values, set(stack.secret_keys), "dev")
     except UserError as exc:
-        assert str(exc).strip(), "an empty error message"
+        problems = getattr(exc, "problems", [str(exc)])
+        assert problems and all(p.strip() for p in problems), f"an empty error line: {exc!r}"
         return "invalid"
     return "valid"
 
@@ -136,3 +139,27 @@ def test_the_fuzzing_reaches_every_outcome():
 
     collect()
     assert seen == {"valid", "invalid", "refused"}
+
+
+DEV_CONFIG = (
+    "config:\n  llama-on-azure:region: eastus2\n"
+    "  llama-on-azure:deployments: [{name: chat, kind: serverless, model: Llama-3.3-70B-Instruct}]\n"
+)
+NOT_SET_BY_DEFAULT = {"environment", "nameSuffix"}
+"""Keys whose Pulumi.yaml default is "" (they have no value unless set): the engine's "" is their default."""
+
+
+@pytest.mark.parametrize("key", TOP_KEYS)
+def test_a_key_present_without_a_value_is_a_config_error_naming_it(key):
+    # `llama-on-azure:<key>:` alone: Pulumi hands the program an empty string for it.
+    lines = [line for line in DEV_CONFIG.splitlines() if not line.startswith(f"  llama-on-azure:{key}:")]
+    stack = parse_stack_file(("\n".join(lines) + f"\n  llama-on-azure:{key}:\n").encode(), NAME)
+    if key in NOT_SET_BY_DEFAULT:
+        config_from_engine(stack.values, set(stack.secret_keys), "dev")  # "" is what Pulumi.yaml declares for them
+        return
+    with pytest.raises(ConfigError) as caught:
+        config_from_engine(stack.values, set(stack.secret_keys), "dev")
+    assert caught.value.problems and all(p.strip() for p in caught.value.problems), caught.value.problems
+    (line,) = caught.value.problems
+    assert line.startswith(f"llama-on-azure:{key}: has no value"), line
+    assert str(caught.value).endswith(line)
