@@ -29,7 +29,7 @@ from infra.config.types import (
     SubnetId,
     Switch,
     ZoneId,
-    registry_version,
+    is_registry_version,
 )
 from infra.kinds import DeploymentConfigs
 from infra.kinds.foundry import DEFAULT_CONTENT_FILTER
@@ -165,7 +165,8 @@ class DeclaredModel(Section):
 
     @property
     def registry_version(self) -> int | None:
-        return registry_version(self.version) if self.version and self.version.isdigit() else None
+        """The version as managed compute deploys it; None when it is none (Foundry takes any model version)."""
+        return int(self.version) if self.version and is_registry_version(self.version) else None
 
     def entry(self) -> models.LlamaModel:
         """A new model as a catalog entry with every offer, each generally available and unchecked."""

@@ -10,7 +10,7 @@ from catalog import models, sources, vm_skus
 from catalog.conflicts import CONFLICTS
 from infra import naming
 from infra.config import network_rules
-from infra.config.model import RESERVED_TAGS, Access, known_models
+from infra.config.model import RESERVED_TAGS, Access, DeclaredModel, known_models
 from infra.config.types import NAMESPACE, key_for
 from infra.kinds import KINDS, Deployment, Kind
 from infra.kinds.base import FieldFailed
@@ -57,6 +57,10 @@ class Rules:
     def isolation_mode(self) -> str | None:
         hub = self.section("hub")
         return hub.isolation_mode if hub is not None else None
+
+    def declaration(self, model: str) -> tuple[int, DeclaredModel] | None:
+        """Where the stack declares this model (`models[i]`), if it does."""
+        return next(((i, m) for i, m in self.partial.models if m.name == model), None)
 
     @staticmethod
     def allowed(values: Iterable[Any], refused: Any) -> str:

@@ -75,20 +75,49 @@ def text_type(pattern: str, rule: str) -> Any:
     return Annotated[str, AfterValidator(_matches(pattern, rule))]
 
 
-def registry_version(value: Any) -> int:
-    # A registry version is a positive integer (the N of /versions/N); YAML gives 27, a quoted "27" is fine too.
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,6}", text) or int(text) < 1:
-        raise ValueError(f"{shown(value)} is not a model version; use the number that ends the model id (/versions/N)")
-    return int(text)
+MAX_VERSION_LENGTH = 64
+"""The longest model version a stack may give (README, "Model versions")."""
+VERSION = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_VERSION_LENGTH - 1}}}"
+VERSION_RULE = (
+    f"a model version is 1-{MAX_VERSION_LENGTH} ASCII letters, digits, '.', '_' or '-', a letter or digit first"
+)
+REGISTRY_RULE = (
+    "managed compute deploys a registry version, a whole number from 1 (the N that ends the model's id, /versions/N)"
+)
 
 
-def _model_version(value: Any) -> str:
-    # Foundry model versions are strings ("1", "2024-11-20"); an unquoted YAML 1 arrives as a number.
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.-]{0,63}", text):
-        raise ValueError(f'{shown(value)} is not a model version; use the version Azure lists, like "1"')
+def model_version(value: Any) -> str:
+    """One rule for every model version a stack gives (a deployment's `modelVersion`, a declared model's `version`,
+    the version weights are registered as): the text as written; an unquoted YAML number is its digits."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{shown(value)} is not text; {VERSION_RULE}")
+    if isinstance(value, float):
+        # YAML reads an unquoted 1.10 as the number 1.1: the version as written is gone.
+        raise ValueError(
+            f"{shown(value)} is a number, which YAML may have changed (1.10 reads as 1.1); "
+            f'quote the version as Azure lists it, like "1.10"'
+        )
+    text = str(value)
+    if len(text) > MAX_VERSION_LENGTH:
+        raise ValueError(
+            f"{shown(text, 40)} is {len(text)} characters long; at most {MAX_VERSION_LENGTH}: {VERSION_RULE}"
+        )
+    if not re.fullmatch(VERSION, text):
+        raise ValueError(f"{shown(value)} is not allowed: {VERSION_RULE}")
     return text
+
+
+def is_registry_version(text: str) -> bool:
+    """Whether a (valid) model version is one managed compute can deploy: a whole number from 1."""
+    return text.isascii() and text.isdigit() and int(text) >= 1
+
+
+def registry_version(value: Any) -> int:
+    """A managed deployment's `modelVersion`: a model version that is also a registry version."""
+    text = model_version(value)
+    if not is_registry_version(text):
+        raise ValueError(f"{shown(value)} is a model version, but {REGISTRY_RULE}")
+    return int(text)
 
 
 RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -174,7 +203,7 @@ def _private_range(value: str) -> str:
 
 PrivateRange = Annotated[str, AfterValidator(_private_range)]
 RegistryVersion = Annotated[int, BeforeValidator(registry_version)]
-ModelVersion = Annotated[str, BeforeValidator(_model_version)]
+ModelVersion = Annotated[str, BeforeValidator(model_version)]
 Cidr = Annotated[str, AfterValidator(_ip_rule)]
 
 

@@ -20,7 +20,17 @@ from components.managed_endpoint import ManagedOnlineDeploymentArgs, ManagedOnli
 from components.model_asset import ModelAsset, ModelAssetArgs
 from components.options import ML_TYPES
 from infra import naming
-from infra.config.types import EndpointName, RegistryVersion, Section, Switch, key_for, text_type
+from infra.config.types import (
+    REGISTRY_RULE,
+    VERSION,
+    EndpointName,
+    ModelVersion,
+    RegistryVersion,
+    Section,
+    Switch,
+    key_for,
+    text_type,
+)
 from infra.kinds.base import (
     Billing,
     CallSpec,
@@ -63,7 +73,7 @@ MODEL_URI = (
 # A model version that exists already: in a registry, in the project (azureml:<name>:<version>), or by resource id.
 MODEL_ASSET = (
     r"azureml://registries/[^/]+/models/[^/]+/versions/[^/]+"
-    r"|azureml:[A-Za-z0-9][A-Za-z0-9_.-]{0,254}:[A-Za-z0-9][A-Za-z0-9_.-]{0,29}"
+    rf"|azureml:[A-Za-z0-9][A-Za-z0-9_.-]{{0,254}}:{VERSION}"
     r"|/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
     r"/models/[^/]+/versions/[^/]+"
 )
@@ -77,7 +87,6 @@ AssetRef = text_type(
     "azureml://registries/<registry>/models/<name>/versions/<version>, "
     "azureml:<name>:<version> (a model of the project), or a model version's resource id",
 )
-AssetVersion = text_type(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,29}", "1-30 letters, digits, '.', '_' or '-'")
 UrlPath = text_type(r"/[A-Za-z0-9._~/-]{0,200}", "a path starting with '/', like /health")
 
 
@@ -88,7 +97,7 @@ class Weights(Section):
     """Registered as a model version of the project (type custom_model)."""
     asset: AssetRef | None = None
     """Deployed as it is."""
-    version: AssetVersion = "1"
+    version: ModelVersion = "1"
     """The version `uri` is registered as; new weights need a new version (versions are immutable)."""
 
     @model_validator(mode="after")
@@ -398,7 +407,14 @@ class Managed(Kind[ManagedDeployment]):
         if d.own_weights:
             return
         pinned, offer = d.config.model_version, d.offer
-        if pinned is None and offer.latest is None:
+        declared = check.declaration(d.model)
+        if pinned is None and offer.latest is None and declared is not None and declared[1].version is not None:
+            index, model = declared
+            check.error(
+                f"{key_for('models', index, 'version')}: {model.version!r} is a model version, but {REGISTRY_RULE}: "
+                f"{d.key} deploys it on managed compute"
+            )
+        elif pinned is None and offer.latest is None:
             check.error(
                 f"{d.key}.modelVersion: required for {d.model}, whose registry versions the catalog does not know; "
                 "use the number that ends the model card's id (/versions/N)"

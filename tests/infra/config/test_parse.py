@@ -128,6 +128,39 @@ def test_any_structure_of_yaml_tokens_is_read_or_refused(tokens):
     _outcome("\n".join(tokens).encode())
 
 
+VERSIONS = ["0", "1", "4", "-1", "01", "1.5", "2024-11-20", "1e3", "0x1F", "\u0661", "²", "a" * 65, "9" * 7, "v_2"]
+declared_models = st.fixed_dictionaries(
+    {"name": st.sampled_from(["Llama-X-1", *MODELS[:2], "llama-x-1"]), "api": st.sampled_from(["chat", "completions"])},
+    optional={
+        "version": st.sampled_from(VERSIONS).map(json.dumps) | plain,
+        "regions": st.just("[eastus2]") | scalar,
+        "allowedVmSkus": st.just("[Standard_NC96ads_A100_v4]") | values,
+        "deploymentTypes": st.just("[GlobalStandard, Standard]") | values,
+        "parametersB": plain,
+        "marketplace": plain,
+        "format": scalar,
+    },
+)
+
+
+@BOUNDED
+@given(
+    models=st.lists(declared_models, min_size=1, max_size=2),
+    kinds=st.lists(st.sampled_from(list(KINDS)), min_size=1, max_size=3),
+    pin=st.none() | st.sampled_from(VERSIONS).map(json.dumps) | plain,
+)
+def test_any_declared_model_deployed_any_way_is_a_config_or_a_user_error(models, kinds, pin):
+    deployments = [
+        {"name": f"d{i}x", "kind": kind, "model": models[i % len(models)]["name"]}
+        | ({"vmSku": "Standard_NC96ads_A100_v4"} if kind == "managed" else {})
+        | ({"modelVersion": pin} if pin is not None and kind != "serverless" else {})
+        for i, kind in enumerate(kinds)
+    ]
+    text = "config:\n  llama-on-azure:region: eastus2\n"
+    text += f"  llama-on-azure:models: {_flow(models)}\n  llama-on-azure:deployments: {_flow(deployments)}\n"
+    _outcome(text.encode())
+
+
 def test_the_fuzzing_reaches_every_outcome():
     # The suite above means something only if its documents are sometimes valid, invalid and refused.
     seen: set[str] = set()

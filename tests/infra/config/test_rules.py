@@ -147,15 +147,19 @@ CASES = {
     ),
     "model version not a number": (
         stack_config(deployments=[managed("big", modelVersion="latest")]),
-        ["llama-on-azure:deployments[0].modelVersion", "'latest' is not a model version", "/versions/N"],
+        [
+            "llama-on-azure:deployments[0].modelVersion",
+            "'latest' is a model version, but managed compute",
+            "/versions/N",
+        ],
     ),
     "model version zero": (
         stack_config(deployments=[managed("big", modelVersion=0)]),
-        ["llama-on-azure:deployments[0].modelVersion", "0 is not a model version"],
+        ["llama-on-azure:deployments[0].modelVersion", "0 is a model version, but", "a whole number from 1"],
     ),
     "model version in other digits": (
         stack_config(deployments=[managed("big", modelVersion="²")]),
-        ["llama-on-azure:deployments[0].modelVersion", "'²' is not a model version"],
+        ["llama-on-azure:deployments[0].modelVersion", "'²' is not allowed: a model version is 1-64 ASCII letters"],
     ),
     "content safety on managed": (
         stack_config(deployments=[managed("big", contentSafety=True)]),
