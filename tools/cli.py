@@ -316,7 +316,11 @@ def _currency(value: str) -> str:
     from catalog.prices import CURRENCIES
 
     if value not in CURRENCIES:
-        raise UserError(f"--currency {value!r} is not a currency of Azure's price list; one of {', '.join(CURRENCIES)}")
+        from infra.config.types import choices
+
+        raise UserError(
+            f"--currency {value!r} is not a currency of Azure's price list; {choices(CURRENCIES, value, 'one of')}"
+        )
     return value
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -24,12 +25,16 @@ from infra.config.types import (
     NAMESPACE,
     SECRET_KEYS,
     ConfigError,
+    PartialConfig,
     Section,
+    choices,
+    cross_key_problems,
     key_for,
+    section_type,
     shown,
 )
 from infra.kinds import KINDS, DeploymentConfigs, Kind
-from infra.kinds.base import DeploymentConfig, PartialConfig
+from infra.kinds.base import DeploymentConfig
 
 FIELDS: dict[str, Any] = {f.alias or name: f for name, f in StackConfig.model_fields.items()}
 """Each top-level key (its alias, as the stack file spells it) -> its field."""
@@ -110,10 +115,10 @@ def _described(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     if kind == "missing":
         return f"{key}: required key is missing"
     if kind in ("union_tag_not_found", "union_tag_invalid"):
-        allowed = ", ".join(KINDS)
         if kind == "union_tag_not_found":
-            return f"{key}.kind: required key is missing; one of {allowed}"
-        return f"{key}.kind: {shown(error.get('ctx', {}).get('tag'))} is not allowed; one of {allowed}"
+            return f"{key}.kind: required key is missing; one of {', '.join(KINDS)}"
+        tag = error.get("ctx", {}).get("tag")
+        return f"{key}.kind: {shown(tag)} is not allowed; {choices(KINDS, tag, 'one of')}"
     if kind == "too_short":
         return f"{key}: is empty; list at least one entry"
     if kind == "too_long":
@@ -134,6 +139,10 @@ def _described(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     if kind in ("dict_type", "list_type", "model_type", "model_attributes_type"):
         expected = {"list_type": "a list", "model_type": "a map of keys", "model_attributes_type": "a map of keys"}
         return f"{key}: {shown(value)} is not allowed; expected {expected.get(kind, 'a map')}"
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        if isinstance(value, str) and choices(expected, value).startswith("case matters"):
+            return f"{key}: {shown(value)} is not allowed; {choices(expected, value)}"
     return f"{key}: {shown(value)} is not allowed; {msg.removeprefix('Input should be ')}"
 
 
@@ -154,8 +163,30 @@ def _deployment(partial: PartialStack, index: int, item: Any) -> DeploymentPart:
         config = _DEPLOYMENT.validate_python(item)
     except ValidationError as exc:
         partial.errors.extend(_errors(exc, ("deployments", index)))
-        return _partial_deployment(index, item)
-    return DeploymentPart(index, KINDS[config.kind], config, True)
+        part = _partial_deployment(index, item)
+    else:
+        part = DeploymentPart(index, KINDS[config.kind], config, True)
+    partial.errors.extend(cross_key_problems(part.config, ("deployments", index)))
+    return part
+
+
+def _partial(model: type[BaseModel], item: dict[str, Any]) -> PartialConfig:
+    """A section that failed validation, each of its keys validated on its own (a section key that failed is itself
+    partial, for its cross-key rules); unknown keys are left out (their error is reported already)."""
+    aliases = {info.alias or name: name for name, info in model.model_fields.items()}
+    values, failed, nested = {}, set(), {}
+    for alias, value in item.items():
+        if (name := aliases.get(alias)) is None:
+            continue
+        ok, result = _valid(model, name, alias, value)
+        if ok:
+            values[name] = result
+            continue
+        failed.add(name)
+        inner = section_type(model.model_fields[name].annotation)
+        if inner is not None and isinstance(value, dict):
+            nested[name] = _partial(inner, value)
+    return PartialConfig(model, values, failed, nested)
 
 
 def _partial_deployment(index: int, item: Any) -> DeploymentPart:
@@ -164,22 +195,14 @@ def _partial_deployment(index: int, item: Any) -> DeploymentPart:
     kind = KINDS.get(item.get("kind")) if isinstance(item, dict) and isinstance(item.get("kind"), str) else None
     if kind is None:
         return DeploymentPart(index, None, None, False)
-    aliases = {info.alias or name: name for name, info in kind.config.model_fields.items()}
-    values, failed = {}, set()
-    for alias, value in item.items():
-        if (name := aliases.get(alias)) is None:
-            continue  # an unknown key: reported already
-        ok, result = _valid(kind.config, name, alias, value)
-        if ok:
-            values[name] = result
-        else:
-            failed.add(name)
-    return DeploymentPart(index, kind, PartialConfig(kind.config, values, failed), False)
+    return DeploymentPart(index, kind, _partial(kind.config, item), False)
 
 
 def _model(partial: PartialStack, index: int, item: Any) -> None:
     try:
-        partial.models.append((index, _MODEL.validate_python(item)))
+        declared = _MODEL.validate_python(item)
+        partial.models.append((index, declared))
+        partial.errors.extend(cross_key_problems(declared, ("models", index)))
     except ValidationError as exc:
         partial.errors.extend(_errors(exc, ("models", index)))
         if isinstance(item, dict) and isinstance(item.get("name"), str):
@@ -202,9 +225,13 @@ def parse_keys(raw: dict[str, Any], given: frozenset[str] = frozenset()) -> Part
             ok, result = _valid(StackConfig, NAMES[alias], alias, value)
             if ok:
                 partial.values[NAMES[alias]] = result
-            else:
-                partial.errors.extend(_errors(result, ()))
-                partial.failed.add(alias)
+                partial.errors.extend(cross_key_problems(result, (alias,)))
+                continue
+            partial.errors.extend(_errors(result, ()))
+            partial.failed.add(alias)
+            section = section_type(FIELDS[alias].annotation)
+            if section is not None and isinstance(value, dict):
+                partial.errors.extend(cross_key_problems(_partial(section, value), (alias,)))
     missing = [a for a, f in FIELDS.items() if f.is_required() and a not in raw]
     partial.errors.extend(f"{key_for(a)}: required key is missing" for a in missing if a not in given)
     partial.failed.update(missing)

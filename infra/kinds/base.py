@@ -10,13 +10,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from catalog import endpoints
 from catalog import prices as catalog_prices
 from catalog.models import LlamaModel
 from clients.status import Status
-from infra.config.types import EndpointName, ModelName, Section, key_for
+from infra.config.types import EndpointName, FieldFailed, ModelName, Section, key_for
 
 if TYPE_CHECKING:
     from infra.config.rules import Rules
@@ -81,39 +81,6 @@ class Deployment(Generic[C]):
     def endpoint(self) -> str:
         """The key of `endpoints` this deployment is served under (a managed endpoint may serve several)."""
         return self.config.name
-
-
-class FieldFailed(Exception):
-    """A rule read a key of a deployment that failed validation: the rule stops, the key's error is reported."""
-
-
-class PartialConfig:
-    """A deployment whose keys did not all validate: valid keys and defaults readable, a failed or missing required
-    key raises FieldFailed, so that the rules still judge what is valid without inventing errors."""
-
-    def __init__(self, model: type[BaseModel], values: Mapping[str, Any], failed: Iterable[str]) -> None:
-        self._model, self._values, self._failed = model, dict(values), frozenset(failed)
-
-    @property
-    def model_fields_set(self) -> set[str]:
-        return set(self._values)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in self._failed:
-            raise FieldFailed(name)
-        if name in self._values:
-            return self._values[name]
-        prop = getattr(self._model, name, None)
-        if isinstance(prop, property) and prop.fget is not None:
-            return prop.fget(self)
-        info = self._model.model_fields.get(name)
-        if info is None:
-            raise AttributeError(name)
-        if info.is_required():
-            raise FieldFailed(name)
-        return info.get_default(call_default_factory=True)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic.alias_generators import to_camel
 
 from catalog import containers, endpoints, limits, models, prices, rbac, sources, vm_skus
@@ -28,6 +28,9 @@ from infra.config.types import (
     RegistryVersion,
     Section,
     Switch,
+    choices,
+    cross_key,
+    has_value,
     key_for,
     text_type,
 )
@@ -100,11 +103,11 @@ class Weights(Section):
     version: ModelVersion = "1"
     """The version `uri` is registered as; new weights need a new version (versions are immutable)."""
 
-    @model_validator(mode="after")
-    def _one_source(self) -> Weights:
+    @cross_key
+    def _one_source(self) -> tuple[str, str] | None:
         if (self.uri is None) == (self.asset is None):
-            raise ValueError("give uri (weights to register) or asset (a model version that exists), one of them")
-        return self
+            return "", "give uri (weights to register) or asset (a model version that exists), one of them"
+        return None
 
 
 class Container(Section):
@@ -155,13 +158,17 @@ class ManagedConfig(DeploymentConfig):
     container: Container | None = None
     """The serving container of `weights` (default: vLLM's OpenAI-compatible server)."""
 
-    @model_validator(mode="after")
-    def _container_needs_weights(self) -> ManagedConfig:
-        if self.container is not None and self.weights is None:
-            raise ValueError("container: only with weights (a registry model runs in its own container)")
-        if self.weights is not None and self.model_version is not None:
-            raise ValueError("modelVersion: only for a registry model; weights carry their own version")
-        return self
+    @cross_key
+    def _container_needs_weights(self) -> tuple[str, str] | None:
+        if has_value(self, "container") and not has_value(self, "weights"):
+            return "container", "only with weights (a registry model runs in its own container)"
+        return None
+
+    @cross_key
+    def _weights_carry_their_version(self) -> tuple[str, str] | None:
+        if has_value(self, "weights") and has_value(self, "model_version"):
+            return "modelVersion", "only for a registry model; weights carry their own version"
+        return None
 
 
 class ManagedDeployment(Deployment[ManagedConfig]):
@@ -330,15 +337,15 @@ class Managed(Kind[ManagedDeployment]):
     @staticmethod
     def _vm_sku(check: Rules, d: ManagedDeployment) -> None:
         sku, allowed = vm_skus.VM_SKUS.get(d.config.vm_sku), d.offer.allowed_vm_skus
-        gpus = check.allowed(allowed or vm_skus.GPU_VM_SKUS, d.config.vm_sku)
+        gpus = choices(allowed or vm_skus.GPU_VM_SKUS, d.config.vm_sku)
         if sku is None:
-            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} is not in the VM catalog; allowed: {gpus}")
+            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} is not in the VM catalog; {gpus}")
         elif not sku.gpus:
-            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} has no GPU, a Llama model needs one; allowed: {gpus}")
+            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} has no GPU, a Llama model needs one; {gpus}")
         elif allowed is not None and d.config.vm_sku not in allowed:
             check.error(
                 f"{d.key}.vmSku: {d.config.vm_sku!r} is not in the model card's inference_compute_allow_list for "
-                f"{d.model}, which Azure enforces; allowed: {gpus} ({sources.cite(d.offer.source)})"
+                f"{d.model}, which Azure enforces; {gpus} ({sources.cite(d.offer.source)})"
             )
         elif allowed is None:
             Managed._gpu_memory(check, d, sku)

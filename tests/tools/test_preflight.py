@@ -499,7 +499,7 @@ STANDARD = {"name": "GlobalStandard", "usageName": "AIServices.GlobalStandard.Ll
         (1, {"minimum": 15, "maximum": 1000, "step": 5}, "capacity 1 is outside what Azure lists for "),
         (17, {"minimum": 15, "maximum": 1000, "step": 5}, "here: 15 to 1000 in steps of 5; offered (Gener"),
         (1005, {"minimum": 15, "maximum": 1000, "step": 5}, "here: 15 to 1000 in steps of 5"),
-        (30, {"minimum": 15, "allowedValues": [15, 25, 50]}, "here: at least 15; one of 15, 25, 50"),
+        (30, {"minimum": 15, "allowedValues": [15, 25, 50]}, "here: one of 15, 25, 50"),
         (20, {"minimum": 15, "maximum": 1000, "step": 5}, None),
         (20, {"default": 15}, None),
         (20, None, None),
