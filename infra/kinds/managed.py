@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic.alias_generators import to_camel
 
 from catalog import containers, endpoints, limits, models, prices, rbac, sources, vm_skus
+from clients.arm import ArmError
 from clients.errors import UserError
 from clients.status import Status
 from components.inference_environment import InferenceEnvironment, InferenceEnvironmentArgs
@@ -559,6 +560,8 @@ class Managed(Kind[ManagedDeployment]):
     def _models(asker: Any, deployments: list[ManagedDeployment]) -> list[Check]:
         try:
             registry = asker.registry()
+        except ArmError:
+            raise  # ARM's answer: the check fails with it, or is not checked when ARM forbids it
         except UserError as err:
             return [
                 Check("registry model", f"{models.MODEL_REGISTRY}: {d.model}", Status.NOT_CHECKED, str(err))

@@ -1,9 +1,14 @@
 """`llama-on-azure preflight` against a local server that answers like ARM: every check, passing and failing."""
 
+import contextlib
+import io
 import json
+import logging
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from catalog import sources
 from clients.arm import ARM_ENDPOINT_VARIABLE
@@ -667,3 +672,135 @@ def test_bad_stack_config_is_reported_before_asking_azure(arm, project, capsys):
     code, _, err = preflight(capsys, "--stack", "bad")
     assert code == 1 and "is not in the Llama catalog" in err
     assert arm.state.requests == []
+
+
+# Whatever ARM answers, to any call (the generated azure-mgmt clients' included): that check's FAIL line, no traceback.
+DEV_CALLS = {
+    S: "subscription",
+    ML_PROVIDER: "resource provider",
+    CS_PROVIDER: "resource provider",
+    f"{DEV_PROJECT}/serverlessEndpoints": "one endpoint per model",
+    f"{CS_PROVIDER}/locations/eastus2/models": "Foundry model",
+    f"{S}/providers/Microsoft.Authorization/permissions": "permissions",
+    f"{S}/providers/Microsoft.KeyVault/deletedVaults": "deleted key vault",
+    f"{CS_PROVIDER}/locations/eastus2/resourceGroups/rg-llama-dev/deletedAccounts/{ACCOUNT}": (
+        "deleted Foundry resource"
+    ),
+    f"{CS_PROVIDER}/checkDomainAvailability": "custom subdomain",
+}
+PROD_CALLS = {
+    f"{ML_PROVIDER}/locations/swedencentral/usages": "vCPU quota",
+    "/registrymanagement/v1.0/registries/azureml-meta/discovery": "registry model",
+}
+# Asked only once an earlier call answered: broken on their own.
+LATER_CALLS = {
+    "dev": {f"{CS_PROVIDER}/locations/eastus2/usages": "Foundry quota"},
+    "prod": {REGISTRY_MODEL: "registry model"},
+}
+BROKEN = {
+    "empty": (200, {}, b""),
+    "not JSON": (200, {"Content-Type": "application/json"}, b"<html>Service Unavailable</html>"),
+    "a redirect without a body": (302, {}, b""),
+}
+
+
+def quiet(caplog) -> list[str]:
+    """What a library logged that a user would see: a traceback, or a warning or worse."""
+    return [
+        f"{r.name}: {r.getMessage()[:120]}"
+        for r in caplog.records
+        if r.exc_info or r.stack_info or (r.levelno >= logging.WARNING and not r.name.startswith("llama"))
+    ]
+
+
+@pytest.mark.parametrize("answer", list(BROKEN))
+@pytest.mark.parametrize(
+    ("stack", "calls"),
+    [("dev", DEV_CALLS), ("prod", PROD_CALLS), ("dev", LATER_CALLS["dev"]), ("prod", LATER_CALLS["prod"])],
+    ids=["dev", "prod", "dev-later", "prod-later"],
+)
+def test_an_empty_or_non_json_answer_or_a_bare_redirect_fails_the_check_that_asked(
+    arm, project, capsys, caplog, answer, stack, calls
+):
+    caplog.set_level(logging.DEBUG)
+    for path in calls:
+        arm.state.broken[path] = BROKEN[answer]
+    code, out, err = preflight(capsys, "--stack", stack, "--format", "json")
+    assert code == 1 and err == "" and out, err
+    found = json.loads(out)["checks"]
+    for name in set(calls.values()):
+        lines = [c for c in found if c["check"] == name]
+        assert lines and all(c["status"] == "fail" for c in lines), (name, lines)
+        assert all("\n" not in c["detail"] and "Traceback" not in c["detail"] for c in lines)
+    assert not quiet(caplog)
+
+
+answers = st.tuples(
+    st.sampled_from([200, 201, 204, 301, 302, 307, 400, 403, 404, 409, 500]),
+    # A retried status waits what Retry-After asks: 10 ms, not azure-core's backoff of seconds.
+    st.sampled_from([{}, {"Location": "http://127.0.0.1:9/elsewhere"}, {"Content-Type": "text/html"}]).map(
+        lambda headers: {**headers, "Retry-After": "0.01"}
+    ),
+    st.sampled_from(
+        [
+            b"",
+            b"null",
+            b"[]",
+            b"[1]",
+            b'"x"',
+            b"1e999",
+            b"{}",
+            b'{"value": "x"}',
+            b'{"value": [1, "x", null]}',
+            b'{"value": [{}]}',
+            b'{"value": [{"name": 5, "properties": []}]}',
+            b'{"value": [], "nextLink": 5}',
+            b'{"properties": null, "name": []}',
+            b'{"error": "x"}',
+            b'{"error": {"code": 1}}',
+            b"<html>",
+            b"\xff\xfe",
+            b'{"state": null, "registrationState": 1}',
+            b'{"isSubdomainAvailable": "no"}',
+            b"[" * 200 + b"]" * 200,
+            b'{"model": {"name": []}, "skus": "x"}',
+        ]
+    ),
+)
+
+
+@settings(max_examples=20, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(path=st.sampled_from(sorted(DEV_CALLS | LATER_CALLS["dev"])), answer=answers)
+def test_any_arm_answer_to_any_call_is_a_line_of_its_own(arm, project, path, answer):
+    # One stand-in for every example (fixtures are not reset between them): each breaks one call its own way.
+    arm.state.broken = {path: answer}
+    out, err = io.StringIO(), io.StringIO()
+    with _capture() as records, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(
+            ["preflight", "--stack", "dev", "--subscription-id", SUB, "--format", "json"], credential=FakeCredential()
+        )
+    assert "Traceback" not in err.getvalue() and not [r for r in records if r.exc_info], err.getvalue()
+    if code == 1 and not out.getvalue():
+        assert err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1, err.getvalue()
+        return
+    found = json.loads(out.getvalue())["checks"]
+    assert all("\n" not in c["detail"] for c in found)
+    if 200 <= answer[0] < 300 and answer[2] in (b"", b"<html>", b"\xff\xfe", b"[]", b"null"):
+        assert any(c["status"] == "fail" and c["check"] == (DEV_CALLS | LATER_CALLS["dev"])[path] for c in found)
+
+
+@contextlib.contextmanager
+def _capture():
+    """Every log record of the run, at any level (caplog is a function fixture: hypothesis reuses it)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
