@@ -6,6 +6,7 @@ import datetime as dt
 import fnmatch
 import functools
 import os
+import re
 import urllib.parse
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -127,9 +128,11 @@ class Preflight:
         except ArmError as err:
             if err.status == 401:
                 raise
-            status = NOT_CHECKED if err.status == 403 else FAIL
             answer = f" (HTTP {err.status} {err.code})".replace(" )", ")") if err.status else ""
-            return [Check(name, subject or self.subscription_id, status, err.message + answer)]
+            if err.status == 403:
+                refused = _refused(err)
+                return [Check(name, subject or self.subscription_id, NOT_CHECKED, err.message + answer, refused)]
+            return [Check(name, subject or self.subscription_id, FAIL, err.message + answer)]
 
     @property
     def cognitive(self) -> CognitiveServicesManagementClient:
@@ -415,11 +418,45 @@ def _registry_host(url: str, discovery: str, domain: str) -> bool:
     return parts.scheme == "https" and (host == domain or host.endswith("." + domain)) and parts.port in (None, 443)
 
 
+_ACTION = re.compile(r"perform action '([^'\s]{1,200})'")
+
+
+def _refused(err: ArmError) -> str:
+    """What a 403 did not let this identity see: the action ARM names, else the request that was refused."""
+    match = _ACTION.search(err.message)
+    return match.group(1) if match else err.message.split(": not allowed", 1)[0]
+
+
+def not_allowed(checks: Iterable[Check]) -> list[str]:
+    """What ARM refused to show this identity, once each, in the order asked."""
+    return list(dict.fromkeys(c.not_allowed for c in checks if c.not_allowed))
+
+
+def ready(checks: Iterable[Check]) -> bool:
+    """Ready for `pulumi up`: nothing failed and nothing was refused. A check no Azure API answers stays not
+    checked without blocking (its line says what to do); one ARM refused was not made, so readiness is unknown."""
+    checks = list(checks)
+    return not any(c.status == FAIL for c in checks) and not not_allowed(checks)
+
+
+def verdict(checks: Iterable[Check]) -> str:
+    checks = list(checks)
+    counts = {status: sum(c.status == status for c in checks) for status in (FAIL, WARN, NOT_CHECKED)}
+    summary = f"{len(checks)} checks: {counts[FAIL]} failed, {counts[WARN]} warnings, {counts[NOT_CHECKED]} not checked"
+    refused = not_allowed(checks)
+    if refused:
+        return f"{summary}; not ready for pulumi up: this identity may not: {', '.join(refused)} (HTTP 403)"
+    return summary + ("" if counts[FAIL] else ", ready for pulumi up")
+
+
+def check_json(check: Check) -> dict[str, Any]:
+    found = {"check": check.check, "subject": check.subject, "status": check.status, "detail": check.detail}
+    return found | ({"notAllowed": check.not_allowed} if check.not_allowed else {})
+
+
 def render_table(checks: Iterable[Check]) -> str:
     checks = list(checks)
     rows = [(c.check, c.subject, c.status.upper(), c.detail) for c in checks]
     lines = render_rows(("check", "subject", "result", "detail"), rows)
-    counts = {status: sum(c.status == status for c in checks) for status in (FAIL, WARN, NOT_CHECKED)}
-    summary = f"{len(checks)} checks: {counts[FAIL]} failed, {counts[WARN]} warnings, {counts[NOT_CHECKED]} not checked"
-    lines += ["", summary + ("" if counts[FAIL] else ", ready for pulumi up")]
+    lines += ["", verdict(checks)]
     return "\n".join(lines) + "\n"

@@ -140,6 +140,9 @@ class Check:
     subject: str
     status: Status
     detail: str
+    not_allowed: str = ""
+    """What ARM did not let this identity see (the action it names, else the request), when it answered 403: the
+    check was not made, so the stack is not known to be ready."""
 
 
 @dataclass(frozen=True)

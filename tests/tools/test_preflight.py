@@ -549,7 +549,8 @@ def test_a_check_this_identity_may_not_make_is_not_checked(arm, project, capsys)
     arm.state.faults = [(403, None, "AuthorizationFailed", "no read on subscriptions")]
     code, found = checks(capsys)
     sub = one(found, "subscription")
-    assert code == 0 and sub["status"] == "not checked" and "not allowed: no read on subscriptions" in sub["detail"]
+    assert sub["status"] == "not checked" and "not allowed: no read on subscriptions" in sub["detail"]
+    assert code == 1, "what ARM refused to show was not checked: the stack is not known to be ready"
 
 
 HTML_OUTAGE = (500, {"Content-Type": "text/html", "Retry-After": "0.01"}, b"<html><h1>Service Unavailable</h1></html>")
@@ -599,7 +600,8 @@ def test_an_arm_refusal_on_one_path_is_not_checked_there_only(arm, project, caps
     arm.state.broken[f"{S}/providers/Microsoft.KeyVault/deletedVaults"] = (403, {}, forbidden)
     code, found = checks(capsys, "dev")
     vault = one(found, "deleted key vault")
-    assert code == 0 and vault["status"] == "not checked"
+    assert code == 1 and vault["status"] == "not checked" and vault["notAllowed"] == "list deleted key vaults"
+    assert {c["status"] for k, c in found.items() if k[0] != "deleted key vault"} <= {"ok", "not checked"}
     reason = "list deleted key vaults: not allowed: no read on deleted vaults (HTTP 403 AuthorizationFailed)"
     assert vault["detail"] == reason
 
@@ -804,3 +806,34 @@ def _capture():
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+def _forbidden(h) -> None:
+    """ARM's 403 for an identity that may read nothing: it names the action it refused."""
+    path = h.path.partition("?")[0]
+    action = "Microsoft.Resources/subscriptions/read" if path == S else f"{path.split('/providers/')[-1]}/read"
+    message = f"The client 'x' does not have authorization to perform action '{action}' over scope '{path}'."
+    h.send_json(403, {"error": {"code": "AuthorizationFailed", "message": message}})
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_subscription_that_refuses_everything_is_not_ready(arm, project, capsys, monkeypatch, stack):
+    monkeypatch.setattr("tests.support.arm_server._Handler._handle", lambda self, method: _forbidden(self))
+    code, out, err = preflight(capsys, "--stack", stack)
+    summary = out.strip().splitlines()[-1]
+    assert code == 1 and err == "", err
+    assert "ready for pulumi up" not in out.replace("not ready for pulumi up", ""), summary
+    assert "not ready for pulumi up" in summary and "Microsoft.Resources/subscriptions/read" in summary, summary
+    assert "Microsoft.Authorization/permissions/read" in summary
+    code, json_out, _ = preflight(capsys, "--stack", stack, "--format", "json")
+    report = json.loads(json_out)
+    assert code == 1 and report["ok"] is False and "Microsoft.Resources/subscriptions/read" in report["notAllowed"]
+
+
+def test_one_refusal_is_not_ready_either_and_says_which(arm, project, capsys):
+    # A refused check was not checked: whatever else passed, the stack is not known to be ready.
+    forbidden = b'{"error": {"code": "AuthorizationFailed", "message": "no read on deleted vaults"}}'
+    arm.state.broken[f"{S}/providers/Microsoft.KeyVault/deletedVaults"] = (403, {}, forbidden)
+    code, out, _ = preflight(capsys, "--stack", "dev")
+    assert code == 1 and "not ready for pulumi up" in out
+    assert "this identity may not: list deleted key vaults (HTTP 403)" in out.strip().splitlines()[-1]
