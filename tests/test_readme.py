@@ -111,3 +111,16 @@ def test_the_serverless_rate_limits_are_the_catalogs():
         f"{LIMITS.serverless_requests_per_minute:,} requests per minute per deployment."
     )
     assert quoted in " ".join(README.split())
+
+
+_NAMED_TEST = re.compile(r"(?<![\w/])((?:tests/)?[\w/]*test_\w+\.py)(?:::(\w+))?")
+
+
+def test_every_test_the_readme_names_exists():
+    named = _NAMED_TEST.findall(README)
+    assert len(named) > 20, "the README names the tests that prove what it guarantees"
+    for path, function in named:
+        assert path.startswith("tests/"), f"{path}: name a test module by its path from the repository root"
+        assert (ROOT / path).is_file(), f"the README names {path}, which does not exist"
+        if function:
+            assert re.search(rf"^def {function}\(", (ROOT / path).read_text(), re.M), f"{path}::{function}"
