@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from google.protobuf import empty_pb2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.support.cli import command
@@ -167,16 +167,12 @@ def _configs(schemas: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
         properties = (schemas[name] or {}).get("properties") or {}
         settings_of = st.fixed_dictionaries({k: _setting_values(v) for k, v in properties.items()})
         level = st.sampled_from([*sorted(LEVELS), "Mandatory", "", "strict"])
-        return st.one_of(
-            level,
-            settings_of,
-            settings_of,
-            settings_of,
-            settings_of.flatmap(lambda s: level.map(lambda lv: {**s, "enforcementLevel": lv})),
-        )
+        with_level = settings_of.flatmap(lambda s: level.map(lambda lv: {**s, "enforcementLevel": lv}))
+        return st.one_of(settings_of, with_level, settings_of, level) if properties else level | with_level
 
     configurable = sorted(name for name, schema in schemas.items() if (schema or {}).get("properties"))
-    names = st.sampled_from(configurable) | st.sampled_from([*sorted(schemas), "all", "no-such-policy"])
+    anything = st.sampled_from([*sorted(schemas), "all", "no-such-policy"])
+    names = st.one_of(*[st.sampled_from(configurable)] * 3, anything)
     return st.lists(names, min_size=1, max_size=2, unique=True).flatmap(
         lambda chosen: st.fixed_dictionaries({n: entry(n if n in schemas else "required-tags") for n in chosen})
     )
@@ -212,6 +208,7 @@ def test_any_policy_config_is_refused_line_by_line_or_analyzed_without_a_crash(p
 
     @FUZZ
     @given(config=_configs(schemas))
+    @example(config={"stack-output-secrets": {"keyPattern": "(", "words": ["key"]}})  # the class that was a crash
     def case(config):
         path.write_text(json.dumps(config))
         try:
