@@ -3,6 +3,7 @@
 import logging
 import os
 import re
+import stat
 import subprocess
 import urllib.error
 import urllib.parse
@@ -27,6 +28,8 @@ GITHUB_AUDIENCE = "api://AzureADTokenExchange"
 # A tenant is its GUID or one of its domain names (contoso.onmicrosoft.com); azure-identity refuses the rest.
 TENANT = re.compile(r"^([0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9]([A-Za-z0-9-]*\.)+[A-Za-z]{2,})$")
 MAX_ASSERTION_BYTES = 1 << 20
+MAX_CERTIFICATE_BYTES = 1 << 20
+"""A PEM or PKCS12 file with its chain is a few KB: a larger file is not one."""
 
 
 class TokenCredential(Protocol):
@@ -226,6 +229,14 @@ def _certificate(build: Callable[[], Any], variable: str, path: str, password_va
     shown = f"{variable} {printable(path, 200)!r}"
     allowed = "give a PEM or PKCS12 file holding the certificate and its private key"
     try:
+        # azure-identity reads the whole file: a device or a pipe (/dev/zero, a FIFO) would never end.
+        status = os.stat(path) if path else None
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            kind = "a directory" if stat.S_ISDIR(status.st_mode) else "a device, a pipe or a socket"
+            raise SettingError(f"{shown}: it is {kind}, not a file; {allowed}")
+        if status is not None and status.st_size > MAX_CERTIFICATE_BYTES:
+            size = f"{status.st_size} bytes, more than a certificate file's {MAX_CERTIFICATE_BYTES}"
+            raise SettingError(f"{shown}: it is {size}; {allowed}")
         return build()
     except OSError as err:
         raise SettingError(f"{shown}: cannot read the file ({err.strerror or type(err).__name__}); {allowed}") from None

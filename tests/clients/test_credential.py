@@ -294,6 +294,8 @@ def certificates(tmp_path_factory):
     for file, data in files.items():
         (folder / file).write_bytes(data)
     (folder / "a-folder").mkdir()
+    with open(folder / "huge.pem", "wb") as huge:  # sparse: no disk written
+        huge.truncate((1 << 20) + 1)
     return folder
 
 
@@ -301,7 +303,9 @@ def certificates(tmp_path_factory):
     ("file", "password", "expected"),
     [
         ("missing.pem", None, "cannot read the file (No such file or directory); give a PEM or PKCS12 file"),
-        ("a-folder", None, "cannot read the file (Is a directory)"),
+        ("a-folder", None, "it is a directory, not a file; give a PEM or PKCS12 file"),
+        ("/dev/zero", None, "it is a device, a pipe or a socket, not a file"),  # read whole, it would never end
+        ("huge.pem", None, "it is 1048577 bytes, more than a certificate file's 1048576"),
         ("garbage.pem", None, "it is not a PEM or PKCS12 certificate file (one with a password needs {pw})"),
         ("empty.pem", None, "it is not a PEM or PKCS12 certificate file"),
         ("truncated.pem", None, "it is not a PEM or PKCS12 certificate file"),
