@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime as dt
+import logging
 import math
 import os
 import re
@@ -44,6 +45,8 @@ BUSY_MESSAGE = re.compile(r"another operation|operation is in progress|already r
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 T = TypeVar("T")
+_ODD_ANSWER = (AttributeError, TypeError, KeyError, ValueError)
+"""What azure-mgmt's generated code raises on an answer it cannot read (json.JSONDecodeError is a ValueError)."""
 
 
 class ArmError(UserError):
@@ -96,6 +99,35 @@ def arm_scope(endpoint: str, environ: Mapping[str, str] = os.environ) -> str:
     the endpoint's `/.default`."""
     cloud = cloud_from_env(environ)
     return cloud.arm_scope if endpoint.rstrip("/") == cloud.arm_endpoint else endpoint.rstrip("/") + "/.default"
+
+
+class _LibraryRecord(logging.Filter):
+    """A record of a library the tools call, made a DEBUG line without its traceback: what went wrong reaches the
+    user once, as the tool's own one-line error (azure-core's generated clients log a WARNING with a traceback for
+    every answer their "failsafe deserialization" could not read)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info or record.exc_text or record.stack_info or record.levelno > logging.DEBUG:
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return True
+
+
+_LIBRARY_RECORD = _LibraryRecord()
+LIBRARIES = ("azure", "msrest", "urllib3")
+"""The loggers of the libraries ARM calls go through: their records are quieted where they are made."""
+
+
+def quiet_library_logs() -> None:
+    """Puts the filter on every logger of those libraries that exists now (a logger's filter applies to the records
+    it makes, not to its children's): called when a client or a generated client is made, after its imports."""
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if (
+            isinstance(logger, logging.Logger)
+            and name.split(".")[0] in LIBRARIES
+            and _LIBRARY_RECORD not in logger.filters
+        ):
+            logger.addFilter(_LIBRARY_RECORD)
 
 
 class _TokenLedger:
@@ -326,6 +358,7 @@ class ArmClient:
         self._transport = _BoundedTransport(self.deadline, max_body_bytes)
         self._retry = {"max_retry_after": max_retry_after, "retry_total": retry_total, "retry_status": retry_total}
         self.pipeline = ARMPipelineClient(base_url=self.endpoint, policies=self.policies(), transport=self._transport)
+        quiet_library_logs()
 
     def sibling(self, endpoint: str) -> "ArmClient":
         """A client for another origin (an Azure ML registry host): the same token scope, deadline and limits;
@@ -351,6 +384,7 @@ class ArmClient:
 
     def mgmt(self, client_class: type[T], subscription_id: str, **kwargs: Any) -> T:
         """A generated azure-mgmt-* client (Cognitive Services, Key Vault) on this client's pipeline and deadline."""
+        quiet_library_logs()  # its modules are imported now, their loggers made
         return client_class(  # type: ignore[call-arg]
             self._credential,
             subscription_id,
@@ -430,8 +464,13 @@ class ArmClient:
             raise ArmError(response.status_code, "NotJson", f"the answer is not JSON ({err})") from None
 
     def get(self, path: str, api_version: str) -> dict[str, Any]:
+        """The JSON object ARM answers; an empty answer is an error (ARM answers a GET with the resource)."""
         with self.errors(f"GET {path}"):
-            return self._json(self._send("GET", self.url(path, api_version)).http_response) or {}
+            response = self._send("GET", self.url(path, api_version)).http_response
+            answer = self._json(response)
+            if answer is None:
+                raise ArmError(response.status_code, "EmptyAnswer", "answered with nothing, not the JSON it documents")
+            return answer
 
     def get_or_none(self, path: str, api_version: str) -> dict[str, Any] | None:
         """The resource, or None when ARM says it does not exist (404)."""
@@ -448,8 +487,8 @@ class ArmClient:
         seen = {url}
         for _ in range(self.max_pages):
             with self.errors(f"GET {path}"):
-                page = self._json(self._send("GET", url).http_response) or {}
-            items, url = page.get("value") or [], page.get("nextLink")
+                page = self._json(self._send("GET", url).http_response)
+            items, url = (page.get("value"), page.get("nextLink")) if isinstance(page, dict) else (None, None)
             if not isinstance(items, list) or not (url is None or isinstance(url, str)):
                 raise self._error(200, "BadResponse", f"GET {path}: a page is not {{value: [...], nextLink}}")
             yield from items
@@ -460,29 +499,43 @@ class ArmClient:
             seen.add(url)
         raise self._error(200, "TooManyPages", f"GET {path}: more than {self.max_pages} pages")
 
-    def items(self, pager: Iterable[T], what: str) -> list[T]:
-        """Every item of a generated client's pager, within the page cap and without loops."""
+    def items(self, pager: Iterable[T], what: str, kind: type[T] | None = None) -> list[T]:
+        """Every item of a generated client's pager, within the page cap and without loops; each one a `kind` (the
+        generated model), or the answer is not what the API documents."""
         with self.errors(what):
             pages = pager.by_page()  # type: ignore[attr-defined]
             found: list[T] = []
             seen: set[str] = set()
             for _ in range(self.max_pages):
                 try:
-                    found += list(next(pages))
+                    page = list(next(pages))
                 except StopIteration:
                     return found
-                except (AttributeError, TypeError, KeyError):  # the generated pager read an empty or odd page
-                    raise ArmError(200, "BadResponse", "a page is not {value: [...], nextLink}") from None
+                except _ODD_ANSWER as err:  # the generated pager read an empty or odd page
+                    kind_of = type(err).__name__
+                    raise ArmError(200, "BadResponse", f"a page is not what the API documents ({kind_of})") from None
+                if kind is not None and not all(isinstance(item, kind) for item in page):
+                    raise ArmError(200, "BadResponse", f"an item of the list is not a {kind.__name__}")
+                found += page
                 link = getattr(pages, "continuation_token", None)
                 if link in seen:
                     raise ArmError(200, "PageLoop", "nextLink points back at a page already read")
                 seen.add(link)
             raise ArmError(200, "TooManyPages", f"more than {self.max_pages} pages")
 
-    def call(self, what: str, operation: Callable[[], T]) -> T:
-        """Runs one generated-client call (or a poller's `.result()`) with its errors made one line."""
+    def call(self, what: str, operation: Callable[[], Any], returns: type[T] | None = None) -> T:
+        """Runs one generated-client call (or a poller's `.result()`) with its errors made one line; with `returns`,
+        what it answers must be one (an empty answer deserializes to None)."""
         with self.errors(what):
-            return operation()
+            try:
+                answer = operation()
+            except _ODD_ANSWER as err:  # the generated deserializer read an empty, cut or odd answer
+                kind = type(err).__name__
+                raise ArmError(200, "BadResponse", f"the answer is not what the API documents ({kind})") from None
+            if returns is not None and not isinstance(answer, returns):
+                found = "nothing" if answer is None else type(answer).__name__
+                raise ArmError(200, "BadResponse", f"answered {found}, not the {returns.__name__} the API documents")
+            return answer
 
     def operation(self, method: str, path: str, api_version: str, body: Any = None, **query: str) -> Any:
         """A PUT, POST or DELETE, then its long-running operation until it ends; the resource as ARM then has it."""

@@ -3,6 +3,8 @@
 import logging
 import os
 import re
+import stat
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,8 +18,9 @@ from azure.identity import AzureAuthorityHosts
 from azure.mgmt.core.tools import get_arm_endpoints
 
 from clients import json_input
-from clients.errors import UserError
+from clients.errors import SettingError, UserError
 from clients.identifiers import GUID, LOOPBACK_HOSTS
+from clients.redact import clean_secret, printable
 
 # The audience GitHub's OIDC token must carry for Microsoft Entra workload identity federation; the
 # provider sends the same one unless ARM_OIDC_AUDIENCE says otherwise.
@@ -25,6 +28,8 @@ GITHUB_AUDIENCE = "api://AzureADTokenExchange"
 # A tenant is its GUID or one of its domain names (contoso.onmicrosoft.com); azure-identity refuses the rest.
 TENANT = re.compile(r"^([0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9]([A-Za-z0-9-]*\.)+[A-Za-z]{2,})$")
 MAX_ASSERTION_BYTES = 1 << 20
+MAX_CERTIFICATE_BYTES = 1 << 20
+"""A PEM or PKCS12 file with its chain is a few KB: a larger file is not one."""
 
 
 class TokenCredential(Protocol):
@@ -184,9 +189,74 @@ class SignInCredential:
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         try:
-            return self.inner.get_token(*scopes, **kwargs)
+            access = self.inner.get_token(*scopes, **kwargs)
         except ClientAuthenticationError as err:
-            raise UserError(f"Azure sign-in failed ({self.method}): {one_line(err)}; {self.hint}") from None
+            raise UserError(f"Azure sign-in failed ({self.method}): {self.problem(err)}; {self.hint}") from None
+        except Exception as err:  # what a library raises on an odd answer: its type, never its text
+            raise UserError(f"Azure sign-in failed ({self.method}): {type(err).__name__}; {self.hint}") from None
+        token = getattr(access, "token", None)
+        if not isinstance(token, str) or not token or clean_secret(token) != token:
+            # Not shown: whatever it is, it may be most of a token, and a header cannot carry it.
+            raise UserError(f"Azure sign-in failed ({self.method}): its answer is not an access token; {self.hint}")
+        return access
+
+    def problem(self, err: ClientAuthenticationError) -> str:
+        return one_line(err)
+
+
+# What azure-identity's AzureCliCredential says in its own words (constants, no output of `az`): shown as they are.
+CLI_MESSAGES = ("Azure CLI not found on path", "Please run 'az login' to set up an account", "Failed to invoke")
+
+
+class AzureCliSignIn(SignInCredential):
+    """The Azure CLI's account. azure-identity puts what `az` printed into its errors, and that can hold a token
+    (its own redaction knows one spelling of it): the errors say what happened without any of it."""
+
+    def problem(self, err: ClientAuthenticationError) -> str:
+        text = one_line(err)
+        if any(text.startswith(known) for known in CLI_MESSAGES):
+            return text
+        cause = err.__cause__
+        command = "`az account get-access-token`"
+        if isinstance(cause, subprocess.CalledProcessError):
+            return f"{command} failed (exit {cause.returncode}); what it printed is not shown (it can hold a token)"
+        return f"{command} printed something that is not an access token (not shown: it can hold one)"
+
+
+def _certificate(build: Callable[[], Any], variable: str, path: str, password_variable: str, password: bool) -> Any:
+    """A certificate credential, or one SettingError naming the variable: azure-identity reads the file at once and
+    raises the OS's or cryptography's error, which says neither which setting it was nor what to do."""
+    shown = f"{variable} {printable(path, 200)!r}"
+    allowed = "give a PEM or PKCS12 file holding the certificate and its private key"
+    try:
+        # azure-identity reads the whole file: a device or a pipe (/dev/zero, a FIFO) would never end.
+        status = os.stat(path) if path else None
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            kind = "a directory" if stat.S_ISDIR(status.st_mode) else "a device, a pipe or a socket"
+            raise SettingError(f"{shown}: it is {kind}, not a file; {allowed}")
+        if status is not None and status.st_size > MAX_CERTIFICATE_BYTES:
+            size = f"{status.st_size} bytes, more than a certificate file's {MAX_CERTIFICATE_BYTES}"
+            raise SettingError(f"{shown}: it is {size}; {allowed}")
+        return build()
+    except OSError as err:
+        raise SettingError(f"{shown}: cannot read the file ({err.strerror or type(err).__name__}); {allowed}") from None
+    except (ValueError, TypeError) as err:
+        reason = str(err)
+        if "not encrypted" in reason:
+            problem = f"{password_variable} is set but the private key is not encrypted: unset it"
+        elif "not given" in reason:
+            problem = f"the private key is encrypted: set {password_variable} to its password"
+        elif "Incorrect password" in reason:
+            problem = f"{password_variable} is not the password of its private key"
+        elif "for a private key" in reason:
+            problem = f"it holds no private key; {allowed}"
+        elif "CERTIFICATE" in reason:
+            problem = f"it holds no certificate; {allowed}"
+        elif password:
+            problem = f"it is not a certificate file, or {password_variable} is not its password; {allowed}"
+        else:
+            problem = f"it is not a PEM or PKCS12 certificate file (one with a password needs {password_variable})"
+        raise SettingError(f"{shown}: {problem}") from None
 
 
 def _setting(environ: Mapping[str, str], name: str) -> tuple[str, str]:
@@ -265,12 +335,19 @@ def credential_from_env(
     options = {"authority": cloud_from_env(environ).authority, **identity_options}
     settings = "check the ARM_* variables of the service principal"
     if _true(environ, "ARM_USE_DEFAULT_AZURE_CREDENTIAL"):
-        return SignInCredential(DefaultAzureCredential(**options), "DefaultAzureCredential", settings)
+        # Its environment credential reads AZURE_CLIENT_CERTIFICATE_PATH (of this process) at construction.
+        variable, path = "AZURE_CLIENT_CERTIFICATE_PATH", os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH", "")
+        password = bool(os.environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+        build = lambda: DefaultAzureCredential(**options)  # noqa: E731
+        inner = _certificate(build, variable, path, "AZURE_CLIENT_CERTIFICATE_PASSWORD", password)
+        return SignInCredential(inner, "DefaultAzureCredential", settings)
     cert_var, cert = _setting(environ, "CLIENT_CERTIFICATE_PATH")
     if cert:
         tenant, client = _identity(environ, f"a client certificate ({cert_var})")
-        _, password = _setting(environ, "CLIENT_CERTIFICATE_PASSWORD")
-        inner = CertificateCredential(tenant, client, cert, password=password or None, **options)
+        password_var, password = _setting(environ, "CLIENT_CERTIFICATE_PASSWORD")
+        password_var = password_var if password else cert_var.replace("_PATH", "_PASSWORD")  # the one to set
+        build = lambda: CertificateCredential(tenant, client, cert, password=password or None, **options)  # noqa: E731
+        inner = _certificate(build, cert_var, cert, password_var, bool(password))
         return SignInCredential(inner, "client certificate", settings)
     secret_var, secret = _setting(environ, "CLIENT_SECRET")
     if secret:
@@ -290,4 +367,4 @@ def credential_from_env(
     tenant, _ = _identity(environ, "the Azure CLI", need_client=False)
     inner = AzureCliCredential(tenant_id=tenant, process_timeout=30)
     hint = "run `az login` (and `az account set -s <subscription>`), or set the ARM_* variables of a service principal"
-    return SignInCredential(inner, "Azure CLI", hint)
+    return AzureCliSignIn(inner, "Azure CLI", hint)

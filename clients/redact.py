@@ -61,25 +61,41 @@ def _rewrite(view: _View, pattern: re.Pattern[str], decode: Callable[[re.Match[s
 
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/", "\\": "\\", '"': '"', "'": "'"}
 _ESCAPE = re.compile(
-    r"\\u(?:\{([0-9a-fA-F]{1,6})\}|([0-9a-fA-F]{4}))|\\x([0-9a-fA-F]{2})|\\([ntrbf/\\\"'])|%([0-9a-fA-F]{2})"
-    r"|&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));"
+    r"\\u(?:\{([0-9a-fA-F]{1,6})\}|([0-9a-fA-F]{4}))|\\U([0-9a-fA-F]{8})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})"
+    r"|&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));|\\([0-7]{3})|\\([ntrbf/\\\"'])"
 )
 
 
 def _unescape(match: re.Match[str]) -> str | None:
-    """JSON and Python string escapes, percent-encoding and HTML character references, one at a time."""
-    braced, u4, x2, simple, percent, hex_ref, dec_ref = match.groups()
+    """JSON, Python and C string escapes, percent-encoding and HTML character references, one at a time."""
+    *hexadecimal, dec_ref, octal, simple = match.groups()
     if simple is not None:
         return _SIMPLE_ESCAPES[simple]
-    code = next(int(v, 16) for v in (braced, u4, x2, percent, hex_ref) if v is not None) if dec_ref is None else None
-    code = int(dec_ref) if dec_ref is not None else code
-    return chr(code) if code is not None and code <= 0x10FFFF else None
+    if dec_ref is not None or octal is not None:
+        code = int(dec_ref) if dec_ref is not None else int(octal, 8)
+    else:
+        code = next(int(v, 16) for v in hexadecimal if v is not None)
+    return chr(code) if code <= 0x10FFFF else None
 
 
 _PLUS = re.compile(r"\+")
-_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n|\u2028|\u2029)[ \t>|]*")
-"""A line break with the indentation and quoting marks around it: a key split across lines reads as one."""
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n|\u2028|\u2029|(?:\\+[rn])+)[ \t>|]*")
+"""A line break, or one written as an escape at any depth (`\\n`, `\\\\r\\\\n`), with the indentation and quoting marks
+around it: a key split across lines reads as one."""
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+_HEX_RUN = re.compile(rf"[0-9a-fA-F]{{{2 * FRAGMENT},}}")
+
+
+def _hex_decoder(skip: int) -> Callable[[re.Match[str]], str | None]:
+    """Decodes a run of hex digits from its `skip`th one (a run cut anywhere is tried at both alignments); each
+    byte becomes one character (Latin-1)."""
+
+    def decode(match: re.Match[str]) -> str | None:
+        run = match.group(0)[skip:]
+        run = run[: len(run) - len(run) % 2]
+        return match.group(0)[:skip] + bytes.fromhex(run).decode("latin-1")
+
+    return decode
 
 
 def _base64_decoder(skip: int) -> Callable[[re.Match[str]], str | None]:
@@ -102,12 +118,13 @@ def _base64_decoder(skip: int) -> Callable[[re.Match[str]], str | None]:
 
 
 def _views(text: str) -> list[_View]:
-    """The printed text and what it decodes to: escapes (twice over), joined lines, base64 at each alignment."""
+    """The printed text and what it decodes to: escapes (twice over), joined lines, base64 and hex at each alignment."""
     steps: list[Callable[[_View], _View]] = [
         lambda v: _rewrite(v, _ESCAPE, _unescape),
         lambda v: _rewrite(v, _LINE_BREAK, lambda _m: ""),
         lambda v: _rewrite(v, _PLUS, lambda _m: " "),
         *(lambda v, s=skip: _rewrite(v, _BASE64_RUN, _base64_decoder(s)) for skip in range(4)),
+        *(lambda v, s=skip: _rewrite(v, _HEX_RUN, _hex_decoder(s)) for skip in range(2)),
     ]
     found: dict[str, _View] = {text: _View.of(text)}
     frontier = list(found.values())
@@ -187,12 +204,19 @@ def _apply(text: str, masked: list[bool]) -> str:
     return "".join(out)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _control_escape(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return _CONTROL_ESCAPES.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
 
 
 def printable(text: str, limit: int | None = None) -> str:
-    """Text from elsewhere (an answer, an output name) made safe for a terminal: no control characters."""
-    text = _CONTROL.sub("?", text)
+    """Text from elsewhere (an answer, an output name) made safe for one terminal line: each control character,
+    line breaks included, becomes its escape, which the Redactor decodes (a key split across lines stays one)."""
+    text = _CONTROL.sub(_control_escape, text)
     if limit is not None and len(text) > limit:
         text = text[:limit] + "..."
     return text

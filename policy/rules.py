@@ -263,7 +263,12 @@ def _names_a_secret(name: str, words: list[str]) -> bool:
 def _secret_outputs(args: StackValidationArgs, report: ReportViolation, config: dict[str, Any]) -> None:
     """Outputs are judged by what they are: a value that looks like a key, or anything under an output the program
     names for a credential, must be marked secret. Names of endpoints (user data) play no part."""
-    looks_like_key = re.compile(config["keyPattern"])
+    try:
+        looks_like_key = re.compile(config["keyPattern"])
+    except (re.error, TypeError) as err:
+        # The Pulumi CLI checks the setting as a Go regular expression only: Python may still refuse it (`\z`).
+        report(f"policy config stack-output-secrets.keyPattern is not a Python regular expression ({err}): fix it")
+        return
     for resource in args.resources:
         if resource.resource_type != STACK:
             continue

@@ -161,3 +161,16 @@ def test_the_alert_table_shows_the_models_defaults_and_the_catalogs_metrics():
     for name in ("ModelRequests", "TimeToLastByte", "ProvisionedUtilization", "RequestsPerMinute"):
         assert name in shown and name in metrics, name
     assert {"RequestLatency_P95", "DeploymentCapacity", "GpuUtilizationPercentage"} <= shown & metrics
+
+
+_NAMED_TEST = re.compile(r"(?<![\w/])((?:tests/)?[\w/]*test_\w+\.py)(?:::(\w+))?")
+
+
+def test_every_test_the_readme_names_exists():
+    named = _NAMED_TEST.findall(README)
+    assert len(named) > 20, "the README names the tests that prove what it guarantees"
+    for path, function in named:
+        assert path.startswith("tests/"), f"{path}: name a test module by its path from the repository root"
+        assert (ROOT / path).is_file(), f"the README names {path}, which does not exist"
+        if function:
+            assert re.search(rf"^def {function}\(", (ROOT / path).read_text(), re.M), f"{path}::{function}"

@@ -128,20 +128,20 @@ def _arm_client(credential, seconds: float):
 def _preflight(args: argparse.Namespace, credential=None) -> int:
     from clients.credential import subscription_from_env
     from infra.config.parse import today_utc
-    from tools.preflight import FAIL, Preflight, render_table
+    from tools.preflight import Preflight, check_json, not_allowed, ready, render_table
 
     subscription = subscription_from_env(args.subscription_id)
     config = _load_config(args)
     client = _arm_client(credential, PREFLIGHT_SECONDS)
     prices = lambda currency: _live_prices(currency, COST_SECONDS)  # noqa: E731 - built only when asked
     checks = Preflight(config, client, subscription, args.stack, today_utc(), prices).run()
-    failed = any(c.status == FAIL for c in checks)
     if args.format == "json":
-        payload = {"stack": args.stack, "subscription": subscription, "ok": not failed}
-        print(json.dumps({**payload, "checks": [asdict(c) for c in checks]}, indent=2))
+        payload = {"stack": args.stack, "subscription": subscription, "ok": ready(checks)}
+        payload |= {"notAllowed": not_allowed(checks), "checks": [check_json(c) for c in checks]}
+        print(json.dumps(payload, indent=2))
     else:
         print(render_table(checks), end="")
-    return 1 if failed else 0
+    return 0 if ready(checks) else 1
 
 
 COST_SECONDS = 60
@@ -316,7 +316,11 @@ def _currency(value: str) -> str:
     from catalog.prices import CURRENCIES
 
     if value not in CURRENCIES:
-        raise UserError(f"--currency {value!r} is not a currency of Azure's price list; one of {', '.join(CURRENCIES)}")
+        from infra.config.types import choices
+
+        raise UserError(
+            f"--currency {value!r} is not a currency of Azure's price list; {choices(CURRENCIES, value, 'one of')}"
+        )
     return value
 
 

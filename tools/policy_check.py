@@ -21,7 +21,7 @@ from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from clients import json_input
 from clients.errors import UserError
-from infra.config.types import NAMESPACE
+from infra.config.types import NAMESPACE, choices
 from infra.sdk_internals import SECRET_SIG, SECRET_SIG_KEY
 from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult, is_secret
 from tools.files import read_capped
@@ -138,7 +138,7 @@ def _entry_problems(name: str, entry: Any, schema: dict[str, Any] | None) -> lis
     problems = []
     level = entry.get("enforcementLevel")
     if "enforcementLevel" in entry and level not in LEVELS:
-        problems.append(f"{name}: enforcementLevel {_show(level)} is not allowed; one of {', '.join(LEVELS)}")
+        problems.append(f"{name}: enforcementLevel {_show(level)} is not allowed; {choices(LEVELS, level, 'one of')}")
     settings = {k: v for k, v in entry.items() if k != "enforcementLevel"}
     if schema is not None and schema.get("open"):
         return problems
@@ -192,8 +192,16 @@ def _value_problems(where: str, value: Any, schema: dict[str, Any]) -> list[str]
     actual = _json_type(value)
     if types and actual not in types and not (actual == "integer" and "number" in types):
         return [f"{where}: {_show(value)} is not allowed; expected {' or '.join(types)}"]
-    if "enum" in schema and value not in schema["enum"]:
-        return [f"{where}: {_show(value)} is not allowed; one of {', '.join(_show(v) for v in schema['enum'])}"]
+    if "enum" in schema and not any(_json_type(value) == _json_type(v) and value == v for v in schema["enum"]):
+        same = [
+            v for v in schema["enum"] if isinstance(v, str) and isinstance(value, str) and v.lower() == value.lower()
+        ]
+        offered = (
+            f"case matters: did you mean {_show(same[0])}?"
+            if same
+            else f"one of {', '.join(map(_show, schema['enum']))}"
+        )
+        return [f"{where}: {_show(value)} is not allowed; {offered}"]
     problems = _bound_problems(where, value, schema)
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         for i, item in enumerate(value):

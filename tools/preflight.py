@@ -6,13 +6,16 @@ import datetime as dt
 import fnmatch
 import functools
 import os
+import re
 import urllib.parse
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices import models as cs_models
 from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.keyvault import models as kv_models
 
 from catalog import api_versions, marketplace, models, regions, vm_skus
 from clients.arm import ArmClient, ArmError, arm_date, checked_endpoint
@@ -129,9 +132,11 @@ class Preflight:
         except ArmError as err:
             if err.status == 401:
                 raise
-            status = NOT_CHECKED if err.status == 403 else FAIL
             answer = f" (HTTP {err.status} {err.code})".replace(" )", ")") if err.status else ""
-            return [Check(name, subject or self.subscription_id, status, err.message + answer)]
+            if err.status == 403:
+                refused = _refused(err)
+                return [Check(name, subject or self.subscription_id, NOT_CHECKED, err.message + answer, refused)]
+            return [Check(name, subject or self.subscription_id, FAIL, err.message + answer)]
 
     @property
     def cognitive(self) -> CognitiveServicesManagementClient:
@@ -145,7 +150,13 @@ class Preflight:
         policies = sub.get("subscriptionPolicies") if isinstance(sub.get("subscriptionPolicies"), dict) else {}
         quota_id, spending = str(policies.get("quotaId") or ""), policies.get("spendingLimit")
         name = f"{sub.get('displayName', '')} ({quota_id or 'unknown offer'})"
-        if sub.get("state") not in (None, "Enabled"):
+        if "state" not in sub:
+            return [
+                Check(
+                    "subscription", name, FAIL, "ARM's answer has no state: it cannot say the subscription is enabled"
+                )
+            ]
+        if sub.get("state") != "Enabled":
             return [Check("subscription", name, FAIL, f"state is {sub.get('state')}; it must be Enabled")]
         if not self.config.buys_marketplace:
             return [Check("subscription", name, OK, "enabled (the stack buys nothing through Marketplace)")]
@@ -177,6 +188,8 @@ class Preflight:
 
     def _provider(self, namespace: str, types: list[str]) -> list[Check]:
         provider = self.client.get(f"{self.sub}/providers/{namespace}", PROVIDERS_API)
+        if "registrationState" not in provider:
+            return [Check("resource provider", namespace, FAIL, "ARM's answer has no registrationState")]
         if provider.get("registrationState") != "Registered":
             hint = f"az provider register --namespace {namespace}"
             return [Check("resource provider", namespace, FAIL, f"not registered: run `{hint}`")]
@@ -232,10 +245,12 @@ class Preflight:
             raise
 
     def foundry_models(self) -> list[Any]:
-        return self.client.items(self.cognitive.models.list(self.region), f"Foundry models in {self.region}")
+        listed = self.cognitive.models.list(self.region)
+        return self.client.items(listed, f"Foundry models in {self.region}", cs_models.Model)
 
     def foundry_usages(self) -> list[Any]:
-        return self.client.items(self.cognitive.usages.list(self.region), f"Cognitive Services usages in {self.region}")
+        listed = self.cognitive.usages.list(self.region)
+        return self.client.items(listed, f"Cognitive Services usages in {self.region}", cs_models.Usage)
 
     # Permissions.
     def _permissions(self, scope: str) -> list[dict[str, Any]] | None:
@@ -391,10 +406,14 @@ class Preflight:
 
     def _subdomain(self, name: str) -> Check:
         cognitive = self.cognitive
+        what = "check the custom subdomain"
         answer = self.client.call(
-            "check the custom subdomain",
+            what,
             lambda: cognitive.check_domain_availability(name, FOUNDRY_ACCOUNT_TYPE, FOUNDRY_KIND),
+            cs_models.DomainAvailability,
         )
+        if not isinstance(answer.is_subdomain_available, bool):
+            raise ArmError(200, "BadResponse", f"{what}: the answer says neither available nor taken")
         if answer.is_subdomain_available:
             return Check("custom subdomain", name, OK, "available")
         if self._own_account(cognitive, name):
@@ -404,7 +423,9 @@ class Preflight:
 
     def _own_account(self, cognitive: CognitiveServicesManagementClient, name: str) -> bool:
         try:
-            self.client.call("read the Foundry resource", lambda: cognitive.accounts.get(self.group, name))
+            self.client.call(
+                "read the Foundry resource", lambda: cognitive.accounts.get(self.group, name), cs_models.Account
+            )
         except ArmError as err:
             if err.status == 404:
                 return False
@@ -415,10 +436,18 @@ class Preflight:
 def find_deleted_vault(client: ArmClient, subscription_id: str, name: str) -> Any | None:
     """The soft-deleted key vault of this name in the subscription (vault names are global; any region)."""
     vaults = client.mgmt(KeyVaultManagementClient, subscription_id).vaults
-    for vault in client.items(vaults.list_deleted(), "list deleted key vaults"):
+    for vault in client.items(vaults.list_deleted(), "list deleted key vaults", kv_models.DeletedVault):
         if str(vault.name).lower() == name.lower():
             return vault
     return None
+
+
+def deleted_vault_location(vault: Any) -> str:
+    """Where a soft-deleted vault is kept (its purge is asked there); an answer without one is not ARM's."""
+    location = getattr(getattr(vault, "properties", None), "location", None)
+    if not isinstance(location, str) or not location:
+        raise ArmError(200, "BadResponse", f"list deleted key vaults: {vault.name} has no location in ARM's answer")
+    return location
 
 
 def blocked_vault_detail(vault: Any, stack: str) -> str:
@@ -435,14 +464,16 @@ def blocked_vault_detail(vault: Any, stack: str) -> str:
 
 def find_deleted_account(client: ArmClient, subscription_id: str, region: str, group: str, name: str) -> Any | None:
     cognitive = client.mgmt(CognitiveServicesManagementClient, subscription_id)
+    what = "read the deleted Foundry resource"
     try:
-        return client.call(
-            "read the deleted Foundry resource", lambda: cognitive.deleted_accounts.get(region, group, name)
-        )
+        account = client.call(what, lambda: cognitive.deleted_accounts.get(region, group, name), cs_models.Account)
     except ArmError as err:
         if err.status == 404:
             return None
         raise
+    if str(account.name).lower() != name.lower():
+        raise ArmError(200, "BadResponse", f"{what}: the answer is not the account {name}")
+    return account
 
 
 class RegistryUnavailable(Exception):
@@ -466,12 +497,12 @@ class Registry:
         try:
             found = client.get(f"/registrymanagement/v1.0/registries/{name}/discovery", "v1.0")
         except ArmError as err:
-            raise RegistryUnavailable(f"registry discovery failed: {err.message}") from None
+            raise ArmError(err.status, err.code, f"registry discovery: {err.message}") from None
         host, subscription, group = (
             found.get(k) for k in ("primaryRegionResourceProviderUri", "subscriptionId", "resourceGroup")
         )
         if not all(isinstance(v, str) and v for v in (host, subscription, group)):
-            raise RegistryUnavailable("registry discovery gave no host, subscription or resource group")
+            raise ArmError(200, "BadResponse", "registry discovery gave no host, subscription or resource group")
         if not _registry_host(host, discovery, cloud_from_env(environ).ml_domain):
             named = urllib.parse.urlsplit(host).netloc
             raise RegistryUnavailable(f"registry discovery named {named!r}, not an Azure ML host: no token sent there")
@@ -490,11 +521,45 @@ def _registry_host(url: str, discovery: str, domain: str) -> bool:
     return parts.scheme == "https" and (host == domain or host.endswith("." + domain)) and parts.port in (None, 443)
 
 
+_ACTION = re.compile(r"perform action '([^'\s]{1,200})'")
+
+
+def _refused(err: ArmError) -> str:
+    """What a 403 did not let this identity see: the action ARM names, else the request that was refused."""
+    match = _ACTION.search(err.message)
+    return match.group(1) if match else err.message.split(": not allowed", 1)[0]
+
+
+def not_allowed(checks: Iterable[Check]) -> list[str]:
+    """What ARM refused to show this identity, once each, in the order asked."""
+    return list(dict.fromkeys(c.not_allowed for c in checks if c.not_allowed))
+
+
+def ready(checks: Iterable[Check]) -> bool:
+    """Ready for `pulumi up`: nothing failed and nothing was refused. A check no Azure API answers stays not
+    checked without blocking (its line says what to do); one ARM refused was not made, so readiness is unknown."""
+    checks = list(checks)
+    return not any(c.status == FAIL for c in checks) and not not_allowed(checks)
+
+
+def verdict(checks: Iterable[Check]) -> str:
+    checks = list(checks)
+    counts = {status: sum(c.status == status for c in checks) for status in (FAIL, WARN, NOT_CHECKED)}
+    summary = f"{len(checks)} checks: {counts[FAIL]} failed, {counts[WARN]} warnings, {counts[NOT_CHECKED]} not checked"
+    refused = not_allowed(checks)
+    if refused:
+        return f"{summary}; not ready for pulumi up: this identity may not: {', '.join(refused)} (HTTP 403)"
+    return summary + ("" if counts[FAIL] else ", ready for pulumi up")
+
+
+def check_json(check: Check) -> dict[str, Any]:
+    found = {"check": check.check, "subject": check.subject, "status": check.status, "detail": check.detail}
+    return found | ({"notAllowed": check.not_allowed} if check.not_allowed else {})
+
+
 def render_table(checks: Iterable[Check]) -> str:
     checks = list(checks)
     rows = [(c.check, c.subject, c.status.upper(), c.detail) for c in checks]
     lines = render_rows(("check", "subject", "result", "detail"), rows)
-    counts = {status: sum(c.status == status for c in checks) for status in (FAIL, WARN, NOT_CHECKED)}
-    summary = f"{len(checks)} checks: {counts[FAIL]} failed, {counts[WARN]} warnings, {counts[NOT_CHECKED]} not checked"
-    lines += ["", summary + ("" if counts[FAIL] else ", ready for pulumi up")]
+    lines += ["", verdict(checks)]
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from clients.arm import ArmClient
 from clients.errors import UserError
 from infra.config.stack import ResolvedStack
 from infra.kinds import Platform
-from tools.preflight import blocked_vault_detail, find_deleted_account, find_deleted_vault
+from tools.preflight import blocked_vault_detail, deleted_vault_location, find_deleted_account, find_deleted_vault
 
 # A key vault purge takes minutes; a Cognitive Services one less.
 PURGE_SECONDS = 30 * 60
@@ -48,9 +48,9 @@ class Purge:
         vault = find_deleted_vault(self.client, self.subscription_id, name)
         if vault is None:
             return []
-        location = str(vault.properties.location)
+        location = deleted_vault_location(vault)
         subject = f"key vault {name} ({location}), soft-deleted"
-        if vault.properties.purge_protection_enabled:
+        if getattr(vault.properties, "purge_protection_enabled", False):
             detail = blocked_vault_detail(vault, self.stack).replace("soft-deleted with purge protection: ", "")
             return [Step(subject, f"cannot be purged: purge protection is on; {detail}")]
         vaults = self.client.mgmt(KeyVaultManagementClient, self.subscription_id).vaults

@@ -16,7 +16,7 @@ from typing import Any
 
 from clients import json_input
 from clients.deadline import Deadline
-from clients.errors import UserError
+from clients.errors import SettingError, UserError
 from clients.http import Client, Response, Target, addresses, check_url
 from clients.http import HttpFailure as Failed
 from clients.identifiers import LOOPBACK_HOSTS
@@ -323,6 +323,8 @@ class TokenSource:
                 self._factory = credential_from_env
             access = self._factory().get_token(scope)
             token = getattr(access, "token", access)
+        except SettingError:
+            raise  # a setting that cannot work is the command's error, not one endpoint's
         except UserError as exc:
             self._errors[scope] = f"no Entra ID token: {exc}"
             return

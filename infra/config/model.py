@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field
 
 from catalog import models, network, prices
 from infra.config.types import (
@@ -34,7 +34,9 @@ from infra.config.types import (
     WindowMinutes,
     WorkspaceId,
     ZoneId,
-    registry_version,
+    cross_key,
+    has_value,
+    is_registry_version,
 )
 from infra.kinds import DeploymentConfigs
 from infra.kinds.foundry import DEFAULT_CONTENT_FILTER
@@ -170,7 +172,8 @@ class DeclaredModel(Section):
 
     @property
     def registry_version(self) -> int | None:
-        return registry_version(self.version) if self.version and self.version.isdigit() else None
+        """The version as managed compute deploys it; None when it is none (Foundry takes any model version)."""
+        return int(self.version) if self.version and is_registry_version(self.version) else None
 
     def entry(self) -> models.LlamaModel:
         """A new model as a catalog entry with every offer, each generally available and unchecked."""
@@ -258,32 +261,52 @@ class Budget(Section):
     """Percentages of the amount at which Azure's forecast of the month notifies."""
     contact_emails: list[Email] = Field(default_factory=list, max_length=MAX_BUDGET_NOTIFICATIONS)
 
-    @model_validator(mode="after")
-    def _notifications(self) -> Budget:
-        problems = []
-        if self.amount is not None and not self.contact_emails:
-            problems.append("contactEmails: required with an amount, at least one address to notify")
+    @cross_key
+    def _someone_to_notify(self) -> tuple[str, str] | None:
+        if has_value(self, "amount") and not self.contact_emails:
+            return "contactEmails", "required with an amount, at least one address to notify"
+        return None
+
+    @cross_key
+    def _an_amount(self) -> tuple[str, str] | None:
         if self.amount is None and self.model_fields_set - {"amount"}:
-            problems.append("amount: required when the budget sets anything else (no amount: no budget)")
-        for name, values in (("thresholds", self.thresholds), ("forecast", self.forecast)):
-            if len(set(values)) < len(values):
-                problems.append(f"{name}: {shown_list(values)} repeats a percentage")
+            return "amount", "required when the budget sets anything else (no amount: no budget)"
+        return None
+
+    @cross_key
+    def _distinct_thresholds(self) -> tuple[str, str] | None:
+        return _repeated("thresholds", self.thresholds)
+
+    @cross_key
+    def _distinct_forecast(self) -> tuple[str, str] | None:
+        return _repeated("forecast", self.forecast)
+
+    @cross_key
+    def _notifications(self) -> tuple[str, str] | None:
         count = len(self.thresholds) + len(self.forecast)
         if count > MAX_BUDGET_NOTIFICATIONS:
-            problems.append(
-                f"thresholds and forecast give {count} notifications; Azure allows at most {MAX_BUDGET_NOTIFICATIONS}"
+            where = "thresholds" if "thresholds" in self.model_fields_set else "forecast"
+            return (
+                where,
+                f"thresholds and forecast give {count} notifications; Azure allows at most {MAX_BUDGET_NOTIFICATIONS}",
             )
-        if self.amount is not None and count == 0:
-            problems.append("thresholds: empty, and no forecast: the budget would notify no one")
+        if has_value(self, "amount") and count == 0:
+            return "thresholds", "empty, and no forecast: the budget would notify no one"
+        return None
+
+    @cross_key
+    def _distinct_addresses(self) -> tuple[str, str] | None:
         if len({e.lower() for e in self.contact_emails}) < len(self.contact_emails):
-            problems.append("contactEmails: an address is listed twice")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+            return "contactEmails", "an address is listed twice"
+        return None
 
     @property
     def enabled(self) -> bool:
         return self.amount is not None
+
+
+def _repeated(key: str, values: list[float]) -> tuple[str, str] | None:
+    return (key, f"{shown_list(values)} repeats a percentage") if len(set(values)) < len(values) else None
 
 
 def shown_list(values: list[float]) -> str:

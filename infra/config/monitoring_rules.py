@@ -8,7 +8,7 @@ from pydantic.alias_generators import to_camel
 
 from catalog import monitoring, sources
 from infra.config.stack import diagnostic_resources
-from infra.config.types import key_for
+from infra.config.types import choices, key_for
 from infra.kinds import KINDS, Deployment, Kind, Platform
 from infra.kinds.base import guarded
 
@@ -57,8 +57,8 @@ def _diagnostics(rules: Rules, mon: Any, present: list[str], platforms: set[Plat
 def _logs(rules: Rules, mon: Any, resource: str, names: list[str], present: list[str]) -> None:
     where = key_for(MON, "logs", resource)
     if resource not in monitoring.RESOURCES:
-        known = rules.allowed(monitoring.RESOURCES, resource)
-        rules.error(f"{where}: {resource!r} is not a resource with diagnostic settings; allowed: {known}")
+        known = choices(monitoring.RESOURCES, resource)
+        rules.error(f"{where}: {resource!r} is not a resource with diagnostic settings; {known}")
         return
     if resource not in present:
         rules.error(
@@ -70,12 +70,10 @@ def _logs(rules: Rules, mon: Any, resource: str, names: list[str], present: list
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name not in allowed:
-            same = next((a for a in allowed if a.lower() == name.lower()), None)
-            hint = f" (names are case-sensitive: {same!r})" if same else ""
             source = sources.SOURCES[monitoring.RESOURCES[resource][-1].source]
             rules.error(
-                f"{where}[{i}]: {name!r} is not a log category or category group of {types}{hint}; allowed: "
-                f"{rules.allowed(allowed, name)} (Microsoft's supported logs, {source.dated})"
+                f"{where}[{i}]: {name!r} is not a log category or category group of {types}; "
+                f"{choices(allowed, name)} (Microsoft's supported logs, {source.dated})"
             )
         elif name in seen:
             rules.error(f"{where}[{i}]: {name!r} is listed twice")

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -25,12 +26,16 @@ from infra.config.types import (
     SECRET_KEYS,
     WEBHOOKS,
     ConfigError,
+    PartialConfig,
     Section,
+    choices,
+    cross_key_problems,
     key_for,
+    section_type,
     shown,
 )
 from infra.kinds import KINDS, DeploymentConfigs, Kind
-from infra.kinds.base import DeploymentConfig, PartialConfig
+from infra.kinds.base import DeploymentConfig
 
 FIELDS: dict[str, Any] = {f.alias or name: f for name, f in StackConfig.model_fields.items()}
 """Each top-level key (its alias, as the stack file spells it) -> its field."""
@@ -90,6 +95,13 @@ def _valid(model: type[BaseModel], name: str, alias: str, value: Any) -> tuple[b
 
 
 def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
+    text = _described(error, prefix)
+    if "input" in error and error["input"] is None:  # `key:` alone in YAML: the key is there, without a value
+        text = text.replace(": None is not allowed;", ": has no value;", 1)
+    return text
+
+
+def _described(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     loc = list(prefix) + [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
     kind, value, msg = error["type"], error.get("input"), error["msg"]
     # A discriminated union puts the kind in the location (deployments, 0, managed, vmSku): drop it.
@@ -104,10 +116,10 @@ def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     if kind == "missing":
         return f"{key}: required key is missing"
     if kind in ("union_tag_not_found", "union_tag_invalid"):
-        allowed = ", ".join(KINDS)
         if kind == "union_tag_not_found":
-            return f"{key}.kind: required key is missing; one of {allowed}"
-        return f"{key}.kind: {shown(error.get('ctx', {}).get('tag'))} is not allowed; one of {allowed}"
+            return f"{key}.kind: required key is missing; one of {', '.join(KINDS)}"
+        tag = error.get("ctx", {}).get("tag")
+        return f"{key}.kind: {shown(tag)} is not allowed; {choices(KINDS, tag, 'one of')}"
     if kind == "too_short":
         return f"{key}: is empty; list at least one entry"
     if kind == "too_long":
@@ -128,6 +140,10 @@ def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     if kind in ("dict_type", "list_type", "model_type", "model_attributes_type"):
         expected = {"list_type": "a list", "model_type": "a map of keys", "model_attributes_type": "a map of keys"}
         return f"{key}: {shown(value)} is not allowed; expected {expected.get(kind, 'a map')}"
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        if isinstance(value, str) and choices(expected, value).startswith("case matters"):
+            return f"{key}: {shown(value)} is not allowed; {choices(expected, value)}"
     return f"{key}: {shown(value)} is not allowed; {msg.removeprefix('Input should be ')}"
 
 
@@ -148,8 +164,30 @@ def _deployment(partial: PartialStack, index: int, item: Any) -> DeploymentPart:
         config = _DEPLOYMENT.validate_python(item)
     except ValidationError as exc:
         partial.errors.extend(_errors(exc, ("deployments", index)))
-        return _partial_deployment(index, item)
-    return DeploymentPart(index, KINDS[config.kind], config, True)
+        part = _partial_deployment(index, item)
+    else:
+        part = DeploymentPart(index, KINDS[config.kind], config, True)
+    partial.errors.extend(cross_key_problems(part.config, ("deployments", index)))
+    return part
+
+
+def _partial(model: type[BaseModel], item: dict[str, Any]) -> PartialConfig:
+    """A section that failed validation, each of its keys validated on its own (a section key that failed is itself
+    partial, for its cross-key rules); unknown keys are left out (their error is reported already)."""
+    aliases = {info.alias or name: name for name, info in model.model_fields.items()}
+    values, failed, nested = {}, set(), {}
+    for alias, value in item.items():
+        if (name := aliases.get(alias)) is None:
+            continue
+        ok, result = _valid(model, name, alias, value)
+        if ok:
+            values[name] = result
+            continue
+        failed.add(name)
+        inner = section_type(model.model_fields[name].annotation)
+        if inner is not None and isinstance(value, dict):
+            nested[name] = _partial(inner, value)
+    return PartialConfig(model, values, failed, nested)
 
 
 def _partial_deployment(index: int, item: Any) -> DeploymentPart:
@@ -158,22 +196,14 @@ def _partial_deployment(index: int, item: Any) -> DeploymentPart:
     kind = KINDS.get(item.get("kind")) if isinstance(item, dict) and isinstance(item.get("kind"), str) else None
     if kind is None:
         return DeploymentPart(index, None, None, False)
-    aliases = {info.alias or name: name for name, info in kind.config.model_fields.items()}
-    values, failed = {}, set()
-    for alias, value in item.items():
-        if (name := aliases.get(alias)) is None:
-            continue  # an unknown key: reported already
-        ok, result = _valid(kind.config, name, alias, value)
-        if ok:
-            values[name] = result
-        else:
-            failed.add(name)
-    return DeploymentPart(index, kind, PartialConfig(kind.config, values, failed), False)
+    return DeploymentPart(index, kind, _partial(kind.config, item), False)
 
 
 def _model(partial: PartialStack, index: int, item: Any) -> None:
     try:
-        partial.models.append((index, _MODEL.validate_python(item)))
+        declared = _MODEL.validate_python(item)
+        partial.models.append((index, declared))
+        partial.errors.extend(cross_key_problems(declared, ("models", index)))
     except ValidationError as exc:
         partial.errors.extend(_errors(exc, ("models", index)))
         if isinstance(item, dict) and isinstance(item.get("name"), str):
@@ -196,13 +226,21 @@ def parse_keys(raw: dict[str, Any], given: frozenset[str] = frozenset()) -> Part
             ok, result = _valid(StackConfig, NAMES[alias], alias, value)
             if ok:
                 partial.values[NAMES[alias]] = result
-            else:
-                partial.errors.extend(_errors(result, ()))
-                partial.failed.add(alias)
+                partial.errors.extend(cross_key_problems(result, (alias,)))
+                continue
+            partial.errors.extend(_errors(result, ()))
+            partial.failed.add(alias)
+            section = section_type(FIELDS[alias].annotation)
+            if section is not None and isinstance(value, dict):
+                partial.errors.extend(cross_key_problems(_partial(section, value), (alias,)))
     missing = [a for a, f in FIELDS.items() if f.is_required() and a not in raw]
     partial.errors.extend(f"{key_for(a)}: required key is missing" for a in missing if a not in given)
     partial.failed.update(missing)
     return partial
+
+
+class _Unread(ConfigError):
+    """Only keys the caller refused before parsing failed: the caller's own errors say why."""
 
 
 def _report(stack: str, lines: list[str]) -> str:
@@ -231,10 +269,11 @@ def parse_stack_config(
             "(it needs a letter or digit): set it, 1-12 lowercase letters and digits"
         )
     unread = [a for a in sorted(partial.failed & given) if a not in raw]
-    if partial.errors or unread:
-        # A key given but refused before parsing (an encrypted value) is reported by the caller that refused it.
-        problems = partial.errors or [f"{key_for(a)}: given, but its value could not be read" for a in unread]
-        raise ConfigError(_report(stack, problems), partial.errors)
+    if partial.errors:
+        raise ConfigError(_report(stack, partial.errors), partial.errors)
+    if unread:
+        # A key given but refused before parsing (encrypted, or empty) is reported by the caller that refused it.
+        raise _Unread(_report(stack, [f"{key_for(a)}: given, but its value could not be read" for a in unread]))
     # Every part is a validated instance: the model keeps them as they are and checks only what spans keys.
     aliases = {name: alias for alias, name in NAMES.items()}
     config = StackConfig.model_validate(
@@ -280,6 +319,23 @@ def _json_type(alias: str) -> str | None:
     options = [schema, *schema.get("anyOf", [])]
     kinds = {o["type"] for o in options if "type" in o} - {"null"}
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def _has_value(alias: str) -> bool:
+    """Whether a key always has a value: required, or optional with a default other than none (an empty string
+    from the engine is then a key left empty, never its default)."""
+    info = FIELDS[alias]
+    return info.is_required() or info.get_default(call_default_factory=True) is not None
+
+
+_EXPECTED = {"object": "a map of keys", "array": "a list", "boolean": "true or false", "string": "a value"}
+
+
+def _expected(alias: str) -> str:
+    """What a key takes, as an error names it."""
+    if alias == "deployments":
+        return "a list of at least one deployment"
+    return _EXPECTED.get(_json_type(alias) or "", "a value")
 
 
 def _leaves(value: Any) -> list[Any]:
@@ -378,8 +434,12 @@ def config_from_engine(
             )
             continue
         if text == "":
-            # No value: Pulumi.yaml's `default: ""` of an optional key (a declared key needs a default to be
-            # optional), or a key left empty in the stack file. The model's default applies.
+            # No value. For a key without a value of its own (Pulumi.yaml declares `default: ""`: a declared key
+            # needs a default to be optional) that is its default. Any other key gets its typed default from
+            # Pulumi.yaml ({}, [], false, "llama") when it is left out: "" means the key is there, empty.
+            if alias in FIELDS and _has_value(alias):
+                remove = "" if FIELDS[alias].is_required() else ", or remove the line"
+                errors.append(f"{full}: has no value; give {_expected(alias)}{remove}")
             continue
         if text == ENCRYPTED and alias == WEBHOOKS[0]:
             errors.append(_whole_section_encrypted(full))
@@ -403,7 +463,8 @@ def config_from_engine(
     try:
         stack_config = parse_stack_config(raw, stack, today, given, f"{NAMESPACE}:tags" in secret_keys, cloud)
     except ConfigError as exc:
-        raise ConfigError(_report(stack, errors + exc.problems), errors + exc.problems) from None
+        problems = errors + ([] if errors and isinstance(exc, _Unread) else exc.problems)
+        raise ConfigError(_report(stack, problems), problems) from None
     if errors:
         raise ConfigError(_report(stack, errors), errors)
     return ResolvedStack(

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from catalog import models, sources, vm_skus
 from catalog.conflicts import CONFLICTS
 from infra import naming
 from infra.config import monitoring_rules, network_rules
-from infra.config.model import RESERVED_TAGS, Access, known_models
-from infra.config.types import NAMESPACE, key_for
+from infra.config.model import RESERVED_TAGS, Access, DeclaredModel, known_models
+from infra.config.types import NAMESPACE, FieldFailed, choices, key_for
 from infra.kinds import KINDS, Deployment, Kind
-from infra.kinds.base import FieldFailed
 from infra.kinds.foundry import DEFAULT_CONTENT_FILTER
 
 if TYPE_CHECKING:
@@ -58,10 +56,9 @@ class Rules:
         hub = self.section("hub")
         return hub.isolation_mode if hub is not None else None
 
-    @staticmethod
-    def allowed(values: Iterable[Any], refused: Any) -> str:
-        """What a message offers instead of a refused value: never the refused value itself."""
-        return ", ".join(str(v) for v in values if v != refused) or "none"
+    def declaration(self, model: str) -> tuple[int, DeclaredModel] | None:
+        """Where the stack declares this model (`models[i]`), if it does."""
+        return next(((i, m) for i, m in self.partial.models if m.name == model), None)
 
     # The run.
     def run(self) -> list[Deployment[Any]]:
@@ -101,7 +98,7 @@ class Rules:
                 if sku not in vm_skus.VM_SKUS:
                     self.error(
                         f"{key_for('models', i, 'allowedVmSkus', j)}: {sku!r} is not in the VM catalog; "
-                        f"GPU SKUs: {self.allowed(vm_skus.GPU_VM_SKUS, sku)}"
+                        f"{choices(vm_skus.GPU_VM_SKUS, sku, 'GPU SKUs:')}"
                     )
 
     def resolve(self, part: DeploymentPart) -> Deployment[Any] | None:

@@ -1,8 +1,12 @@
 """The config's vocabulary: its namespace, its error type, and the domain types each key is made of."""
 
+from __future__ import annotations
+
 import ipaddress
 import re
-from collections.abc import Callable
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
@@ -25,10 +29,135 @@ WEBHOOKS = ("monitoring", "alerts", "webhooks")
 """Where webhook URLs are in the stack file: each a credential, encrypted there, a Pulumi secret everywhere after."""
 
 
+CrossCheck = Callable[[Any], "tuple[str, str] | None"]
+
+
+def cross_key(check: Callable[[Any], tuple[str, str] | None]) -> Callable[[Any], tuple[str, str] | None]:
+    """Marks a rule across a section's keys. It judges the validated section, or, when another of its keys failed,
+    the keys that validated (a failed key it reads stops it quietly): so a field error never hides it. It returns
+    (the key its problem names, the problem), or None; one problem per rule, each its own line."""
+    check.__cross_key__ = True  # type: ignore[attr-defined]
+    return check
+
+
+class FieldFailed(Exception):
+    """A rule read a key that failed validation: the rule stops, the key's error is reported."""
+
+
+def has_value(config: Any, name: str) -> bool:
+    """Whether a key has a value, valid or not (a key that failed validation was given all the same)."""
+    try:
+        return getattr(config, name) is not None
+    except FieldFailed:
+        return True
+
+
 class Section(BaseModel):
-    """A part of the stack's config: camelCase keys in YAML, snake_case in Python; a typo is an error, never ignored."""
+    """A part of the stack's config: camelCase keys in YAML, snake_case in Python; a typo is an error, never ignored.
+
+    Rules across its keys are `@cross_key` methods, not model validators: pydantic runs those only when every key
+    validated, so one wrong key would hide them."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, strict=True)
+
+    @classmethod
+    def cross_key_problems(cls, config: Any, prefix: tuple[Any, ...]) -> list[str]:
+        """Every cross-key problem of `config` (this section, validated or partial) and of the sections in it."""
+        problems = []
+        for check in _cross_checks(cls):
+            try:
+                found = check(config)
+            except FieldFailed:
+                continue
+            if found is not None:
+                key, problem = found
+                problems.append(f"{key_for(*prefix, *([key] if key else []))}: {problem}")
+        for name, info in cls.model_fields.items():
+            alias = info.alias or name
+            nested = config.nested(name) if isinstance(config, PartialConfig) else None
+            try:
+                value = nested if nested is not None else getattr(config, name)
+            except FieldFailed:
+                continue
+            problems += cross_key_problems(value, (*prefix, alias))
+        return problems
+
+
+def _cross_checks(model: type[BaseModel]) -> list[Callable[[Any], tuple[str, str] | None]]:
+    return [f for klass in reversed(model.__mro__) for f in vars(klass).values() if getattr(f, "__cross_key__", 0)]
+
+
+def cross_key_problems(value: Any, prefix: tuple[Any, ...]) -> list[str]:
+    """The cross-key problems of a key's value (a section, partial or not, or a list or map of them), one a line."""
+    if isinstance(value, Section):
+        return type(value).cross_key_problems(value, prefix)
+    if isinstance(value, PartialConfig) and issubclass(value.model_class, Section):
+        return value.model_class.cross_key_problems(value, prefix)
+    if isinstance(value, list | tuple):
+        return [p for i, item in enumerate(value) for p in cross_key_problems(item, (*prefix, i))]
+    if isinstance(value, dict):
+        return [p for k, item in value.items() for p in cross_key_problems(item, (*prefix, k))]
+    return []
+
+
+def section_type(annotation: Any) -> type[Section] | None:
+    """The section a field holds (through Optional and Annotated), if it holds one."""
+    while True:
+        args = typing.get_args(annotation)
+        if typing.get_origin(annotation) is Annotated:
+            annotation = args[0]
+        elif typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
+            inner = [a for a in args if a is not type(None)]
+            if len(inner) != 1:
+                return None
+            annotation = inner[0]
+        else:
+            return annotation if isinstance(annotation, type) and issubclass(annotation, Section) else None
+
+
+class PartialConfig:
+    """A section whose keys did not all validate: valid keys and defaults readable, a failed or missing required
+    key raises FieldFailed, so that the rules still judge what is valid without inventing errors."""
+
+    def __init__(
+        self,
+        model: type[BaseModel],
+        values: Mapping[str, Any],
+        failed: Iterable[str],
+        nested: Mapping[str, PartialConfig] | None = None,
+    ) -> None:
+        self._model, self._values, self._failed = model, dict(values), frozenset(failed)
+        self._nested = dict(nested or {})
+
+    @property
+    def model_class(self) -> type[BaseModel]:
+        return self._model
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        """The keys the stack gives, valid or not."""
+        return set(self._values) | set(self._failed)
+
+    def nested(self, name: str) -> PartialConfig | None:
+        """A section key that failed, as its own partial section (for its cross-key rules)."""
+        return self._nested.get(name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._failed:
+            raise FieldFailed(name)
+        if name in self._values:
+            return self._values[name]
+        prop = getattr(self._model, name, None)
+        if isinstance(prop, property) and prop.fget is not None:
+            return prop.fget(self)
+        info = self._model.model_fields.get(name)
+        if info is None:
+            raise AttributeError(name)
+        if info.is_required():
+            raise FieldFailed(name)
+        return info.get_default(call_default_factory=True)
 
 
 class ConfigError(UserError):
@@ -53,6 +182,17 @@ def shown_id(value: Any, limit: int = 160) -> str:
         return text
     half = (limit - 3) // 2
     return text[:half] + "..." + text[-half:]
+
+
+def choices(values: Iterable[Any], refused: Any, label: str = "allowed:") -> str:
+    """What a message offers instead of a refused value, never the refused value itself: where one of the values is
+    it in another case, that one (names here are case-sensitive); else the others, after `label`."""
+    values = [str(v) for v in values]
+    if isinstance(refused, str):
+        same = [v for v in values if v.lower() == refused.lower() and v != refused]
+        if same:
+            return f"case matters: did you mean {same[0]!r}?"
+    return f"{label} {', '.join(v for v in values if v != str(refused)) or 'none'}"
 
 
 def key_for(*loc: Any) -> str:
@@ -88,20 +228,49 @@ def text_type(pattern: str, rule: str, show: Callable[[Any], str] = shown) -> An
     return Annotated[str, AfterValidator(_matches(pattern, rule, show))]
 
 
-def registry_version(value: Any) -> int:
-    # A registry version is a positive integer (the N of /versions/N); YAML gives 27, a quoted "27" is fine too.
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,6}", text) or int(text) < 1:
-        raise ValueError(f"{shown(value)} is not a model version; use the number that ends the model id (/versions/N)")
-    return int(text)
+MAX_VERSION_LENGTH = 64
+"""The longest model version a stack may give (README, "Model versions")."""
+VERSION = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_VERSION_LENGTH - 1}}}"
+VERSION_RULE = (
+    f"a model version is 1-{MAX_VERSION_LENGTH} ASCII letters, digits, '.', '_' or '-', a letter or digit first"
+)
+REGISTRY_RULE = (
+    "managed compute deploys a registry version, a whole number from 1 (the N that ends the model's id, /versions/N)"
+)
 
 
-def _model_version(value: Any) -> str:
-    # Foundry model versions are strings ("1", "2024-11-20"); an unquoted YAML 1 arrives as a number.
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.-]{0,63}", text):
-        raise ValueError(f'{shown(value)} is not a model version; use the version Azure lists, like "1"')
+def model_version(value: Any) -> str:
+    """One rule for every model version a stack gives (a deployment's `modelVersion`, a declared model's `version`,
+    the version weights are registered as): the text as written; an unquoted YAML number is its digits."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{shown(value)} is not text; {VERSION_RULE}")
+    if isinstance(value, float):
+        # YAML reads an unquoted 1.10 as the number 1.1: the version as written is gone.
+        raise ValueError(
+            f"{shown(value)} is a number, which YAML may have changed (1.10 reads as 1.1); "
+            f'quote the version as Azure lists it, like "1.10"'
+        )
+    text = str(value)
+    if len(text) > MAX_VERSION_LENGTH:
+        raise ValueError(
+            f"{shown(text, 40)} is {len(text)} characters long; at most {MAX_VERSION_LENGTH}: {VERSION_RULE}"
+        )
+    if not re.fullmatch(VERSION, text):
+        raise ValueError(f"{shown(value)} is not allowed: {VERSION_RULE}")
     return text
+
+
+def is_registry_version(text: str) -> bool:
+    """Whether a (valid) model version is one managed compute can deploy: a whole number from 1."""
+    return text.isascii() and text.isdigit() and int(text) >= 1
+
+
+def registry_version(value: Any) -> int:
+    """A managed deployment's `modelVersion`: a model version that is also a registry version."""
+    text = model_version(value)
+    if not is_registry_version(text):
+        raise ValueError(f"{shown(value)} is a model version, but {REGISTRY_RULE}")
+    return int(text)
 
 
 RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -189,7 +358,7 @@ def _private_range(value: str) -> str:
 
 PrivateRange = Annotated[str, AfterValidator(_private_range)]
 RegistryVersion = Annotated[int, BeforeValidator(registry_version)]
-ModelVersion = Annotated[str, BeforeValidator(_model_version)]
+ModelVersion = Annotated[str, BeforeValidator(model_version)]
 Cidr = Annotated[str, AfterValidator(_ip_rule)]
 
 
@@ -205,7 +374,7 @@ def _email(value: str) -> str:
 def _currency(value: Any) -> str:
     if value not in prices.CURRENCIES:
         raise ValueError(
-            f"{shown(value)} is not a currency of Azure's price list; one of {', '.join(prices.CURRENCIES)}"
+            f"{shown(value)} is not a currency of Azure's price list; {choices(prices.CURRENCIES, value, 'one of')}"
         )
     return value
 

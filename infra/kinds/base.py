@@ -10,14 +10,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from catalog import endpoints
 from catalog import prices as catalog_prices
 from catalog.models import LlamaModel
 from catalog.monitoring import Metric
 from clients.status import Status
-from infra.config.types import EndpointName, ModelName, Section, key_for
+from infra.config.types import EndpointName, FieldFailed, ModelName, Section, key_for
 
 if TYPE_CHECKING:
     from infra.config.rules import Rules
@@ -84,39 +84,6 @@ class Deployment(Generic[C]):
         return self.config.name
 
 
-class FieldFailed(Exception):
-    """A rule read a key of a deployment that failed validation: the rule stops, the key's error is reported."""
-
-
-class PartialConfig:
-    """A deployment whose keys did not all validate: valid keys and defaults readable, a failed or missing required
-    key raises FieldFailed, so that the rules still judge what is valid without inventing errors."""
-
-    def __init__(self, model: type[BaseModel], values: Mapping[str, Any], failed: Iterable[str]) -> None:
-        self._model, self._values, self._failed = model, dict(values), frozenset(failed)
-
-    @property
-    def model_fields_set(self) -> set[str]:
-        return set(self._values)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in self._failed:
-            raise FieldFailed(name)
-        if name in self._values:
-            return self._values[name]
-        prop = getattr(self._model, name, None)
-        if isinstance(prop, property) and prop.fget is not None:
-            return prop.fget(self)
-        info = self._model.model_fields.get(name)
-        if info is None:
-            raise AttributeError(name)
-        if info.is_required():
-            raise FieldFailed(name)
-        return info.get_default(call_default_factory=True)
-
-
 @dataclass(frozen=True)
 class CallSpec:
     """How an application (and smoke) calls one endpoint of the outputs: smoke with its own client, `env` for the
@@ -174,6 +141,9 @@ class Check:
     subject: str
     status: Status
     detail: str
+    not_allowed: str = ""
+    """What ARM did not let this identity see (the action it names, else the request), when it answered 403: the
+    check was not made, so the stack is not known to be ready."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from clients.status import Status
 from components.content_filter import ContentFilterPolicy, ContentFilterPolicyArgs
 from components.model_deployment import FoundryModelDeployment, FoundryModelDeploymentArgs
 from components.options import COGNITIVE_TYPES
-from infra.config.types import NAMESPACE, ModelVersion, key_for
+from infra.config.types import NAMESPACE, ModelVersion, choices, key_for
 from infra.kinds.base import (
     AlertRule,
     Billing,
@@ -120,7 +120,7 @@ class Foundry(Kind[FoundryDeployment]):
         elif pinned is not None and offer.versions and pinned not in offer.versions:
             check.error(
                 f"{d.key}.modelVersion: {pinned!r} is not a version of {d.model} offered as a Foundry Model; "
-                f"offered: {check.allowed(offer.versions, pinned)} (as of {sources.AS_OF}; `llama-on-azure preflight` "
+                f"{choices(offer.versions, pinned, 'offered:')} (as of {sources.AS_OF}; `llama-on-azure preflight` "
                 "lists Azure's)"
             )
 
@@ -129,7 +129,7 @@ class Foundry(Kind[FoundryDeployment]):
         if d.config.sku not in d.offer.deployment_types:
             check.error(
                 f"{d.key}.sku: {d.config.sku!r} is not a deployment type offered for {d.model}; "
-                f"allowed: {check.allowed(d.offer.deployment_types, d.config.sku)}"
+                f"{choices(d.offer.deployment_types, d.config.sku)}"
             )
 
     @staticmethod
@@ -157,10 +157,8 @@ class Foundry(Kind[FoundryDeployment]):
             return  # the section failed: its errors are reported at the policy itself
         name = d.config.content_filter
         if name != DEFAULT_CONTENT_FILTER and name not in filters:
-            names = check.allowed([DEFAULT_CONTENT_FILTER, *filters], name)
-            check.error(
-                f"{d.key}.contentFilter: {name!r} is not a policy of {NAMESPACE}:contentFilters; allowed: {names}"
-            )
+            names = choices([DEFAULT_CONTENT_FILTER, *filters], name)
+            check.error(f"{d.key}.contentFilter: {name!r} is not a policy of {NAMESPACE}:contentFilters; {names}")
         elif name in filters and not filters[name].blocking:
             check.warn(
                 f"{key_for('contentFilters', name, 'blocking')}: false (annotate only) needs Microsoft's approval for "
@@ -421,17 +419,15 @@ def _model_check(asker: Any, d: FoundryDeployment, offered: list[Any]) -> tuple[
         return None, Check(
             "Foundry model", subject, Status.FAIL, "Azure does not offer this model here as a Foundry Model"
         )
-    versions = [m for m in same if m.version == d.version]
+    versions = [m for m in same if str(m.version) == d.version]
     if not versions:
-        listed = ", ".join(sorted({str(m.version) for m in same}))
-        return None, Check(
-            "Foundry model", subject, Status.FAIL, f"version {d.version} not offered here; offered: {listed}"
-        )
+        listed = choices(sorted({str(m.version) for m in same}), d.version, "offered:")
+        return None, Check("Foundry model", subject, Status.FAIL, f"version {d.version} not offered here; {listed}")
     model = versions[0]
-    sku = next((s for s in model.skus or [] if s.name == d.config.sku), None)
+    sku = next((s for s in model.skus or [] if str(s.name) == d.config.sku), None)
     if sku is None:
-        listed = ", ".join(sorted(str(s.name) for s in model.skus or []))
-        detail = f"deployment type {d.config.sku} not offered; offered: {listed}"
+        listed = choices(sorted({str(s.name) for s in model.skus or []}), d.config.sku, "offered:")
+        detail = f"deployment type {d.config.sku} not offered; {listed}"
         return None, Check("Foundry model", subject, Status.FAIL, detail)
     check = _lifecycle(asker.today, subject, model, sku)
     problem = capacity_problem(d.config.capacity, d.config.sku, sku.capacity)
@@ -493,23 +489,26 @@ def capacity_problem(capacity: int, sku_name: str, listed: Any) -> str | None:
     minimum, maximum, step = (_whole(getattr(listed, k, None)) for k in ("minimum", "maximum", "step"))
     allowed = [v for v in getattr(listed, "allowed_values", None) or [] if _whole(v) is not None]
     step = step if step and step > 1 else None
+    if allowed:
+        # The values Azure lists are the ones it takes: a range beside them would contradict them.
+        if capacity in allowed:
+            return None
+        listed_values = ", ".join(map(str, allowed))
+        return f"capacity {capacity} is outside what Azure lists for {sku_name} here: one of {listed_values}"
     # The API calls step "the minimal incremental between allowed values": minimum, minimum + step, ...
     fits = (minimum is None or capacity >= minimum) and (maximum is None or capacity <= maximum)
     fits = fits and (step is None or (capacity - (minimum or 0)) % step == 0)
-    fits = fits and (not allowed or capacity in allowed)
     if fits:
         return None
-    listed_range = _range(minimum, maximum, step, allowed)
-    return f"capacity {capacity} is outside what Azure lists for {sku_name} here: {listed_range}"
+    return f"capacity {capacity} is outside what Azure lists for {sku_name} here: {_range(minimum, maximum, step)}"
 
 
-def _range(minimum: int | None, maximum: int | None, step: int | None, allowed: list[int]) -> str:
+def _range(minimum: int | None, maximum: int | None, step: int | None) -> str:
     if minimum is not None and maximum is not None:
         bounds = f"{minimum} to {maximum}"
     else:
         bounds = f"at least {minimum}" if minimum is not None else f"at most {maximum}" if maximum is not None else ""
-    text = " ".join(w for w in (bounds, f"in steps of {step}" if step else "") if w)
-    return "; ".join(w for w in (text, "one of " + ", ".join(map(str, allowed)) if allowed else "") if w)
+    return " ".join(w for w in (bounds, f"in steps of {step}" if step else "") if w)
 
 
 FOUNDRY = Foundry()

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic.alias_generators import to_camel
 
 from catalog import containers, endpoints, limits, models, monitoring, prices, rbac, sources, vm_skus
+from clients.arm import ArmError
 from clients.errors import UserError
 from clients.status import Status
 from components.inference_environment import InferenceEnvironment, InferenceEnvironmentArgs
@@ -20,7 +21,20 @@ from components.managed_endpoint import ManagedOnlineDeploymentArgs, ManagedOnli
 from components.model_asset import ModelAsset, ModelAssetArgs
 from components.options import ML_TYPES
 from infra import naming
-from infra.config.types import EndpointName, RegistryVersion, Section, Switch, key_for, text_type
+from infra.config.types import (
+    REGISTRY_RULE,
+    VERSION,
+    EndpointName,
+    ModelVersion,
+    RegistryVersion,
+    Section,
+    Switch,
+    choices,
+    cross_key,
+    has_value,
+    key_for,
+    text_type,
+)
 from infra.kinds.base import (
     AlertRule,
     Billing,
@@ -64,7 +78,7 @@ MODEL_URI = (
 # A model version that exists already: in a registry, in the project (azureml:<name>:<version>), or by resource id.
 MODEL_ASSET = (
     r"azureml://registries/[^/]+/models/[^/]+/versions/[^/]+"
-    r"|azureml:[A-Za-z0-9][A-Za-z0-9_.-]{0,254}:[A-Za-z0-9][A-Za-z0-9_.-]{0,29}"
+    rf"|azureml:[A-Za-z0-9][A-Za-z0-9_.-]{{0,254}}:{VERSION}"
     r"|/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+"
     r"/models/[^/]+/versions/[^/]+"
 )
@@ -78,7 +92,6 @@ AssetRef = text_type(
     "azureml://registries/<registry>/models/<name>/versions/<version>, "
     "azureml:<name>:<version> (a model of the project), or a model version's resource id",
 )
-AssetVersion = text_type(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,29}", "1-30 letters, digits, '.', '_' or '-'")
 UrlPath = text_type(r"/[A-Za-z0-9._~/-]{0,200}", "a path starting with '/', like /health")
 
 
@@ -89,14 +102,14 @@ class Weights(Section):
     """Registered as a model version of the project (type custom_model)."""
     asset: AssetRef | None = None
     """Deployed as it is."""
-    version: AssetVersion = "1"
+    version: ModelVersion = "1"
     """The version `uri` is registered as; new weights need a new version (versions are immutable)."""
 
-    @model_validator(mode="after")
-    def _one_source(self) -> Weights:
+    @cross_key
+    def _one_source(self) -> tuple[str, str] | None:
         if (self.uri is None) == (self.asset is None):
-            raise ValueError("give uri (weights to register) or asset (a model version that exists), one of them")
-        return self
+            return "", "give uri (weights to register) or asset (a model version that exists), one of them"
+        return None
 
 
 class Container(Section):
@@ -147,13 +160,17 @@ class ManagedConfig(DeploymentConfig):
     container: Container | None = None
     """The serving container of `weights` (default: vLLM's OpenAI-compatible server)."""
 
-    @model_validator(mode="after")
-    def _container_needs_weights(self) -> ManagedConfig:
-        if self.container is not None and self.weights is None:
-            raise ValueError("container: only with weights (a registry model runs in its own container)")
-        if self.weights is not None and self.model_version is not None:
-            raise ValueError("modelVersion: only for a registry model; weights carry their own version")
-        return self
+    @cross_key
+    def _container_needs_weights(self) -> tuple[str, str] | None:
+        if has_value(self, "container") and not has_value(self, "weights"):
+            return "container", "only with weights (a registry model runs in its own container)"
+        return None
+
+    @cross_key
+    def _weights_carry_their_version(self) -> tuple[str, str] | None:
+        if has_value(self, "weights") and has_value(self, "model_version"):
+            return "modelVersion", "only for a registry model; weights carry their own version"
+        return None
 
 
 class ManagedDeployment(Deployment[ManagedConfig]):
@@ -324,15 +341,15 @@ class Managed(Kind[ManagedDeployment]):
     @staticmethod
     def _vm_sku(check: Rules, d: ManagedDeployment) -> None:
         sku, allowed = vm_skus.VM_SKUS.get(d.config.vm_sku), d.offer.allowed_vm_skus
-        gpus = check.allowed(allowed or vm_skus.GPU_VM_SKUS, d.config.vm_sku)
+        gpus = choices(allowed or vm_skus.GPU_VM_SKUS, d.config.vm_sku)
         if sku is None:
-            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} is not in the VM catalog; allowed: {gpus}")
+            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} is not in the VM catalog; {gpus}")
         elif not sku.gpus:
-            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} has no GPU, a Llama model needs one; allowed: {gpus}")
+            check.error(f"{d.key}.vmSku: {d.config.vm_sku!r} has no GPU, a Llama model needs one; {gpus}")
         elif allowed is not None and d.config.vm_sku not in allowed:
             check.error(
                 f"{d.key}.vmSku: {d.config.vm_sku!r} is not in the model card's inference_compute_allow_list for "
-                f"{d.model}, which Azure enforces; allowed: {gpus} ({sources.cite(d.offer.source)})"
+                f"{d.model}, which Azure enforces; {gpus} ({sources.cite(d.offer.source)})"
             )
         elif allowed is None:
             Managed._gpu_memory(check, d, sku)
@@ -401,7 +418,14 @@ class Managed(Kind[ManagedDeployment]):
         if d.own_weights:
             return
         pinned, offer = d.config.model_version, d.offer
-        if pinned is None and offer.latest is None:
+        declared = check.declaration(d.model)
+        if pinned is None and offer.latest is None and declared is not None and declared[1].version is not None:
+            index, model = declared
+            check.error(
+                f"{key_for('models', index, 'version')}: {model.version!r} is a model version, but {REGISTRY_RULE}: "
+                f"{d.key} deploys it on managed compute"
+            )
+        elif pinned is None and offer.latest is None:
             check.error(
                 f"{d.key}.modelVersion: required for {d.model}, whose registry versions the catalog does not know; "
                 "use the number that ends the model card's id (/versions/N)"
@@ -613,6 +637,8 @@ class Managed(Kind[ManagedDeployment]):
     def _models(asker: Any, deployments: list[ManagedDeployment]) -> list[Check]:
         try:
             registry = asker.registry()
+        except ArmError:
+            raise  # ARM's answer: the check fails with it, or is not checked when ARM forbids it
         except UserError as err:
             return [
                 Check("registry model", f"{models.MODEL_REGISTRY}: {d.model}", Status.NOT_CHECKED, str(err))

@@ -1,12 +1,21 @@
 """components.arm against hostile local servers: every answer ends in a result or one ArmError, in time, token kept."""
 
 import json
+import logging
 import random
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+from azure.mgmt.cognitiveservices import models as cs_models
+from azure.mgmt.cognitiveservices.models import Account
+from azure.mgmt.keyvault import KeyVaultManagementClient
+from azure.mgmt.keyvault import models as kv_models
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clients.arm import ARM_ENDPOINT_VARIABLE, ArmClient, ArmError, arm_endpoint, arm_scope
 from clients.deadline import Deadline
@@ -471,3 +480,81 @@ def test_random_hostile_answers_end_cleanly(seed):
             assert time.monotonic() - started < 5, f"case {case} ({call}) took too long"
             assert all(s <= 60 for s in clock.sleeps), (case, clock.sleeps)
         assert not [s for s in other.script.seen if s.authorization], "the other origin saw the token"
+
+
+# The generated clients' calls, whatever the stand-in answers: their model, or one ArmError, never a traceback.
+def _generated_calls(arm: ArmClient) -> dict[str, tuple[str, Callable[[], Any]]]:
+    cognitive = arm.mgmt(CognitiveServicesManagementClient, SUB)
+    vaults = arm.mgmt(KeyVaultManagementClient, SUB).vaults
+    cs = f"/subscriptions/{SUB}/providers/Microsoft.CognitiveServices"
+    account = f"{SUB}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
+    return {
+        "deleted vaults": (
+            f"/subscriptions/{SUB}/providers/Microsoft.KeyVault/deletedVaults",
+            lambda: arm.items(vaults.list_deleted(), "deleted vaults", kv_models.DeletedVault),
+        ),
+        "deleted account": (
+            f"{cs}/locations/eastus2/resourceGroups/rg/deletedAccounts/a",
+            lambda: arm.call("deleted account", lambda: cognitive.deleted_accounts.get("eastus2", "rg", "a"), Account),
+        ),
+        "account": (
+            f"/subscriptions/{account}",
+            lambda: arm.call("account", lambda: cognitive.accounts.get("rg", "a"), Account),
+        ),
+        "models": (
+            f"{cs}/locations/eastus2/models",
+            lambda: arm.items(cognitive.models.list("eastus2"), "models", cs_models.Model),
+        ),
+        "usages": (
+            f"{cs}/locations/eastus2/usages",
+            lambda: arm.items(cognitive.usages.list("eastus2"), "usages", cs_models.Usage),
+        ),
+        "subdomain": (
+            f"{cs}/checkDomainAvailability",
+            lambda: arm.call(
+                "subdomain",
+                lambda: cognitive.check_domain_availability("a", "Microsoft.CognitiveServices/accounts", "AIServices"),
+                cs_models.DomainAvailability,
+            ),
+        ),
+        "purge": (
+            f"/subscriptions/{SUB}/providers/Microsoft.KeyVault/locations/eastus/deletedVaults/v/purge",
+            lambda: arm.call(
+                "purge", lambda: vaults.begin_purge_deleted("v", "eastus2", polling=arm.polling()).result()
+            ),
+        ),
+    }
+
+
+BODIES = [
+    b"", b"null", b"[]", b'"x"', b"{}", b"not json", b"<html/>", b"\xff\xfe\x00", b"1e999", b"[" * 300 + b"]" * 300,
+    b'{"value": "x"}', b'{"value": [1, "x", null, []]}', b'{"value": [{"name": 5}], "nextLink": 7}',
+    b'{"name": [], "properties": "x", "location": {}}', b'{"isSubdomainAvailable": "maybe"}', b'{"error": "x"}',
+    b'{"error": {"code": [], "message": {}}}', b'{"status": 5}', b'{"value": [{"model": [], "skus": {}}]}',
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(
+    call=st.sampled_from(["deleted vaults", "deleted account", "account", "models", "usages", "subdomain", "purge"]),
+    status=st.sampled_from([200, 201, 202, 204, 301, 302, 400, 403, 404, 409, 500]),
+    location=st.booleans(),
+    body=st.sampled_from(BODIES),
+)
+def test_any_answer_to_a_generated_clients_call_is_its_model_or_one_arm_error(home, call, status, location, body):
+    headers = {"Retry-After": "0", **({"Location": home.url + "/operations/x"} if location else {})}
+    home.script.routes = {"*": lambda h: h.raw(status, body, headers)}
+    arm = client(home, seconds=5, max_polls=3)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger().addHandler(handler)
+    try:
+        home.script.routes[_generated_calls(arm)[call][0]] = home.script.routes["*"]
+        try:
+            _generated_calls(arm)[call][1]()
+        except ArmError as err:
+            assert "\n" not in str(err) and TOKEN not in str(err)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert not [r for r in records if r.exc_info or r.levelno >= logging.WARNING], [r.getMessage() for r in records]

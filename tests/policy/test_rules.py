@@ -14,7 +14,19 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 
 from policy.rules import ADVISORY, OMITTED, POLICIES, RULES, Case, Rule
-from tests.support.stacks import CS, LLAMA33, ML, ROOT, foundry, run, scenario, shipped_config, stack_config
+from tests.support.stacks import (
+    CS,
+    LLAMA33,
+    ML,
+    ROOT,
+    foundry,
+    managed,
+    run,
+    scenario,
+    serverless,
+    shipped_config,
+    stack_config,
+)
 from tools import policy_facts
 from tools.engine import UNKNOWN
 from tools.policy_check import PolicyPackProcess, _struct, check_policies, read_policy_config
@@ -287,6 +299,47 @@ def test_endpoint_names_that_contain_key_words_plan_clean(pack, tmp_path, name):
     assert analyze_stack(pack, renamed, []) == []
     omitted = {k: v for k, v in exports.items() if k != "endpointKeys"}
     assert analyze_stack(pack, omitted, []) == []
+
+
+def test_a_real_stack_of_endpoints_named_with_key_words_plans_clean_and_a_leak_is_still_caught(pack, tmp_path):
+    """What the program exports for deployments of every kind whose names hold `key`, `token`, `secret`."""
+    names = ["monkey", "tokenizer", "keystone", "secretary"]
+    deployments = [serverless(names[0]), foundry(names[1]), foundry(names[2], model=LLAMA33), managed(names[3])]
+    result = run("dev", stack_config(deployments=deployments))
+    assert result.error is None and set(result.exports["endpoints"]) == set(names), result.error
+    configure(pack, BASELINE_CONFIG, tmp_path)
+    assert analyze_stack(pack, result.exports, []) == []
+    key = "Zk9qT3xQ7mP2vL8sR4wN6yB1cD5eF0gH"  # a key's shape, in a field whose name says nothing
+    monkey = {**result.exports["endpoints"]["monkey"], "note": key}
+    leaked = {**result.exports, "endpoints": {**result.exports["endpoints"], "monkey": monkey}}
+    found = analyze_stack(pack, leaked, [])
+    assert [(policy, message.splitlines()[-1]) for policy, message in found] == [
+        (
+            "stack-output-secrets",
+            "stack output endpoints.monkey.note looks like a key but is not a secret: wrap it in pulumi.Output.secret",
+        )
+    ]
+    plain_keys = {**result.exports, "endpointKeys": result.exports["endpointKeys"]["secret"]}
+    assert {f[1].splitlines()[-1].split(" carries")[0] for f in analyze_stack(pack, plain_keys, [])} == {
+        f"stack output endpointKeys.{name}" for name in names
+    }
+
+
+def test_a_key_pattern_python_refuses_is_a_violation_naming_the_setting_not_a_crash(pack, tmp_path):
+    # `pulumi preview --policy-pack-config` checks it as a Go regular expression: `\\z` passes there.
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"stack-output-secrets": {"keyPattern": "x"}}))
+    configs = read_policy_config(path, ALL_POLICIES)
+    configs["stack-output-secrets"].properties["keyPattern"] = "abc\\z"
+    pack.stub.Configure(proto.ConfigureAnalyzerRequest(policyConfig=configs))
+    found = analyze_stack(pack, {"region": "eastus2"}, [])
+    assert [(policy, message.splitlines()[-1]) for policy, message in found] == [
+        (
+            "stack-output-secrets",
+            "policy config stack-output-secrets.keyPattern is not a Python regular expression "
+            "(bad escape \\z at position 3): fix it",
+        )
+    ]
 
 
 def test_unknown_policy_in_config_is_an_error(tmp_path):

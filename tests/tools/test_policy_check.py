@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from google.protobuf import empty_pb2
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from tests.support.cli import command
 from tests.support.stacks import ROOT
@@ -134,3 +136,88 @@ def test_a_regular_expression_that_does_not_compile_is_refused_before_the_analyz
     assert done.returncode == 1 and done.stdout == ""
     assert f"stack-output-secrets.keyPattern: {json.dumps(pattern)} is not a regular expression (" in done.stderr
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+
+
+# Fuzzing, bounded: any policy config is refused with its problems, or reaches the pack, which never crashes on it.
+
+_REGEXES = ["[0-9a-f]{32,}", "(", "abc\\z", "[[:alpha:]]+", "(?P<x>a)(?P=x)", "a{2,1}", "\\", "(?<=a+)b", "*"]
+_JSON_LEAF = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=6)
+
+
+def _setting_values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values a hand-written config gives a setting: of its type mostly (odd ones included), anything sometimes."""
+    typed = {
+        "array": st.lists(st.sampled_from(["Disabled", "Key", "AAD", "eastus2", "owner", "", "Jailbreak"]), max_size=3),
+        "integer": st.integers(-3, 10**6) | st.sampled_from([0, 2.0, 10**30]),
+        "object": st.dictionaries(st.sampled_from(["Hate", "Sexual", "Violence"]), st.sampled_from(["Low", "High"])),
+        "string": st.sampled_from(_REGEXES) if schema.get("format") == "regex" else st.text(max_size=8),
+    }.get(schema.get("type"), _JSON_LEAF)
+    return st.one_of(*[typed] * 6, _JSON_LEAF, st.lists(_JSON_LEAF, max_size=2))
+
+
+@pytest.fixture(scope="module")
+def schemas(policies):
+    from tools.policy_check import _schemas
+
+    return _schemas(policies)
+
+
+def _configs(schemas: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    def entry(name: str) -> st.SearchStrategy[Any]:
+        properties = (schemas[name] or {}).get("properties") or {}
+        settings_of = st.fixed_dictionaries({k: _setting_values(v) for k, v in properties.items()})
+        level = st.sampled_from([*sorted(LEVELS), "Mandatory", "", "strict"])
+        with_level = settings_of.flatmap(lambda s: level.map(lambda lv: {**s, "enforcementLevel": lv}))
+        return st.one_of(settings_of, with_level, settings_of, level) if properties else level | with_level
+
+    configurable = sorted(name for name, schema in schemas.items() if (schema or {}).get("properties"))
+    anything = st.sampled_from([*sorted(schemas), "all", "no-such-policy"])
+    names = st.one_of(*[st.sampled_from(configurable)] * 3, anything)
+    return st.lists(names, min_size=1, max_size=2, unique=True).flatmap(
+        lambda chosen: st.fixed_dictionaries({n: entry(n if n in schemas else "required-tags") for n in chosen})
+    )
+
+
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture(scope="module")
+def prod_stack():
+    """The shipped prod stack's run, one resource of each type (a config changes how a type is judged)."""
+    import dataclasses
+
+    from tests.support.stacks import run, shipped_config
+
+    result = run("prod", shipped_config("prod"))
+    one_each = {reg.type: reg for reg in result.registrations}
+    return dataclasses.replace(result, registrations=list(one_each.values()))
+
+
+def test_any_policy_config_is_refused_line_by_line_or_analyzed_without_a_crash(policies, schemas, prod_stack, tmp_path):
+    from tests.support.cli import _SessionPack, start_session_pack
+    from tools.policy_check import check_policies
+
+    start_session_pack()
+    path = tmp_path / "policy.json"
+
+    @FUZZ
+    @given(config=_configs(schemas))
+    @example(config={"stack-output-secrets": {"keyPattern": "(", "words": ["key"]}})  # the class that was a crash
+    def case(config):
+        path.write_text(json.dumps(config))
+        try:
+            read_policy_config(path, policies)
+        except PolicyError as err:
+            lines = str(err).splitlines()
+            assert lines[0].startswith(f"policy config {path}") and all(line.strip() for line in lines), str(err)
+            return
+        # Accepted: the pack reads it as the CLI would send it, and judges the program's real resources.
+        check_policies(prod_stack, path, process=_SessionPack("prod"))
+
+    case()

@@ -1,9 +1,14 @@
 """`llama-on-azure preflight` against a local server that answers like ARM: every check, passing and failing."""
 
+import contextlib
+import io
 import json
+import logging
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from catalog import sources
 from clients.arm import ARM_ENDPOINT_VARIABLE
@@ -499,7 +504,7 @@ STANDARD = {"name": "GlobalStandard", "usageName": "AIServices.GlobalStandard.Ll
         (1, {"minimum": 15, "maximum": 1000, "step": 5}, "capacity 1 is outside what Azure lists for "),
         (17, {"minimum": 15, "maximum": 1000, "step": 5}, "here: 15 to 1000 in steps of 5; offered (Gener"),
         (1005, {"minimum": 15, "maximum": 1000, "step": 5}, "here: 15 to 1000 in steps of 5"),
-        (30, {"minimum": 15, "allowedValues": [15, 25, 50]}, "here: at least 15; one of 15, 25, 50"),
+        (30, {"minimum": 15, "allowedValues": [15, 25, 50]}, "here: one of 15, 25, 50"),
         (20, {"minimum": 15, "maximum": 1000, "step": 5}, None),
         (20, {"default": 15}, None),
         (20, None, None),
@@ -544,7 +549,8 @@ def test_a_check_this_identity_may_not_make_is_not_checked(arm, project, capsys)
     arm.state.faults = [(403, None, "AuthorizationFailed", "no read on subscriptions")]
     code, found = checks(capsys)
     sub = one(found, "subscription")
-    assert code == 0 and sub["status"] == "not checked" and "not allowed: no read on subscriptions" in sub["detail"]
+    assert sub["status"] == "not checked" and "not allowed: no read on subscriptions" in sub["detail"]
+    assert code == 1, "what ARM refused to show was not checked: the stack is not known to be ready"
 
 
 HTML_OUTAGE = (500, {"Content-Type": "text/html", "Retry-After": "0.01"}, b"<html><h1>Service Unavailable</h1></html>")
@@ -594,7 +600,8 @@ def test_an_arm_refusal_on_one_path_is_not_checked_there_only(arm, project, caps
     arm.state.broken[f"{S}/providers/Microsoft.KeyVault/deletedVaults"] = (403, {}, forbidden)
     code, found = checks(capsys, "dev")
     vault = one(found, "deleted key vault")
-    assert code == 0 and vault["status"] == "not checked"
+    assert code == 1 and vault["status"] == "not checked" and vault["notAllowed"] == "list deleted key vaults"
+    assert {c["status"] for k, c in found.items() if k[0] != "deleted key vault"} <= {"ok", "not checked"}
     reason = "list deleted key vaults: not allowed: no read on deleted vaults (HTTP 403 AuthorizationFailed)"
     assert vault["detail"] == reason
 
@@ -816,3 +823,166 @@ def test_a_stack_that_creates_its_network_checks_private_endpoints_in_its_region
     region = found[("region", "Microsoft.Network/privateEndpoints in eastus2")]
     assert code == 1 and region["status"] == "fail"
     assert "subnet" not in {k[0] for k in found}, "no landing zone subnet to ask about"
+
+
+# Whatever ARM answers, to any call (the generated azure-mgmt clients' included): that check's FAIL line, no traceback.
+DEV_CALLS = {
+    S: "subscription",
+    ML_PROVIDER: "resource provider",
+    CS_PROVIDER: "resource provider",
+    f"{DEV_PROJECT}/serverlessEndpoints": "one endpoint per model",
+    f"{CS_PROVIDER}/locations/eastus2/models": "Foundry model",
+    f"{S}/providers/Microsoft.Authorization/permissions": "permissions",
+    f"{S}/providers/Microsoft.KeyVault/deletedVaults": "deleted key vault",
+    f"{CS_PROVIDER}/locations/eastus2/resourceGroups/rg-llama-dev/deletedAccounts/{ACCOUNT}": (
+        "deleted Foundry resource"
+    ),
+    f"{CS_PROVIDER}/checkDomainAvailability": "custom subdomain",
+}
+PROD_CALLS = {
+    f"{ML_PROVIDER}/locations/swedencentral/usages": "vCPU quota",
+    "/registrymanagement/v1.0/registries/azureml-meta/discovery": "registry model",
+}
+# Asked only once an earlier call answered: broken on their own.
+LATER_CALLS = {
+    "dev": {f"{CS_PROVIDER}/locations/eastus2/usages": "Foundry quota"},
+    "prod": {REGISTRY_MODEL: "registry model"},
+}
+BROKEN = {
+    "empty": (200, {}, b""),
+    "not JSON": (200, {"Content-Type": "application/json"}, b"<html>Service Unavailable</html>"),
+    "a redirect without a body": (302, {}, b""),
+}
+
+
+def quiet(caplog) -> list[str]:
+    """What a library logged that a user would see: a traceback, or a warning or worse."""
+    return [
+        f"{r.name}: {r.getMessage()[:120]}"
+        for r in caplog.records
+        if r.exc_info or r.stack_info or (r.levelno >= logging.WARNING and not r.name.startswith("llama"))
+    ]
+
+
+@pytest.mark.parametrize("answer", list(BROKEN))
+@pytest.mark.parametrize(
+    ("stack", "calls"),
+    [("dev", DEV_CALLS), ("prod", PROD_CALLS), ("dev", LATER_CALLS["dev"]), ("prod", LATER_CALLS["prod"])],
+    ids=["dev", "prod", "dev-later", "prod-later"],
+)
+def test_an_empty_or_non_json_answer_or_a_bare_redirect_fails_the_check_that_asked(
+    arm, project, capsys, caplog, answer, stack, calls
+):
+    caplog.set_level(logging.DEBUG)
+    for path in calls:
+        arm.state.broken[path] = BROKEN[answer]
+    code, out, err = preflight(capsys, "--stack", stack, "--format", "json")
+    assert code == 1 and err == "" and out, err
+    found = json.loads(out)["checks"]
+    for name in set(calls.values()):
+        lines = [c for c in found if c["check"] == name]
+        assert lines and all(c["status"] == "fail" for c in lines), (name, lines)
+        assert all("\n" not in c["detail"] and "Traceback" not in c["detail"] for c in lines)
+    assert not quiet(caplog)
+
+
+answers = st.tuples(
+    st.sampled_from([200, 201, 204, 301, 302, 307, 400, 403, 404, 409, 500]),
+    # A retried status waits what Retry-After asks: 10 ms, not azure-core's backoff of seconds.
+    st.sampled_from([{}, {"Location": "http://127.0.0.1:9/elsewhere"}, {"Content-Type": "text/html"}]).map(
+        lambda headers: {**headers, "Retry-After": "0.01"}
+    ),
+    st.sampled_from(
+        [
+            b"",
+            b"null",
+            b"[]",
+            b"[1]",
+            b'"x"',
+            b"1e999",
+            b"{}",
+            b'{"value": "x"}',
+            b'{"value": [1, "x", null]}',
+            b'{"value": [{}]}',
+            b'{"value": [{"name": 5, "properties": []}]}',
+            b'{"value": [], "nextLink": 5}',
+            b'{"properties": null, "name": []}',
+            b'{"error": "x"}',
+            b'{"error": {"code": 1}}',
+            b"<html>",
+            b"\xff\xfe",
+            b'{"state": null, "registrationState": 1}',
+            b'{"isSubdomainAvailable": "no"}',
+            b"[" * 200 + b"]" * 200,
+            b'{"model": {"name": []}, "skus": "x"}',
+        ]
+    ),
+)
+
+
+@settings(max_examples=20, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(path=st.sampled_from(sorted(DEV_CALLS | LATER_CALLS["dev"])), answer=answers)
+def test_any_arm_answer_to_any_call_is_a_line_of_its_own(arm, project, path, answer):
+    # One stand-in for every example (fixtures are not reset between them): each breaks one call its own way.
+    arm.state.broken = {path: answer}
+    out, err = io.StringIO(), io.StringIO()
+    with _capture() as records, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(
+            ["preflight", "--stack", "dev", "--subscription-id", SUB, "--format", "json"], credential=FakeCredential()
+        )
+    assert "Traceback" not in err.getvalue() and not [r for r in records if r.exc_info], err.getvalue()
+    if code == 1 and not out.getvalue():
+        assert err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1, err.getvalue()
+        return
+    found = json.loads(out.getvalue())["checks"]
+    assert all("\n" not in c["detail"] for c in found)
+    if 200 <= answer[0] < 300 and answer[2] in (b"", b"<html>", b"\xff\xfe", b"[]", b"null"):
+        assert any(c["status"] == "fail" and c["check"] == (DEV_CALLS | LATER_CALLS["dev"])[path] for c in found)
+
+
+@contextlib.contextmanager
+def _capture():
+    """Every log record of the run, at any level (caplog is a function fixture: hypothesis reuses it)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _forbidden(h) -> None:
+    """ARM's 403 for an identity that may read nothing: it names the action it refused."""
+    path = h.path.partition("?")[0]
+    action = "Microsoft.Resources/subscriptions/read" if path == S else f"{path.split('/providers/')[-1]}/read"
+    message = f"The client 'x' does not have authorization to perform action '{action}' over scope '{path}'."
+    h.send_json(403, {"error": {"code": "AuthorizationFailed", "message": message}})
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_subscription_that_refuses_everything_is_not_ready(arm, project, capsys, monkeypatch, stack):
+    monkeypatch.setattr("tests.support.arm_server._Handler._handle", lambda self, method: _forbidden(self))
+    code, out, err = preflight(capsys, "--stack", stack)
+    summary = out.strip().splitlines()[-1]
+    assert code == 1 and err == "", err
+    assert "ready for pulumi up" not in out.replace("not ready for pulumi up", ""), summary
+    assert "not ready for pulumi up" in summary and "Microsoft.Resources/subscriptions/read" in summary, summary
+    assert "Microsoft.Authorization/permissions/read" in summary
+    code, json_out, _ = preflight(capsys, "--stack", stack, "--format", "json")
+    report = json.loads(json_out)
+    assert code == 1 and report["ok"] is False and "Microsoft.Resources/subscriptions/read" in report["notAllowed"]
+
+
+def test_one_refusal_is_not_ready_either_and_says_which(arm, project, capsys):
+    # A refused check was not checked: whatever else passed, the stack is not known to be ready.
+    forbidden = b'{"error": {"code": "AuthorizationFailed", "message": "no read on deleted vaults"}}'
+    arm.state.broken[f"{S}/providers/Microsoft.KeyVault/deletedVaults"] = (403, {}, forbidden)
+    code, out, _ = preflight(capsys, "--stack", "dev")
+    assert code == 1 and "not ready for pulumi up" in out
+    assert "this identity may not: list deleted key vaults (HTTP 403)" in out.strip().splitlines()[-1]

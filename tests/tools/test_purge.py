@@ -1,6 +1,7 @@
 """`llama-on-azure purge` against the local ARM stand-in: lists, asks, purges what Azure allows, explains the rest."""
 
 import io
+import logging
 
 import pytest
 import yaml
@@ -132,3 +133,34 @@ def test_a_bad_subscription_id_is_one_line(arm, project, capsys, monkeypatch):
     code = cli.main(["purge", "--stack", "dev", "--subscription-id", "nope", "--yes"], credential=FakeCredential())
     _, err = capsys.readouterr()
     assert code == 1 and "--subscription-id 'nope' is not a subscription id" in err and arm.state.requests == []
+
+
+S = f"/subscriptions/{SUB}/providers"
+ANSWERS = {
+    "empty": (200, {}, b""),
+    "not JSON": (200, {"Content-Type": "application/json"}, b"<html>"),
+    "a redirect without a body": (302, {}, b""),
+    "items that are not vaults": (200, {}, b'{"value": ["x", 1, null]}'),
+    "a vault without properties": (200, {}, b'{"value": [{"name": "%s", "properties": null}]}' % VAULT.encode()),
+}
+CALLS = {
+    "list deleted vaults": f"{S}/Microsoft.KeyVault/deletedVaults",
+    "read the deleted account": f"{S}/Microsoft.CognitiveServices/locations/eastus2/resourceGroups/rg-llama-dev/"
+    f"deletedAccounts/{ACCOUNT}",
+    "purge the vault": f"{S}/Microsoft.KeyVault/locations/eastus2/deletedVaults/{VAULT}/purge",
+}
+
+
+@pytest.mark.parametrize("answer", list(ANSWERS))
+@pytest.mark.parametrize("call", list(CALLS))
+def test_any_arm_answer_to_any_call_is_one_error_line(arm, project, capsys, monkeypatch, caplog, call, answer):
+    if call == "purge the vault" and answer.startswith(("items", "a vault", "empty")):
+        return  # a purge answers no list, and an empty 200 is its documented "done"
+    caplog.set_level(logging.DEBUG)
+    left_behind(arm)
+    arm.state.broken[CALLS[call]] = ANSWERS[answer]
+    code, _, err = purge(capsys, monkeypatch, "--yes")
+    assert code == 1 and err.startswith("error: Azure Resource Manager: ") and err.count("\n") == 1, err
+    assert not [
+        r for r in caplog.records if r.exc_info or (r.levelno >= logging.WARNING and r.name.startswith("azure"))
+    ]

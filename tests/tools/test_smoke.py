@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -654,6 +655,77 @@ def test_a_certificate_nobody_trusts_fails_before_the_key_is_sent(tls_server):
     assert found[("good", "plain")].status == "fail"
     assert found[("good", "plain")].detail.startswith("the TLS certificate was refused")
     assert tls_server.calls == []
+
+
+# An endpoint that echoes the key in an escaped form: what smoke prints decodes to no fragment of it.
+
+_CHUNKS = [KEY[i : i + 5] for i in range(0, len(KEY), 5)]
+ECHOED = {
+    "u-escapes": "".join(f"\\u{ord(c):04x}" for c in KEY),
+    "x-escapes": "".join(f"\\x{ord(c):02X}" for c in KEY),
+    "octal-escapes": "".join(f"\\{ord(c):03o}" for c in KEY),
+    "percent": "".join(f"%{ord(c):02x}" for c in KEY),
+    "html-references": "".join(f"&#{ord(c)};" for c in KEY),
+    "base64": base64.b64encode(KEY.encode()).decode(),
+    "base64url-shifted": base64.urlsafe_b64encode(b"\xfb\xff" + KEY.encode()).decode(),
+    "base64-in-lines": "\n".join(base64.b64encode(KEY.encode()).decode()[i : i + 8] for i in range(0, 32, 8)),
+    "hex": KEY.encode().hex(),
+    "json-in-json": json.dumps(json.dumps({"key": KEY}))[1:-1],
+    "split-lines": "\n".join(_CHUNKS),
+    "split-crlf-indented": "\r\n    ".join(_CHUNKS),
+    "split-escaped-lines": "\\n".join(_CHUNKS),
+}
+"""Each form a careless server echoes the key in: every one decodes back to it."""
+
+
+def _places(form: str) -> dict[str, Any]:
+    """Where an answer can carry the form to what smoke prints: an error code, a body, a field, a stream event."""
+    answer = {"id": "x", "object": "chat.completion", "created": 1, "choices": [{"finish_reason": form}]}
+    return {
+        "error": (500, json.dumps({"error": {"code": form, "message": form}}).encode(), "application/json"),
+        "page": (200, f"<p>your key: {form}</p>".encode(), "text/html"),
+        "field": (200, json.dumps(answer).encode(), "application/json"),
+        "event": (200, f"data: {form}\n\ndata: [DONE]\n\n".encode(), "text/event-stream"),
+    }
+
+
+def _shown_parts(form: str, printed: str) -> list[str]:
+    """Runs of the form that would carry 8 or more of the key's characters, found in what was printed (as it is,
+    with its control characters escaped as smoke escapes them, or quoted once more)."""
+    leaked = []
+    for variant in {form, form.replace("\r", "\\r").replace("\n", "\\n")}:
+        for shown in {variant, variant.replace("\\", "\\\\")}:
+            unit = len(shown) * 12 // len(KEY)  # 12 of the key's characters, so an odd alignment is not a leak
+            leaked += [shown[i : i + unit] for i in range(len(shown) - unit + 1) if shown[i : i + unit] in printed]
+    return leaked
+
+
+@pytest.fixture(scope="module")
+def echoing():
+    from tests.support.hostile_server import HostileServer
+
+    with HostileServer() as server:
+        yield server
+
+
+JSON_TOO = ("u-escapes", "base64-in-lines", "hex", "split-crlf-indented")
+
+
+@pytest.mark.parametrize(("form", "fmt"), [(form, "text") for form in ECHOED] + [(form, "json") for form in JSON_TOO])
+def test_a_key_echoed_in_any_escaped_form_is_masked(echoing, tmp_path, capsys, form, fmt):
+    places = _places(ECHOED[form])
+    for place, (status, body, kind) in places.items():
+        answer = lambda h, s=status, b=body, k=kind: h.raw(s, b, None, k)  # noqa: E731
+        echoing.script.routes[f"/{place}/v1/chat/completions"] = answer
+    urls = {place: f"{echoing.url}/{place}/v1/chat/completions" for place in places}
+    data = {"endpoints": {p: endpoint(url) for p, url in urls.items()}, "endpointKeys": dict.fromkeys(urls, KEY)}
+    (tmp_path / "outputs.json").write_text(json.dumps(data))
+    args = ("--outputs", str(tmp_path / "outputs.json"), "--allow-http-loopback", "--format", fmt)
+    code, out, err = in_process(capsys, *args)
+    assert code == 1 and "Traceback" not in err
+    assert not _shown_parts(ECHOED[form], out + err), out
+    assert_no_fragment(out + err)
+    assert_no_fragment(re.sub(r"(\?|\\+[rn]|\s)+", "", out + err))  # a key's lines read together
 
 
 # Bounded fuzzing of the smoke client.

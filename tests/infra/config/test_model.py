@@ -242,7 +242,10 @@ BUDGET = {"amount": 1000, "contactEmails": ["team@example.com"]}
         ({**BUDGET, "thresholds": [80, 80]}, "thresholds: [80, 80] repeats a percentage"),
         ({**BUDGET, "thresholds": [25, 50, 75, 100], "forecast": [90, 100]}, "give 6 notifications; Azure allows at"),
         ({**BUDGET, "thresholds": []}, "the budget would notify no one"),
-        ({**BUDGET, "currency": "usd"}, "budget.currency: 'usd' is not a currency of Azure's price list; one of USD"),
+        (
+            {**BUDGET, "currency": "usd"},
+            "budget.currency: 'usd' is not a currency of Azure's price list; case matters: did",
+        ),
         ({**BUDGET, "amount": -5}, "budget.amount: -5 is not allowed; more than 0"),
         ({**BUDGET, "amount": "lots"}, "budget.amount: 'lots' is not allowed; a number"),
         ({"contactEmails": ["team@example.com"]}, "amount: required when the budget sets anything else"),

@@ -65,7 +65,7 @@ def test_online_endpoints_have_no_audit_group_and_names_are_case_sensitive():
     message = the_error("'audit'", monitoring={"logs": {"onlineEndpoints": ["audit"]}}, deployments=[managed("gpu")])
     assert "allowed: allLogs, AmlOnlineEndpointConsoleLog" in message and ", audit" not in message
     hint = the_error("'alllogs'", monitoring={"logs": {"foundry": ["alllogs"]}})
-    assert "names are case-sensitive: 'allLogs'" in hint
+    assert "case matters: did you mean 'allLogs'?" in hint
 
 
 def test_groups_and_categories_together_and_twice_are_refused_and_a_valid_choice_is_taken():

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clients.errors import UserError
 from infra.config.model import StackConfig
 from infra.config.parse import config_from_engine
+from infra.config.types import ConfigError
 from infra.kinds import KINDS
 from tests.support.stacks import ROOT
 from tools.stack_file import StackFileError, parse_stack_file
@@ -97,7 +99,8 @@ def _outcome(data: bytes) -> str:
     try:
         config_from_engine(stack.values, set(stack.secret_keys), "dev")
     except UserError as exc:
-        assert str(exc).strip(), "an empty error message"
+        problems = getattr(exc, "problems", [str(exc)])
+        assert problems and all(p.strip() for p in problems), f"an empty error line: {exc!r}"
         return "invalid"
     return "valid"
 
@@ -125,6 +128,39 @@ def test_any_structure_of_yaml_tokens_is_read_or_refused(tokens):
     _outcome("\n".join(tokens).encode())
 
 
+VERSIONS = ["0", "1", "4", "-1", "01", "1.5", "2024-11-20", "1e3", "0x1F", "\u0661", "²", "a" * 65, "9" * 7, "v_2"]
+declared_models = st.fixed_dictionaries(
+    {"name": st.sampled_from(["Llama-X-1", *MODELS[:2], "llama-x-1"]), "api": st.sampled_from(["chat", "completions"])},
+    optional={
+        "version": st.sampled_from(VERSIONS).map(json.dumps) | plain,
+        "regions": st.just("[eastus2]") | scalar,
+        "allowedVmSkus": st.just("[Standard_NC96ads_A100_v4]") | values,
+        "deploymentTypes": st.just("[GlobalStandard, Standard]") | values,
+        "parametersB": plain,
+        "marketplace": plain,
+        "format": scalar,
+    },
+)
+
+
+@BOUNDED
+@given(
+    models=st.lists(declared_models, min_size=1, max_size=2),
+    kinds=st.lists(st.sampled_from(list(KINDS)), min_size=1, max_size=3),
+    pin=st.none() | st.sampled_from(VERSIONS).map(json.dumps) | plain,
+)
+def test_any_declared_model_deployed_any_way_is_a_config_or_a_user_error(models, kinds, pin):
+    deployments = [
+        {"name": f"d{i}x", "kind": kind, "model": models[i % len(models)]["name"]}
+        | ({"vmSku": "Standard_NC96ads_A100_v4"} if kind == "managed" else {})
+        | ({"modelVersion": pin} if pin is not None and kind != "serverless" else {})
+        for i, kind in enumerate(kinds)
+    ]
+    text = "config:\n  llama-on-azure:region: eastus2\n"
+    text += f"  llama-on-azure:models: {_flow(models)}\n  llama-on-azure:deployments: {_flow(deployments)}\n"
+    _outcome(text.encode())
+
+
 def test_the_fuzzing_reaches_every_outcome():
     # The suite above means something only if its documents are sometimes valid, invalid and refused.
     seen: set[str] = set()
@@ -136,3 +172,27 @@ def test_the_fuzzing_reaches_every_outcome():
 
     collect()
     assert seen == {"valid", "invalid", "refused"}
+
+
+DEV_CONFIG = (
+    "config:\n  llama-on-azure:region: eastus2\n"
+    "  llama-on-azure:deployments: [{name: chat, kind: serverless, model: Llama-3.3-70B-Instruct}]\n"
+)
+NOT_SET_BY_DEFAULT = {"environment", "nameSuffix"}
+"""Keys whose Pulumi.yaml default is "" (they have no value unless set): the engine's "" is their default."""
+
+
+@pytest.mark.parametrize("key", TOP_KEYS)
+def test_a_key_present_without_a_value_is_a_config_error_naming_it(key):
+    # `llama-on-azure:<key>:` alone: Pulumi hands the program an empty string for it.
+    lines = [line for line in DEV_CONFIG.splitlines() if not line.startswith(f"  llama-on-azure:{key}:")]
+    stack = parse_stack_file(("\n".join(lines) + f"\n  llama-on-azure:{key}:\n").encode(), NAME)
+    if key in NOT_SET_BY_DEFAULT:
+        config_from_engine(stack.values, set(stack.secret_keys), "dev")  # "" is what Pulumi.yaml declares for them
+        return
+    with pytest.raises(ConfigError) as caught:
+        config_from_engine(stack.values, set(stack.secret_keys), "dev")
+    assert caught.value.problems and all(p.strip() for p in caught.value.problems), caught.value.problems
+    (line,) = caught.value.problems
+    assert line.startswith(f"llama-on-azure:{key}: has no value"), line
+    assert str(caught.value).endswith(line)

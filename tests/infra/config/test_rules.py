@@ -1,7 +1,12 @@
 """Every bad stack stops with a RunError naming the key, the bad value and what is allowed, before any resource."""
 
+import re
+from typing import Any
+
 import pytest
 
+from tests.support.config import base
+from tests.support.config import problems as config_problems
 from tests.support.stacks import LLAMA33, MAVERICK, foundry, managed, run, serverless, stack_config
 
 CHAT = serverless("chat")
@@ -147,15 +152,19 @@ CASES = {
     ),
     "model version not a number": (
         stack_config(deployments=[managed("big", modelVersion="latest")]),
-        ["llama-on-azure:deployments[0].modelVersion", "'latest' is not a model version", "/versions/N"],
+        [
+            "llama-on-azure:deployments[0].modelVersion",
+            "'latest' is a model version, but managed compute",
+            "/versions/N",
+        ],
     ),
     "model version zero": (
         stack_config(deployments=[managed("big", modelVersion=0)]),
-        ["llama-on-azure:deployments[0].modelVersion", "0 is not a model version"],
+        ["llama-on-azure:deployments[0].modelVersion", "0 is a model version, but", "a whole number from 1"],
     ),
     "model version in other digits": (
         stack_config(deployments=[managed("big", modelVersion="²")]),
-        ["llama-on-azure:deployments[0].modelVersion", "'²' is not a model version"],
+        ["llama-on-azure:deployments[0].modelVersion", "'²' is not allowed: a model version is 1-64 ASCII letters"],
     ),
     "content safety on managed": (
         stack_config(deployments=[managed("big", contentSafety=True)]),
@@ -416,3 +425,95 @@ def test_a_section_that_fails_gives_no_made_up_errors_elsewhere(keys, wrong):
     error = run("dev", stack_config(**keys)).error
     assert error is not None
     assert wrong not in error, error
+
+
+# Independent mistakes, each alone one line; several in one deployment or section: a field error beside rule errors.
+VM = "Standard_NC96ads_A100_v4"
+WEIGHTS = {"uri": "azureml://datastores/workspaceblobstore/paths/llama/"}
+MISTAKES: dict[str, tuple[str, Any, str]] = {
+    # name: (where, what to set, the key its line names)
+    "instance count 0": ("big", {"instanceCount": 0}, "deployments[0].instanceCount"),
+    "container without weights": ("big", {"container": {"port": 8000}}, "deployments[0].container"),
+    "version not offered": ("mav", {"modelVersion": "9"}, "deployments[1].modelVersion"),
+    "deployment type not offered": ("mav", {"sku": "Standard"}, "deployments[1].sku"),
+    "lowercase model": ("chat", {"model": LLAMA33.lower()}, "deployments[2].model"),
+    "duplicate name": ("twin", {"name": "mav"}, "deployments[3].name"),
+    "name too short": ("own", {"name": "ab"}, "deployments[4].name"),
+    "version with weights": ("own", {"modelVersion": 4}, "deployments[4].modelVersion"),
+    "weights uri and asset": ("own.weights", {"asset": "azureml:x:1"}, "deployments[4].weights"),
+    "weights version": ("own.weights", {"version": "a b"}, "deployments[4].weights.version"),
+    "budget amount": ("budget", {"amount": -5}, "budget.amount"),
+    "budget repeats": ("budget", {"thresholds": [50, 50]}, "budget.thresholds"),
+    "budget without e-mail": ("budget", {"contactEmails": []}, "budget.contactEmails"),
+}
+
+
+def _mistaken(names: list[str]) -> dict[str, Any]:
+    deployments = {
+        "big": managed("big"),
+        "mav": foundry("mav"),
+        "chat": serverless("chat"),
+        "twin": foundry("twin"),
+        "own": managed("own", weights=WEIGHTS, container={}),
+    }
+    budget = {"amount": 100, "contactEmails": ["team@example.com"]}
+    for name in names:
+        where, change, _ = MISTAKES[name]
+        if where == "budget":
+            budget |= change
+        elif where.endswith(".weights"):
+            own = deployments["own"]
+            deployments["own"] = own | {"weights": own["weights"] | change}
+        else:
+            deployments[where] = deployments[where] | change
+    return base(deployments=list(deployments.values()), budget=budget, hub={"containerRegistry": True})
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_each_mistake_alone_is_one_line(name):
+    found = config_problems(_mistaken([name]))
+    assert len(found) == 1 and f"llama-on-azure:{MISTAKES[name][2]}" in found[0], found
+
+
+def test_every_mistake_of_a_stack_is_its_own_line_whatever_else_fails():
+    # Field errors (instanceCount 0, a name too short, an amount below 0) beside rule errors in the same
+    # deployment or section, and rule errors elsewhere: every mistake is a line, none hides another.
+    alone = {name: config_problems(_mistaken([name]))[0] for name in MISTAKES}
+    together = config_problems(_mistaken(list(MISTAKES)))
+    missing = {name: line for name, line in alone.items() if line not in together}
+    assert not missing, missing
+    assert len(together) == len(MISTAKES), together
+
+
+CASE_VARIANTS = {
+    "vmSku": [managed("big", vmSku="standard_nc96ads_a100_v4")],
+    "sku": [foundry("mav", sku="globalstandard")],
+    "contentFilter": [foundry("mav", contentFilter="Default")],
+    "named contentFilter": [foundry("mav", contentFilter="STRICT")],
+    "versionUpgrade": [foundry("mav", versionUpgrade="noautoupgrade")],
+    "authMode": [managed("big", authMode="key")],
+    "kind": [{**serverless("chat"), "kind": "Serverless"}],
+    "modelVersion": [foundry("mav", LLAMA33, modelVersion="4 ")],
+}
+_LISTS = re.compile(r"(?:allowed:|one of|offered:|GPU SKUs:|fit:|is not allowed;|did you mean)\s*(.*)$")
+
+
+def _offered(line: str) -> list[str]:
+    """The values a message offers instead of the one it refuses."""
+    match = _LISTS.search(line)
+    listed = match.group(1).removeprefix("one of ") if match else ""
+    return [v.strip(" '\"?.()") for v in re.split(r",|;| or ", listed)] if listed else []
+
+
+@pytest.mark.parametrize("case", list(CASE_VARIANTS))
+def test_a_message_never_offers_the_value_it_refuses(case):
+    found = config_problems(
+        base(deployments=CASE_VARIANTS[case], contentFilters={"strict": {}}, hub={"containerRegistry": True})
+    )
+    assert found, case
+    for line in found:
+        refused = re.search(r": '([^']*)'", line).group(1)
+        offered = _offered(line)
+        assert refused not in offered, line
+        if refused.lower() in [v.lower() for v in offered]:
+            assert "case matters" in line, line

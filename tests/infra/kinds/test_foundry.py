@@ -1,12 +1,16 @@
 """Llama as Foundry Models (kind: foundry): what a stack registers, in which order, what it exports, what it refuses."""
 
 import copy
+import types
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog import models, rbac
 from infra import naming
 from infra.exports import read_endpoints
+from infra.kinds.foundry import capacity_problem
 from tests.support.rest_oracle import check_resource, cognitive_services_api_version
 from tests.support.stacks import CS, LLAMA33, MAVERICK, foundry, run, shipped_config, stack_config, token
 from tools.engine import UNKNOWN, LlamaMocks, RunResult, run_isolated
@@ -488,3 +492,30 @@ def test_the_exported_url_drops_a_models_suffix_azure_reports():
     result = run_isolated("dev", shipped_config("dev"), preview=False, mock=ModelsFormMocks(preview=False))
     url = result.exports["endpoints"]["maverick"]["url"]
     assert url.endswith(".services.ai.azure.com/openai/v1/chat/completions") and "/models/" not in url
+
+
+# What preflight says of a capacity Azure's model list does not allow: never the refused capacity as allowed.
+limits = st.builds(
+    types.SimpleNamespace,
+    minimum=st.none() | st.integers(0, 200),
+    maximum=st.none() | st.integers(0, 2000),
+    step=st.none() | st.integers(-1, 50),
+    allowed_values=st.none() | st.lists(st.integers(0, 300) | st.booleans() | st.text(max_size=3), max_size=5),
+)
+
+
+@settings(max_examples=200, deadline=None, database=None, derandomize=True)
+@given(capacity=st.integers(1, 300), listed=limits)
+def test_a_capacity_azure_refuses_is_never_offered_back(capacity, listed):
+    problem = capacity_problem(capacity, "GlobalStandard", listed)
+    if problem is None:
+        return
+    assert problem.startswith(f"capacity {capacity} is outside what Azure lists for GlobalStandard here")
+    offered = problem.partition("one of ")[2]
+    assert str(capacity) not in [v.strip() for v in offered.split(",")], problem
+
+
+def test_a_capacity_azure_lists_as_allowed_is_allowed_whatever_the_step():
+    listed = types.SimpleNamespace(minimum=0, maximum=100, step=3, allowed_values=[5, 10])
+    assert capacity_problem(10, "GlobalStandard", listed) is None
+    assert "one of 5, 10" in capacity_problem(7, "GlobalStandard", listed)
