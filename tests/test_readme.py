@@ -21,6 +21,7 @@ from infra.config.model import (
 )
 from infra.kinds import KINDS
 from policy.rules import POLICIES
+from tests.support.cli import command as run_command
 from tests.support.stacks import ROOT, run, shipped_config
 from tools import cli
 from tools.engine import PLACEHOLDER_SUBSCRIPTION
@@ -174,3 +175,45 @@ def test_every_test_the_readme_names_exists():
         assert (ROOT / path).is_file(), f"the README names {path}, which does not exist"
         if function:
             assert re.search(rf"^def {function}\(", (ROOT / path).read_text(), re.M), f"{path}::{function}"
+
+
+def _block_after(marker: str) -> list[str]:
+    """The lines of the first code block after `marker` in the README."""
+    rest = README[README.index(marker) :]
+    return rest.split("```text\n", 1)[1].split("```\n", 1)[0].splitlines()
+
+
+def test_the_dev_plan_sample_is_what_the_plan_prints():
+    """Every line of the sample is a line of the real plan, in order: whole, cut at `...`, or `...` for lines left
+    out."""
+    done = run_command("plan", "--stack", "dev", cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    printed = iter(done.stdout.splitlines())
+    for line in _block_after("The dev plan (long lines cut"):
+        if line.strip() == "...":
+            continue
+        head = line.removesuffix("...")
+        found = next((p for p in printed if (p.startswith(head) if head != line else p == line)), None)
+        assert found is not None, f"not printed by the plan, or out of order: {line!r}"
+
+
+BAD_STACK = """\
+config:
+  llama-on-azure:region: swedencentral
+  llama-on-azur:protect: true
+  llama-on-azure:tags:
+    Environment: x
+  llama-on-azure:deployments:
+    - {name: chat, kind: serverless, model: Meta-Llama-3-8B-Instruct}
+    - {name: llama33, kind: managed, model: Llama-3.3-70B-Instruct, vmSku: Standard_NC4as_T4_v3}
+    - {name: maverick, kind: foundry, model: Llama-4-Maverick-17B-128E-Instruct-FP8, contentSafety: false}
+"""
+
+
+def test_the_configuration_error_sample_is_what_the_plan_prints(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.bad.yaml").write_text(BAD_STACK)
+    command_line, *sample = _block_after("'Key'?`):")
+    assert command_line == "$ llama-on-azure plan --stack bad"
+    done = run_command("plan", "--stack", "bad", cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.splitlines() == sample
