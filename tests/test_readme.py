@@ -1,6 +1,7 @@
 """The README documents what the code has: every stack key, deployment field, policy and command."""
 
 import argparse
+import json
 import re
 
 import pytest
@@ -217,3 +218,19 @@ def test_the_configuration_error_sample_is_what_the_plan_prints(tmp_path):
     assert command_line == "$ llama-on-azure plan --stack bad"
     done = run_command("plan", "--stack", "bad", cwd=tmp_path)
     assert done.returncode == 1 and done.stderr.splitlines() == sample
+
+
+def test_the_policy_table_shows_each_default_level_and_what_prod_makes_mandatory():
+    prod = json.loads((ROOT / "policy" / "config" / "prod.json").read_text())
+    section = README.split("## Policies", 1)[1].split("\n## ", 1)[0]
+    levels = {}
+    for row in section.splitlines():
+        if row.startswith("| `"):
+            names, level = row.strip("|").split("|")[:2]
+            for name in re.findall(r"`([a-z-]+)`", names):
+                levels[name] = level.strip()
+    for policy in POLICIES:
+        default = policy.enforcement_level.value
+        in_prod = prod.get(policy.name, {}).get("enforcementLevel", default)
+        marked = f"{default} (prod: mandatory)" if in_prod == "mandatory" and default != "mandatory" else default
+        assert levels.get(policy.name) == marked, (policy.name, levels.get(policy.name), marked)
