@@ -8,7 +8,7 @@ from pydantic.alias_generators import to_camel
 
 from catalog import monitoring, sources
 from infra.config.stack import diagnostic_resources
-from infra.config.types import choices, key_for
+from infra.config.types import FieldFailed, PartialConfig, choices, key_for
 from infra.kinds import KINDS, Deployment, Kind, Platform
 from infra.kinds.base import guarded
 
@@ -24,11 +24,21 @@ def check(rules: Rules, kinds: set[Kind[Any]], deployments: list[Deployment[Any]
     hub = rules.section("hub")
     platforms = {kind.platform for kind in kinds}
     registry = bool(hub is not None and hub.container_registry)
-    if (mon := rules.section(MON)) is not None:
-        _diagnostics(rules, mon, diagnostic_resources(platforms, registry, kinds), platforms)
-        _alerts(rules, mon.alerts, kinds)
-    if (secrets := rules.section(SECRETS)) is not None:
-        _key_vault_secrets(rules, secrets, platforms, deployments)
+    # A section with a key that failed is judged on its keys that validated: a field error never hides a rule's.
+    if (mon := rules.judged(MON)) is not None:
+        guarded(_diagnostics, rules, mon, diagnostic_resources(platforms, registry, kinds), platforms)
+        if (alerts := _part(mon, "alerts")) is not None:
+            guarded(_alerts, rules, alerts, kinds)
+    if (secrets := rules.judged(SECRETS)) is not None:
+        guarded(_key_vault_secrets, rules, secrets, platforms, deployments)
+
+
+def _part(section: Any, name: str) -> Any:
+    """A sub-section: validated, or (when it failed) its keys that validated; None when it is not a mapping."""
+    try:
+        return getattr(section, name)
+    except FieldFailed:
+        return section.nested(name) if isinstance(section, PartialConfig) else None
 
 
 def _diagnostics(rules: Rules, mon: Any, present: list[str], platforms: set[Platform]) -> None:
@@ -38,6 +48,12 @@ def _diagnostics(rules: Rules, mon: Any, present: list[str], platforms: set[Plat
                 f"{key_for(MON, to_camel(field))}: only with diagnostics; {key_for(MON, 'diagnostics')} is false"
             )
         return
+    guarded(_retention, rules, mon, platforms)
+    for resource, names in mon.logs.items():
+        guarded(_logs, rules, mon, resource, names, present)
+
+
+def _retention(rules: Rules, mon: Any, platforms: set[Platform]) -> None:
     if mon.log_retention_days is not None:
         where = key_for(MON, "logRetentionDays")
         if Platform.HUB in platforms:
@@ -50,8 +66,6 @@ def _diagnostics(rules: Rules, mon: Any, present: list[str], platforms: set[Plat
                 f"{where}: {key_for(MON, 'workspaceId')} names an existing workspace, which keeps its own retention "
                 "(set it there, per table); this key is for the workspace the stack creates"
             )
-    for resource, names in mon.logs.items():
-        _logs(rules, mon, resource, names, present)
 
 
 def _logs(rules: Rules, mon: Any, resource: str, names: list[str], present: list[str]) -> None:
@@ -120,18 +134,27 @@ def _key_vault_secrets(
         for field in sorted(secrets.model_fields_set - {"enabled"}):
             rules.error(f"{where}.{to_camel(field)}: only with {where}.enabled: true")
         return
-    if secrets.vault_id is None and Platform.HUB not in platforms:
-        rules.error(
-            f"{where}.vaultId: required without a hub (the stack has no vault of its own): give an existing vault's "
-            "resource id (Azure RBAC authorization, the stack's subscription)"
-        )
-    seen: set[str] = set()
-    for i, principal in enumerate(secrets.readers):
-        if principal.id.lower() in seen:
-            rules.error(f"{where}.readers[{i}]: {principal.id!r} is listed twice")
-        seen.add(principal.id.lower())
+    guarded(_vault, rules, secrets, platforms)
+    guarded(_readers, rules, secrets)
     keyed: list[bool] = []
     for d in deployments:
         guarded(lambda d=d: keyed.append(KINDS[d.config.kind].has_key(rules, d)))
     if deployments and not any(keyed):
         rules.warn(f"{where}: no endpoint of the stack has a key (Entra ID or token auth only): nothing is stored")
+
+
+def _vault(rules: Rules, secrets: Any, platforms: set[Platform]) -> None:
+    if secrets.vault_id is None and Platform.HUB not in platforms:
+        rules.error(
+            f"{key_for(SECRETS)}.vaultId: required without a hub (the stack has no vault of its own): give an "
+            "existing vault's resource id (Azure RBAC authorization, the stack's subscription)"
+        )
+
+
+def _readers(rules: Rules, secrets: Any) -> None:
+    where = key_for(SECRETS)
+    seen: set[str] = set()
+    for i, principal in enumerate(secrets.readers):
+        if principal.id.lower() in seen:
+            rules.error(f"{where}.readers[{i}]: {principal.id!r} is listed twice")
+        seen.add(principal.id.lower())

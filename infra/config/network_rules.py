@@ -12,6 +12,7 @@ from catalog import sources
 from infra.config.stack import dns_zones, private_links
 from infra.config.types import ZONE_ID, key_for
 from infra.kinds import Platform
+from infra.kinds.base import guarded
 
 if TYPE_CHECKING:
     from infra.config.rules import Rules
@@ -20,10 +21,14 @@ NET = "network"
 
 
 def check(rules: Rules, platforms: set[Platform]) -> None:
-    """Every rule of the network section against the sections it closes; a failed section is judged by none."""
-    net, hub, foundry = rules.section(NET), rules.section("hub"), rules.section("foundry")
-    if net is None:
-        return
+    """Every rule of the network section against the sections it closes. A section with a key that failed is
+    judged on its keys that validated: a rule reading the failed key stops (that key's error is reported)."""
+    net, hub, foundry = rules.judged(NET), rules.judged("hub"), rules.judged("foundry")
+    if net is not None:
+        guarded(_either, rules, net, hub, foundry, platforms)
+
+
+def _either(rules: Rules, net: Any, hub: Any, foundry: Any, platforms: set[Platform]) -> None:
     if net.private:
         _private(rules, net, hub, foundry, platforms)
     else:

@@ -68,6 +68,8 @@ class PartialStack:
     failed_models: set[str] = field(default_factory=set)
     """Names of declared models whose declaration failed: a deployment of one is not reported a second time."""
     errors: list[str] = field(default_factory=list)
+    partial_sections: dict[str, PartialConfig] = field(default_factory=dict)
+    """Top-level sections that failed, each with the keys that validated (for the rules across sections)."""
 
     def section(self, alias: str) -> Any:
         """A top-level key's validated value, or its default; None when the key failed."""
@@ -78,6 +80,12 @@ class PartialStack:
             return self.values[name]
         info = FIELDS[alias]
         return None if info.is_required() else info.get_default(call_default_factory=True)
+
+    def judged(self, alias: str) -> Any:
+        """A section as the rules judge it: its validated value (or default), or, when it failed, its keys that
+        validated (reading a failed one raises FieldFailed: the rule reading it stops, its error is reported)."""
+        value = self.section(alias)
+        return value if value is not None else self.partial_sections.get(alias)
 
 
 @cache
@@ -232,7 +240,8 @@ def parse_keys(raw: dict[str, Any], given: frozenset[str] = frozenset()) -> Part
             partial.failed.add(alias)
             section = section_type(FIELDS[alias].annotation)
             if section is not None and isinstance(value, dict):
-                partial.errors.extend(cross_key_problems(_partial(section, value), (alias,)))
+                partial.partial_sections[alias] = _partial(section, value)
+                partial.errors.extend(cross_key_problems(partial.partial_sections[alias], (alias,)))
     missing = [a for a, f in FIELDS.items() if f.is_required() and a not in raw]
     partial.errors.extend(f"{key_for(a)}: required key is missing" for a in missing if a not in given)
     partial.failed.update(missing)

@@ -41,6 +41,10 @@ class Rules:
         """A top-level key's value (or default); None when it failed validation."""
         return self.partial.section(alias)
 
+    def judged(self, alias: str) -> Any:
+        """A section's value, or when it failed its keys that validated (a failed key raises FieldFailed)."""
+        return self.partial.judged(alias)
+
     @property
     def region(self) -> str | None:
         return self.section("region")

@@ -221,3 +221,24 @@ def test_every_mistake_at_once():
         keyVaultSecrets={"vaultId": VAULT},
     )
     assert len(found) == 4 and all(e.startswith(f"{NAMESPACE}:") for e in found), found
+
+
+def test_a_field_error_in_a_section_never_hides_that_sections_rule_errors():
+    # Two field errors (a reader that is no GUID, a retention under 30 days) and two rule errors (a log category
+    # the Foundry resource lacks, no vault for a stack without a hub): four mistakes, four lines.
+    found = errors(
+        **FOUNDRY_ONLY,
+        monitoring={"logRetentionDays": 5, "logs": {"foundry": ["Nope"]}},
+        keyVaultSecrets={"enabled": True, "readers": [{"id": "not-a-guid", "type": "User"}]},
+    )
+    assert len(found) == 4, found
+    for key in ("keyVaultSecrets.readers[0].id", "monitoring.logRetentionDays", "monitoring.logs.foundry[0]"):
+        assert sum(key in line for line in found) == 1, (key, found)
+    assert sum("keyVaultSecrets.vaultId: required without a hub" in line for line in found) == 1, found
+
+
+def test_a_bad_e_mail_never_hides_a_log_category_the_type_lacks():
+    found = errors(**FOUNDRY_ONLY, monitoring={"alerts": {"emails": ["not-an-email"]}, "logs": {"foundry": ["Nope"]}})
+    assert len(found) == 2, found
+    assert any("monitoring.alerts.emails[0]" in line for line in found)
+    assert any("monitoring.logs.foundry[0]: 'Nope'" in line for line in found)

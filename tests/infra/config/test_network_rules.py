@@ -230,3 +230,12 @@ def test_a_cloud_with_no_documented_zone_for_a_resource_is_refused():
     one(
         raised.value.problems, "llama-on-azure:network.private", "china cloud", "account of Microsoft.CognitiveServices"
     )
+
+
+def test_a_field_error_in_the_network_section_never_hides_its_rule_errors():
+    # A malformed address space (a field error) and a contradiction with the hub (a rule error): two lines.
+    keys = {"network": {"private": True, "addressSpace": "ten-dot"}, "hub": {"publicNetworkAccess": "Enabled"}}
+    found = problems(base(deployments=HUB, **keys))
+    assert len(found) == 2, found
+    one(found, "llama-on-azure:network.addressSpace")
+    one(found, "llama-on-azure:hub.publicNetworkAccess: Enabled contradicts")
