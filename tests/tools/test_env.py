@@ -250,10 +250,11 @@ def test_the_shell_format_evaluates_in_bash_to_the_same_variables(printed):
 # -- The README's snippets are the tested ones ------------------------------------------------------------------
 
 
-def readme_blocks(language: str, marker: str) -> list[str]:
-    """The README's code blocks of a language under the env section whose text holds `marker`."""
+def readme_blocks(language: str, marker: str, section: str = "## Applications: `llama-on-azure env`") -> list[str]:
+    """The README's code blocks of a language under a section (the env one) whose text holds `marker`."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Applications: `llama-on-azure env`", 1)[1].split("\n## ", 1)[0]
+    level = section.split(" ", 1)[0]
+    section = readme.split(section, 1)[1].split(f"\n{level} ", 1)[0]
     blocks = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
     found = [b for b in blocks if marker in b]
     assert found, f"no {language} block with {marker!r} in the README's env section"
@@ -498,3 +499,39 @@ def test_the_programs_exports_give_each_kind_its_documented_base_url():
     assert re.fullmatch(r"https://[\w-]+\.eastus2\.inference\.ml\.azure\.com/v1/", found["big"].fields["BASE_URL"])
     assert found["big"].fields["TOKEN_SCOPE"] == facts.ONLINE_ENDPOINT_TOKEN_SCOPE
     assert found["big"].fields["MODEL"] == LLAMA33
+
+
+# -- The README's Key Vault snippet, against a vault stand-in ----------------------------------------------------
+
+
+def test_the_readme_key_vault_snippet_reads_the_key_with_keyvaults_own_client(
+    printed, calls, monkeypatch, tmp_path, capsys
+):
+    """As written: the secret URI env printed, Key Vault's client (its 401 challenge, a token for the vault's
+    scope) over TLS, then OpenAI with that key. The configuration holds no key: it can only come from the vault."""
+    from tests.support.key_vault_server import VAULT_RESOURCE, KeyVaultServer, VaultProxy
+
+    ((snippet,),) = [readme_blocks("python", "SecretClient", section="### Keys in Key Vault for applications")]
+    plain = variables(printed, secrets=False)
+    assert "LLAMA_CHAT_API_KEY" not in plain and plain["LLAMA_CHAT_API_KEY_SECRET_URI"] == VAULT_URI
+    for name, value in as_endpoint(plain, "chat", "chat").items():
+        monkeypatch.setenv(name, value)
+    with KeyVaultServer(tmp_path, {"chat-key": KEY}, TOKEN) as vault, VaultProxy(vault) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)  # the vault's public name reaches the stand-in only
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(vault.ca))
+        monkeypatch.setattr("azure.identity.DefaultAzureCredential", FakeCredential)  # the app's managed identity
+        names: dict[str, Any] = {"__name__": "readme"}
+        exec(compile(snippet, "README.md", "exec"), names)
+    assert set(proxy.targets) == {"kv-llama.vault.azure.net:443"}, "reached by its public name only"
+    first, second = vault.calls
+    assert first["authorization"] is None and second["authorization"] == f"Bearer {TOKEN}", "the challenge, then"
+    # GET {vault}/secrets/{name}/{version}, the version empty: the latest, so a rotated key is read on next start.
+    assert second["path"] == "/secrets/chat-key/" and second["query"]["api-version"], second
+    assert FakeCredential.scopes == [f"{VAULT_RESOURCE}/.default"]
+    assert names["key"] == KEY
+    client = names["client"]
+    answer = client.chat.completions.create(
+        model=plain["LLAMA_CHAT_MODEL"], messages=[{"role": "user", "content": "Say OK."}]
+    )
+    assert answer.choices[0].message.content == "OK" and calls[0]["endpoint"] == "chat"
+    assert capsys.readouterr().out == ""

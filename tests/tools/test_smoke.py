@@ -22,6 +22,7 @@ from clients.http import HttpFailure as Failed
 from clients.redact import FRAGMENT
 from clients.status import Status
 from tests.support.llama_server import KEY, TOKEN, LlamaServer
+from tests.support.tls import certificates, server_context
 from tools.smoke import SmokeError, load_outputs, parse_timeout, run_smoke
 
 
@@ -588,52 +589,13 @@ def test_the_command_says_to_use_show_secrets_for_masked_outputs(tmp_path):
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
     """A certificate authority and a certificate for localhost/127.0.0.1 it signed (cryptography, offline)."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    folder = tmp_path_factory.mktemp("tls")
-    now = dt.datetime.now(dt.UTC)
-
-    def certificate(subject: str, key, issuer: str, issuer_key, ca: bool, names=()) -> x509.Certificate:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if names:
-            builder = builder.add_extension(x509.SubjectAlternativeName(list(names)), critical=False)
-        return builder.sign(issuer_key, hashes.SHA256())
-
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = certificate("test CA", ca_key, "test CA", ca_key, True)
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    leaf = certificate("localhost", key, "test CA", ca_key, False, names)
-    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (folder / "cert.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return folder
+    return certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
 def tls_server(tls):
-    import ssl
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tls / "cert.pem", tls / "key.pem")
     server = LlamaServer()
-    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.httpd.socket = server_context(tls).wrap_socket(server.httpd.socket, server_side=True)
     with server:
         yield server
 
