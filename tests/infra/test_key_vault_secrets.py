@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from catalog import rbac
+from tests.support.outputs import plain_parts, unwrapped
 from tests.support.rest_oracle import check_resource
 from tests.support.stacks import foundry, managed, run, serverless, stack_config
 from tools.engine import is_secret
@@ -34,24 +35,6 @@ def ok(config: dict[str, Any]):
 def stored():
     readers = [{"id": APP, "type": "ServicePrincipal"}]
     return ok(stack_config(deployments=MIXED, keyVaultSecrets={"enabled": True, "readers": readers}, **KEYLESS))
-
-
-def plain_parts(value: Any) -> Any:
-    """What state shows in plain text: the value without its secret parts."""
-    if is_secret(value):
-        return None
-    if isinstance(value, dict):
-        return {k: plain_parts(v) for k, v in value.items()}
-    return [plain_parts(v) for v in value] if isinstance(value, list) else value
-
-
-def unwrapped(value: Any) -> Any:
-    """Exports as `pulumi stack output --json --show-secrets` prints them."""
-    if is_secret(value):
-        return unwrapped(value["secret"])
-    if isinstance(value, dict):
-        return {k: unwrapped(v) for k, v in value.items()}
-    return [unwrapped(v) for v in value] if isinstance(value, list) else value
 
 
 def test_only_an_endpoint_with_a_key_gets_a_secret_in_the_hubs_vault(stored):

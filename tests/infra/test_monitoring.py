@@ -13,6 +13,7 @@ from azure.mgmt.monitor.v2021_05_01_preview import models as diagnostics_models
 from catalog import monitoring
 from infra.config.types import ENCRYPTED
 from tests.support.cli import command
+from tests.support.outputs import plain_parts, unwrapped
 from tests.support.rest_oracle import check_resource
 from tests.support.stacks import (
     CS,
@@ -255,28 +256,6 @@ def hooked():
     result = run_decrypted("dev", config, ["llama-on-azure:monitoring"])
     assert result.error is None, result.error
     return result
-
-
-def unwrapped(value: Any) -> Any:
-    """Values as `pulumi stack output --json --show-secrets` prints them."""
-    if is_secret(value):
-        return unwrapped(value["secret"])
-    if isinstance(value, dict):
-        return {k: unwrapped(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrapped(v) for v in value]
-    return value
-
-
-def plain_parts(value: Any) -> Any:
-    """The value without what is secret on the wire: what state or a preview would show in plain text."""
-    if is_secret(value):
-        return None
-    if isinstance(value, dict):
-        return {k: plain_parts(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_parts(v) for v in value]
-    return value
 
 
 def test_a_webhook_url_is_a_secret_in_state_and_nowhere_in_plain_text(hooked):

@@ -21,9 +21,9 @@ from azure.core.credentials import AccessToken
 from catalog import endpoints as facts
 from clients.redact import FRAGMENT, SECRET
 from tests.support.llama_server import KEY, TOKEN, VLLM_MODEL, LlamaServer
+from tests.support.outputs import unwrapped
 from tests.support.stacks import LLAMA33, MAVERICK, ROOT, foundry, managed, run, serverless, stack_config
 from tools import cli
-from tools.engine import is_secret
 from tools.env import build_env, variable_prefix
 
 VAULT_URI = "https://kv-llama.vault.azure.net/secrets/chat-key"
@@ -472,15 +472,6 @@ def test_output_never_writes_through_a_symbolic_link(outputs_file, tmp_path, cap
 
 
 # -- The program's own exports ----------------------------------------------------------------------------------
-
-
-def unwrapped(value: Any) -> Any:
-    """Recorded exports as `pulumi stack output --json --show-secrets` prints them: secrets as their values."""
-    if is_secret(value):
-        return unwrapped(value["secret"])
-    if isinstance(value, dict):
-        return {k: unwrapped(v) for k, v in value.items()}
-    return [unwrapped(v) for v in value] if isinstance(value, list) else value
 
 
 def test_the_programs_exports_give_each_kind_its_documented_base_url():

@@ -1,7 +1,6 @@
 """Pulumi.yaml declares every stack key the program reads, as the CLI checks them; secret config stays secret."""
 
 import json
-import multiprocessing
 import types
 import typing
 from typing import Any
@@ -14,7 +13,7 @@ from infra.config.model import StackConfig
 from infra.config.parse import config_from_engine
 from infra.config.types import NAMESPACE, ConfigError
 from infra.kinds import KINDS
-from tests.support.stacks import ROOT, SHIPPED, managed, serverless, shipped_config, stack_config
+from tests.support.stacks import ROOT, SHIPPED, managed, run_decrypted, serverless, shipped_config, stack_config
 from tools import engine
 
 DECLARED: dict[str, dict[str, Any]] = {
@@ -147,24 +146,6 @@ def test_the_shipped_stacks_pass_the_clis_type_checks(stack):
 # --- secret config, as the CLI hands it after decrypting: the plaintext, and the key among the secret keys ---
 
 SECRET_TAG = "cost-center-4711"
-
-
-def _run_decrypted(conn, stack: str, config: dict[str, Any], secret_keys: list[str]) -> None:
-    values, _ = engine.stack_config_values(config)
-    engine.stack_config_values = lambda _config: (values, secret_keys)  # this forked child only
-    conn.send(engine.run_program(stack, config, preview=False).to_json())
-    conn.close()
-
-
-def run_decrypted(stack: str, config: dict[str, Any], secret_keys: list[str]) -> engine.RunResult:
-    ctx = multiprocessing.get_context("fork")
-    parent_end, child_end = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_run_decrypted, args=(child_end, stack, config, secret_keys))
-    proc.start()
-    child_end.close()
-    payload = parent_end.recv()
-    proc.join()
-    return engine.RunResult.from_json(payload)
 
 
 def _plain_parts(value: Any) -> Any:
