@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -271,8 +272,11 @@ def token_lines(
 D = TypeVar("D", bound=Deployment[Any])
 
 
-class Kind(Generic[D]):
-    """One way of deploying Llama: declared once, in one module, found through `infra.kinds.KINDS`."""
+class Kind(ABC, Generic[D]):
+    """One way of deploying Llama: declared once, in one module, found through `infra.kinds.KINDS`.
+
+    Every method has a default but `build` and `call`, which each kind must say: a kind without them cannot be
+    made, so it fails where it is registered, not in the middle of a plan."""
 
     name: ClassVar[str]
     """The value of `kind:` in the stack file."""
@@ -325,9 +329,9 @@ class Kind(Generic[D]):
         return False
 
     # The program.
+    @abstractmethod
     def build(self, platforms: Platforms, deployments: list[D]) -> dict[str, Export]:
         """The endpoints' resources on the platform; the name of each endpoint -> what it exports."""
-        raise NotImplementedError
 
     def diagnostic_targets(self, export: Export) -> list[tuple[str, Any]]:
         """(resource of `monitoring.logs`, resource id) of an endpoint's resources that take a diagnostic setting."""
@@ -342,9 +346,9 @@ class Kind(Generic[D]):
         """What Azure can answer about these deployments before `pulumi up` (through tools.preflight's asker)."""
         return []
 
+    @abstractmethod
     def call(self, entry: Mapping[str, Any]) -> CallSpec:
         """How a client calls one of this kind's `endpoints` entries."""
-        raise NotImplementedError
 
     def quota(self, entries: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any, int]]:
         """(deployment, VM SKU, instance count) of the VMs these endpoints run, from their exports."""
