@@ -1,12 +1,8 @@
-"""Resource options every component gives its children, and the type tokens they register under."""
+"""Resource options every component gives its children, and the type token each component registers under."""
 
 import pulumi
 
 PACKAGE = "llama-on-azure"
-# azure-native's type-token prefixes of the two AI resource providers (the policy pack, which ships alone,
-# spells them once more in policy/rules.py).
-ML_TYPES = "azure-native:machinelearningservices"
-COGNITIVE_TYPES = "azure-native:cognitiveservices"
 
 
 def type_token(name: str) -> str:

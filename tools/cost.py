@@ -7,13 +7,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog import prices
-from infra.config.stack import ResolvedStack
-from infra.cost import Estimate, SnapshotPrices, estimate
-from infra.kinds.base import PriceBook
 from tools.tables import render_rows
+
+if TYPE_CHECKING:
+    from infra.config.stack import ResolvedStack
+    from infra.cost import Estimate
+    from infra.kinds.base import PriceBook
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 LEFT_OUT = (
@@ -269,11 +271,16 @@ def delta_lines(delta: Mapping[str, Any]) -> list[str]:
 
 def plan_cost(stack: ResolvedStack) -> dict[str, Any]:
     """The offline plan's `cost` object: the snapshot, in the budget's currency (USD without a budget)."""
+    # Imported here, not above: what reads plans only (the diff, in every pull request) never loads the program.
+    from infra.cost import estimate
+
     return estimate(stack).to_json()
 
 
 def stack_cost(stack: ResolvedStack, currency: str | None, book: PriceBook | None = None) -> Estimate:
     """The estimate `llama-on-azure cost` prints: `book` (live) or the snapshot, in `currency` or the budget's."""
+    from infra.cost import SnapshotPrices, estimate
+
     chosen = currency or stack.config.budget.currency
     return estimate(stack, book or SnapshotPrices(chosen))
 

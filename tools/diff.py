@@ -8,18 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalog.tokens import COGNITIVE_TYPES as CS
+from catalog.tokens import ML_TYPES as ML
 from clients import json_input
 from clients.errors import UserError
 from clients.redact import SECRET
-from components.options import COGNITIVE_TYPES as CS
-from components.options import ML_TYPES as ML
 from infra.config.types import NAMESPACE
 from tools.cost import cost_delta, delta_lines, markdown_lines
-from tools.engine import UNKNOWN
 from tools.files import read_capped
 from tools.render import (
     MARKDOWN_LIMIT,
     SCHEMA_VERSION,
+    UNKNOWN,
     cell,
     cut,
     fit,

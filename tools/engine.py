@@ -17,16 +17,17 @@ from google.protobuf import json_format
 from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc
 
+from catalog.tokens import ML_TYPES as _ML
 from clients.redact import SECRET
-from components.options import ML_TYPES as _ML
 from infra import sdk_internals
 from infra.config.types import ENCRYPTED, NAMESPACE
+from tools.render import UNKNOWN
+from tools.stack_file import SecretText
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROGRAM_DIR = PROJECT_ROOT / "infra"
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 PLACEHOLDER_TENANT = "00000000-0000-0000-0000-000000000001"
-UNKNOWN = "(known after apply)"
 
 # The input that carries each type's physical name (the provider echoes it as the `name` output),
 # and the ARM resource type behind each token, for realistic ids.
@@ -378,10 +379,6 @@ class RecordingMonitor(mocks.MockMonitor):
         if self.result is not None and request.urn == self._stack_urn:
             self.result.exports = _plain(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
         return super().RegisterResourceOutputs(request)
-
-
-class SecretText(str):
-    """A config value exactly as the CLI hands it over, for a key the CLI marks secret."""
 
 
 def stack_config_values(values: dict[str, Any]) -> tuple[dict[str, str], list[str]]:

@@ -9,17 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from catalog import rbac, sources, vm_skus
-from components.options import ML_TYPES as _ML
+from catalog.tokens import ML_TYPES as _ML
 from infra.config.types import NAMESPACE
 from infra.exports import ENDPOINTS
 from infra.kinds import KINDS
 from policy.rules import PACK_NAME, lookup
 from tools.cost import markdown_lines, text_lines
-from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, Registration, RunResult, masked
+from tools.engine import PLACEHOLDER_SUBSCRIPTION, Registration, RunResult, masked
 from tools.policy_check import Violation
 from tools.render import (
     MARKDOWN_LIMIT,
     SCHEMA_VERSION,
+    UNKNOWN,
     cell,
     fit,
     output_section,

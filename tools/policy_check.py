@@ -23,8 +23,9 @@ from clients import json_input
 from clients.errors import UserError
 from infra.config.types import NAMESPACE, choices
 from infra.sdk_internals import SECRET_SIG, SECRET_SIG_KEY
-from tools.engine import PROJECT_ROOT, UNKNOWN, Registration, RunResult, is_secret
+from tools.engine import PROJECT_ROOT, Registration, RunResult, is_secret
 from tools.files import read_capped
+from tools.render import UNKNOWN
 
 POLICY_PACK = PROJECT_ROOT / "policy"
 LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "disabled": proto.DISABLED}

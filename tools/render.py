@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+UNKNOWN = "(known after apply)"
+"""How a plan document writes a value Azure assigns on create (a preview's unknown)."""
 SCHEMA_VERSION = 1
 """Of `plan --format json` (README, "Plans as data"): a new version only when a field changes meaning or goes."""
 COMMENT_LIMIT = 65_536

@@ -17,7 +17,12 @@ import yaml
 
 from clients.errors import UserError
 from infra.config.types import ENCRYPTED, NAMESPACE
-from tools.engine import SecretText
+
+
+class SecretText(str):
+    """A config value exactly as the CLI hands it over, for a key the CLI marks secret (what `engine_config` gives
+    tools.engine.run_program; defined here so that reading a stack file never loads Pulumi)."""
+
 
 MAX_FILE_BYTES = 256 << 10
 """A stack file is a few kilobytes; 256 KiB is far beyond any real one, and bounds parsing time (about a second)."""

@@ -11,11 +11,11 @@ from pydantic import Field
 
 from catalog import content_filters, endpoints, limits, models, monitoring, prices, rbac, sources
 from catalog.conflicts import CONFLICTS
+from catalog.tokens import COGNITIVE_TYPES
 from clients.arm import arm_date
 from clients.status import Status
 from components.content_filter import ContentFilterPolicy, ContentFilterPolicyArgs
 from components.model_deployment import FoundryModelDeployment, FoundryModelDeploymentArgs
-from components.options import COGNITIVE_TYPES
 from infra.config.types import NAMESPACE, ModelVersion, choices, key_for
 from infra.kinds.base import (
     AlertRule,

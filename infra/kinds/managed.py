@@ -13,13 +13,13 @@ from pydantic import Field
 from pydantic.alias_generators import to_camel
 
 from catalog import containers, endpoints, limits, models, monitoring, prices, rbac, sources, vm_skus
+from catalog.tokens import ML_TYPES
 from clients.arm import ArmError
 from clients.errors import UserError
 from clients.status import Status
 from components.inference_environment import InferenceEnvironment, InferenceEnvironmentArgs
 from components.managed_endpoint import ManagedOnlineDeploymentArgs, ManagedOnlineEndpoint, ManagedOnlineEndpointArgs
 from components.model_asset import ModelAsset, ModelAssetArgs
-from components.options import ML_TYPES
 from infra import naming
 from infra.config.types import (
     REGISTRY_RULE,

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from catalog import endpoints, models, prices, rbac, sources
+from catalog.tokens import ML_TYPES
 from clients.status import Status
 from components.model_subscription import ModelSubscription, ModelSubscriptionArgs
-from components.options import ML_TYPES
 from components.serverless_endpoint import ServerlessEndpoint, ServerlessEndpointArgs
 from infra import naming
 from infra.config.types import NAMESPACE, key_for

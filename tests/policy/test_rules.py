@@ -28,8 +28,8 @@ from tests.support.stacks import (
     stack_config,
 )
 from tools import policy_facts
-from tools.engine import UNKNOWN
 from tools.policy_check import PolicyPackProcess, _struct, check_policies, read_policy_config
+from tools.render import UNKNOWN
 
 ALL_POLICIES = {p.name for p in POLICIES}
 

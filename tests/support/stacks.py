@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
+from catalog.tokens import COGNITIVE_TYPES, ML_TYPES
 from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
-from components.options import COGNITIVE_TYPES, ML_TYPES
 from infra.config.parse import TODAY_VARIABLE
 from tests.support import runs
 from tests.support.paths import ROOT, SCENARIO_NAMES, SCENARIOS, SHIPPED

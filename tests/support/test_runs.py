@@ -10,7 +10,8 @@ from infra.config.parse import TODAY_VARIABLE
 from tests.support import runs
 from tests.support.paths import RUNS_VARIABLE
 from tests.support.stacks import shipped_config
-from tools.engine import LlamaMocks, RunResult, SecretText, stack_config_values
+from tools.engine import LlamaMocks, RunResult, stack_config_values
+from tools.stack_file import SecretText
 
 
 def test_a_config_and_the_strings_the_cli_hands_the_program_for_it_are_one_input():

@@ -16,9 +16,9 @@ from tests.support.stacks import ML, ROOT, run, scenario, shipped_config, stack_
 from tools import diff as plan_diff
 from tools.cost import plan_cost
 from tools.diff import ABSENT, REPLACED_BY, DiffError, compare, load_plan
-from tools.engine import PLACEHOLDER_SUBSCRIPTION, UNKNOWN, stack_config_values
+from tools.engine import PLACEHOLDER_SUBSCRIPTION, stack_config_values
 from tools.plan import Plan, plan_document
-from tools.render import COMMENT_LIMIT, SCHEMA_VERSION
+from tools.render import COMMENT_LIMIT, SCHEMA_VERSION, UNKNOWN
 
 ACCOUNT = "azure-native:storage:StorageAccount"
 DEPLOYMENT = f"{ML}:OnlineDeployment"
@@ -283,3 +283,22 @@ def test_the_readme_lists_what_replaces():
     for prop in ("location", "resourceGroupName", "workspaceName", "accountName", "scope", "principalId"):
         assert f"`{prop}`" in readme, prop
     assert "`pulumi preview` is the authority" in readme
+
+
+def test_the_diff_command_loads_neither_pulumi_nor_the_program(tmp_path):
+    """A pull request diffs every stack: it reads two JSON files, so it costs an import of a few pure modules."""
+    import subprocess
+    import sys
+
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(document(BASE)))
+    new.write_text(json.dumps(changed(sku={"name": "Standard_ZRS"})))
+    code = (
+        "import sys\nfrom tools import cli\n"
+        f"code = cli.main(['diff', {str(old)!r}, {str(new)!r}, '--format', 'json'])\n"
+        "heavy = ('pulumi', 'grpc', 'pulumi_azure_native', 'components', 'infra.kinds', 'infra.cost', 'tools.engine')\n"
+        "print([name for name in heavy if name in sys.modules], code, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stderr.strip() == "[] 0", done.stderr
+    assert json.loads(done.stdout)["changeSummary"]["update"] == 1

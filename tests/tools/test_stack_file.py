@@ -12,8 +12,15 @@ from infra.config.types import ENCRYPTED
 from tests.support.cli import Done, command
 from tests.support.stacks import ROOT, SHIPPED
 from tools.cli import main
-from tools.engine import SecretText
-from tools.stack_file import INLINE_ESC, MAX_DEPTH, MAX_FILE_BYTES, StackFileError, load_stack_file, parse_stack_file
+from tools.stack_file import (
+    INLINE_ESC,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    SecretText,
+    StackFileError,
+    load_stack_file,
+    parse_stack_file,
+)
 
 NAME = Path("Pulumi.test.yaml")
 

@@ -13,8 +13,9 @@ from infra.exports import read_endpoints
 from infra.kinds.foundry import capacity_problem
 from tests.support.rest_oracle import check_resource, cognitive_services_api_version
 from tests.support.stacks import CS, LLAMA33, MAVERICK, foundry, run, shipped_config, stack_config, token
-from tools.engine import UNKNOWN, LlamaMocks, RunResult, run_isolated
+from tools.engine import LlamaMocks, RunResult, run_isolated
 from tools.plan import creation_depth
+from tools.render import UNKNOWN
 
 ACCOUNT, PROJECT, DEPLOYMENT, RAI_POLICY = (f"{CS}:{t}" for t in ("Account", "Project", "Deployment", "RaiPolicy"))
 GROUP = "azure-native:resources:ResourceGroup"
