@@ -2,7 +2,8 @@
 
 Figures printed, each a median of several runs on this machine:
 - floor: a fresh interpreter importing the Azure SDK packages the dev stack uses (azure-native loads a
-  subpackage on first use, so the script touches the classes the program creates);
+  subpackage on first use, so the script touches the class of every azure-native type the dev plan registers,
+  read off its JSON, and the invoke every stack makes);
 - plan: `llama-on-azure plan --stack dev`, the README's main command, as a user runs it;
 - marginal cost of one more resource: plans of stacks with N role assignments (`access.developers`),
   between N=10 and N=50 and between N=100 and N=200 (the fastest of the runs), and that cost as a share of
@@ -31,14 +32,23 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-FLOOR = """
-from pulumi_azure_native import authorization, resources, storage, keyvault, operationalinsights
-from pulumi_azure_native import applicationinsights, machinelearningservices as ml, cognitiveservices as cs
-for cls in (authorization.RoleAssignment, authorization.get_client_config_output, resources.ResourceGroup,
-            storage.StorageAccount, keyvault.Vault, operationalinsights.Workspace, applicationinsights.Component,
-            ml.Workspace, ml.ServerlessEndpoint, ml.MarketplaceSubscription, cs.Account, cs.Deployment):
-    pass
-"""
+INVOKES = {"authorization": "get_client_config_output"}
+"""What the program calls besides the types it creates (every stack asks for the deployer's subscription)."""
+
+
+def floor_script(types: set[str]) -> str:
+    """A script that loads the azure-native class of each of `types` (and the invokes): the plan's import floor."""
+    touched = {tuple(t.split(":")[1:3]) for t in types if t.startswith("azure-native:")} | set(INVOKES.items())
+    modules = sorted({module for module, _ in touched})
+    lines = [f"from pulumi_azure_native import {', '.join(modules)}"]
+    lines += [f"{module}.{name}" for module, name in sorted(touched)]
+    return "\n".join(lines) + "\n"
+
+
+def plan_types(stack: str) -> set[str]:
+    """The types the stack's plan registers, read off `plan --format json`."""
+    done = run_ok([*plan_command(stack), "--format", "json"])
+    return {step["type"] for step in json.loads(done.stdout)["steps"]}
 
 
 def run_ok(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[bytes]:
@@ -185,7 +195,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--all", action="store_true", help="also time make test and a first plan on a fresh clone")
     args = parser.parse_args()
-    floor = timed([sys.executable, "-c", FLOOR], runs=args.runs)
+    floor = timed([sys.executable, "-c", floor_script(plan_types("dev"))], runs=args.runs)
     plan = timed(plan_command("dev"), runs=args.runs)
     growth = marginal(max(args.runs, 9))
     cost = estimate_share(args.runs)

@@ -75,3 +75,15 @@ def test_the_fresh_benchmark_times_each_phase_and_stops_on_a_failure(fresh, tmp_
     assert run.pytest_reported_s == 0.1
     with pytest.raises(SystemExit, match="exited 2; the end of its output:\nboom"):
         fresh.run_make([sys.executable, "-c", "print('boom'); raise SystemExit(2)"], tmp_path, {})
+
+
+def test_the_floor_loads_the_class_of_every_azure_type_the_dev_plan_registers(bench):
+    from tests.support.stacks import run, shipped_config
+
+    types = {r.type for r in run("dev", shipped_config("dev"), preview=True).registrations}
+    script = bench.floor_script(types | {"pulumi:pulumi:Stack", "llama-on-azure:index:AiHub"})
+    azure = {t for t in types if t.startswith("azure-native:")}
+    assert {"azure-native:monitor:DiagnosticSetting", "azure-native:cognitiveservices:Project"} <= azure
+    touched = set(script.splitlines()[1:])
+    assert touched == {".".join(t.split(":")[1:]) for t in azure} | {"authorization.get_client_config_output"}
+    exec(compile(script, "floor", "exec"), {})  # every name it touches exists
