@@ -1,19 +1,16 @@
 """benchmarks/bench.py times only commands that succeed: a failing plan stops the bench with its stderr."""
 
-import importlib.util
 import sys
 
 import pytest
 
+from tests.support.modules import load
 from tests.support.stacks import ROOT
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load(ROOT / "benchmarks" / "bench.py")
 
 
 def python(code: str) -> list[str]:
@@ -45,11 +42,7 @@ def test_a_command_that_succeeds_is_timed(bench):
 
 @pytest.fixture(scope="module")
 def fresh():
-    spec = importlib.util.spec_from_file_location("fresh_test", ROOT / "benchmarks" / "fresh_test.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fresh_test"] = module  # its dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    yield module
+    yield load(ROOT / "benchmarks" / "fresh_test.py", register=True)
     del sys.modules["fresh_test"]
 
 

@@ -1,22 +1,20 @@
 """scripts/bytecode.py compiles what the repository imports and leaves out only what it never names."""
 
-import importlib.util
+import importlib
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
 
+from tests.support.modules import load
 from tests.support.paths import ROOT
 from tests.support.rest_oracle import TARGETS
 
 
 @pytest.fixture(scope="module")
 def bytecode():
-    spec = importlib.util.spec_from_file_location("bytecode", ROOT / "scripts" / "bytecode.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load(ROOT / "scripts" / "bytecode.py")
 
 
 def test_every_import_form_names_its_provider_subpackage(bytecode):
