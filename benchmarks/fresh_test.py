@@ -2,9 +2,8 @@
 
 What it does: `git clone`s this repository's committed HEAD (uncommitted changes are not in the clone) into a
 temporary folder and runs `make test` there once, exactly as a new contributor's first run: uv's bootstrap,
-the runtime and test-group installs into a new .venv (each followed by scripts/bytecode.py, which writes the
-bytecode of what the repository imports; whatever it leaves out, the first run compiles), ruff, then pytest.
-Then (unless --no-second) `make test` again in the same clone: the warm run, bytecode in place.
+the runtime and test-group installs into a new .venv (no bytecode: the first run writes what it imports), ruff,
+then pytest. Then (unless --no-second) `make test` again in the same clone: the warm run, bytecode in place.
 
 Figures printed (JSON): the machine (cores, load average before and after), whether uv's cache was warm (the
 user's own) or cold (--cold-cache: an empty UV_CACHE_DIR in a temporary folder, so every wheel is downloaded),
