@@ -80,3 +80,24 @@ def test_the_floor_loads_the_class_of_every_azure_type_the_dev_plan_registers(be
     touched = set(script.splitlines()[1:])
     assert touched == {".".join(t.split(":")[1:]) for t in azure} | {"authorization.get_client_config_output"}
     exec(compile(script, "floor", "exec"), {})  # every name it touches exists
+
+
+def test_the_floor_reads_the_types_off_the_plans_json(bench, monkeypatch):
+    import json
+    import subprocess
+
+    from tests.support.stacks import run, shipped_config
+    from tools.plan import Plan, plan_document
+
+    result = run("dev", shipped_config("dev"), preview=True)
+    document = json.dumps(plan_document(Plan(result, "00000000-0000-0000-0000-000000000000", None, None)))
+    asked = []
+
+    def run_ok(command, cwd=None):
+        asked.append(command)
+        return subprocess.CompletedProcess(command, 0, document.encode(), b"")
+
+    monkeypatch.setattr(bench, "run_ok", run_ok)
+    # The plan's steps are the run's registrations plus the stack itself.
+    assert bench.plan_types("dev") == {r.type for r in result.registrations} | {"pulumi:pulumi:Stack"}
+    assert asked[0][-4:] == ["--stack", "dev", "--format", "json"]

@@ -1,4 +1,4 @@
-"""The repository's scripts and benchmarks, which are files, not packages: loaded by path for their tests."""
+"""The benchmarks, which are files, not packages: loaded by path for their tests."""
 
 import importlib.util
 import sys
