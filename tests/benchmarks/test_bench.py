@@ -70,10 +70,16 @@ def test_the_fresh_benchmark_times_each_phase_and_stops_on_a_failure(fresh, tmp_
         fresh.run_make([sys.executable, "-c", "print('boom'); raise SystemExit(2)"], tmp_path, {})
 
 
-def test_the_floor_loads_the_class_of_every_azure_type_the_dev_plan_registers(bench):
+@pytest.fixture(scope="module")
+def dev_preview():
+    """The dev stack's preview run, which the bench's floor follows."""
     from tests.support.stacks import run, shipped_config
 
-    types = {r.type for r in run("dev", shipped_config("dev"), preview=True).registrations}
+    return run("dev", shipped_config("dev"), preview=True)
+
+
+def test_the_floor_loads_the_class_of_every_azure_type_the_dev_plan_registers(bench, dev_preview):
+    types = {r.type for r in dev_preview.registrations}
     script = bench.floor_script(types | {"pulumi:pulumi:Stack", "llama-on-azure:index:AiHub"})
     azure = {t for t in types if t.startswith("azure-native:")}
     assert {"azure-native:monitor:DiagnosticSetting", "azure-native:cognitiveservices:Project"} <= azure
@@ -82,15 +88,14 @@ def test_the_floor_loads_the_class_of_every_azure_type_the_dev_plan_registers(be
     exec(compile(script, "floor", "exec"), {})  # every name it touches exists
 
 
-def test_the_floor_reads_the_types_off_the_plans_json(bench, monkeypatch):
+def test_the_floor_reads_the_types_off_the_plans_json(bench, dev_preview, monkeypatch):
     import json
     import subprocess
 
-    from tests.support.stacks import run, shipped_config
+    from tools.engine import PLACEHOLDER_SUBSCRIPTION
     from tools.plan import Plan, plan_document
 
-    result = run("dev", shipped_config("dev"), preview=True)
-    document = json.dumps(plan_document(Plan(result, "00000000-0000-0000-0000-000000000000", None, None)))
+    document = json.dumps(plan_document(Plan(dev_preview, PLACEHOLDER_SUBSCRIPTION, None, None)))
     asked = []
 
     def run_ok(command, cwd=None):
@@ -99,5 +104,5 @@ def test_the_floor_reads_the_types_off_the_plans_json(bench, monkeypatch):
 
     monkeypatch.setattr(bench, "run_ok", run_ok)
     # The plan's steps are the run's registrations plus the stack itself.
-    assert bench.plan_types("dev") == {r.type for r in result.registrations} | {"pulumi:pulumi:Stack"}
+    assert bench.plan_types("dev") == {r.type for r in dev_preview.registrations} | {"pulumi:pulumi:Stack"}
     assert asked[0][-4:] == ["--stack", "dev", "--format", "json"]
