@@ -15,7 +15,7 @@ from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from infra.config.parse import TODAY_VARIABLE
 from tests.support import runs
 from tests.support.paths import ROOT, SCENARIO_NAMES, SCENARIOS, SHIPPED
-from tools.engine import LlamaMocks, RunResult, run_isolated, warm_program
+from tools.engine import LlamaMocks, RunResult, run_here, warm_program
 
 __all__ = ["ROOT", "SCENARIOS", "SCENARIO_NAMES", "SHIPPED", "RunResult"]  # from tests.support.paths, as before
 ML, CS = ML_TYPES, COGNITIVE_TYPES
@@ -85,7 +85,7 @@ def run(
     os.environ[TODAY_VARIABLE] = today  # the forked run reads it
     try:
         digest = runs.key(stack, config, preview, mock)
-        return runs.shared(digest, lambda: run_isolated(stack, config, preview=preview, mock=mock))
+        return runs.shared(digest, lambda: run_here(stack, config, preview=preview, mock=mock))
     finally:
         os.environ[TODAY_VARIABLE] = TODAY
 
