@@ -32,8 +32,8 @@ from clients import json_input
 from clients.credential import TokenCredential, cloud_from_env, one_line
 from clients.deadline import Deadline, DeadlineExceeded
 from clients.errors import UserError
-from clients.identifiers import LOOPBACK_HOSTS
-from clients.redact import Redactor
+from clients.identifiers import LOOPBACK_HOSTS, url_origin
+from clients.redact import Redactor, printable
 
 ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
 """Points every ARM client at another endpoint: a private cloud over https, or a local test server on loopback."""
@@ -69,20 +69,17 @@ def arm_date(value: Any) -> dt.date | None:
         return None
 
 
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
-
-
 def checked_endpoint(url: str, what: str) -> str:
     """An endpoint a token may go to: https, or plain http only on a loopback test server."""
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme == "https" and parts.hostname:
-        return url.strip().rstrip("/")
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+    try:
+        scheme, host, _ = url_origin(url.strip())
+    except ValueError as exc:
+        raise UserError(f"{what} {printable(url, 200)!r} cannot be a token's endpoint: {exc}") from None
+    if scheme == "https" or (scheme == "http" and host in LOOPBACK_HOSTS):
         return url.strip().rstrip("/")
     raise UserError(
-        f"{what} {url!r} must be an https URL (plain http only for a test server on 127.0.0.1 or localhost)"
+        f"{what} {printable(url, 200)!r} must be an https URL (plain http only for a test server on 127.0.0.1 "
+        "or localhost)"
     )
 
 
@@ -156,12 +153,16 @@ class _OriginBoundBearerPolicy(ARMChallengeAuthenticationPolicy):
 
     def __init__(self, credential: Any, scope: str, origin: str) -> None:
         super().__init__(credential, scope)
-        self._origin = _origin(origin)
+        self._origin = url_origin(origin)
 
     def on_request(self, request: Any) -> None:
         url = request.http_request.url
-        if _origin(url) != self._origin:
-            host = urllib.parse.urlsplit(url).netloc
+        try:
+            same = url_origin(url) == self._origin
+        except ValueError as exc:
+            raise ArmError(0, "OtherOrigin", f"refused to send the Azure token to a URL where {exc}") from None
+        if not same:
+            host = printable(urllib.parse.urlsplit(url).netloc, 120)
             raise ArmError(
                 0, "OtherOrigin", f"refused to send the Azure token to {host}, which is not {self._origin[1]}"
             )

@@ -19,7 +19,7 @@ from azure.mgmt.core.tools import get_arm_endpoints
 
 from clients import json_input
 from clients.errors import SettingError, UserError
-from clients.identifiers import GUID, LOOPBACK_HOSTS
+from clients.identifiers import GUID, LOOPBACK_HOSTS, url_origin
 from clients.redact import clean_secret, printable
 
 # The audience GitHub's OIDC token must carry for Microsoft Entra workload identity federation; the
@@ -143,10 +143,14 @@ def github_assertion(
     GitHub's tokens live minutes while a GPU deployment takes up to an hour: reading one once at start
     (what `az login --federated-token` does) fails half-way through a long `pulumi up`.
     """
-    parts = urllib.parse.urlsplit(url)
-    loopback = allow_http_loopback and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
-    if parts.scheme != "https" and not loopback:
+    try:
+        scheme, host, _ = url_origin(url)
+    except ValueError as exc:
+        raise UserError(f"ACTIONS_ID_TOKEN_REQUEST_URL cannot take GitHub's request token: {exc}") from None
+    loopback = allow_http_loopback and scheme == "http" and host in LOOPBACK_HOSTS
+    if scheme != "https" and not loopback:
         raise UserError("ACTIONS_ID_TOKEN_REQUEST_URL must be an https URL")
+    parts = urllib.parse.urlsplit(url)
     query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "audience"] + [("audience", audience)]
     full = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
     opener = urllib.request.build_opener(_NoRedirect)

@@ -21,6 +21,8 @@ from catalog import api_versions, marketplace, models, regions, vm_skus
 from clients.arm import ArmClient, ArmError, arm_date, checked_endpoint
 from clients.credential import cloud_from_env
 from clients.errors import UserError
+from clients.identifiers import url_origin
+from clients.redact import printable
 from clients.status import Status
 from infra.config.stack import ResolvedStack
 from infra.cost import estimate
@@ -504,7 +506,7 @@ class Registry:
         if not all(isinstance(v, str) and v for v in (host, subscription, group)):
             raise ArmError(200, "BadResponse", "registry discovery gave no host, subscription or resource group")
         if not _registry_host(host, discovery, cloud_from_env(environ).ml_domain):
-            named = urllib.parse.urlsplit(host).netloc
+            named = printable(urllib.parse.urlsplit(host).netloc, 120)
             raise RegistryUnavailable(f"registry discovery named {named!r}, not an Azure ML host: no token sent there")
         return cls(arm.sibling(host), name, host, subscription, group)
 
@@ -514,11 +516,13 @@ class Registry:
 
 
 def _registry_host(url: str, discovery: str, domain: str) -> bool:
-    parts, home = urllib.parse.urlsplit(url), urllib.parse.urlsplit(discovery)
-    if (parts.scheme, parts.netloc) == (home.scheme, home.netloc):
-        return True  # the discovery host itself (the test override serves both)
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "https" and (host == domain or host.endswith("." + domain)) and parts.port in (None, 443)
+    try:
+        scheme, host, port = origin = url_origin(url)
+        if origin == url_origin(discovery):
+            return True  # the discovery host itself (the test override serves both)
+    except ValueError:
+        return False  # a URL the HTTP libraries read apart names no host a token may go to
+    return scheme == "https" and (host == domain or host.endswith("." + domain)) and port == 443
 
 
 _ACTION = re.compile(r"perform action '([^'\s]{1,200})'")

@@ -137,6 +137,17 @@ def test_a_next_link_to_another_origin_gets_no_token(home, other):
     assert other.script.seen == []
 
 
+def test_a_next_link_the_http_libraries_read_apart_gets_no_token(home, other):
+    # urllib.parse reads the host after the backslash (home), urllib3 the one before it (other).
+    home_authority = home.url.split("://", 1)[1]
+    home.script.routes["/list"] = lambda h: h.json(
+        200, {"value": [1], "nextLink": f"{other.url}\\@{home_authority}/page2"}
+    )
+    with pytest.raises(ArmError, match="refused to send the Azure token to a URL where it has a backslash"):
+        list(client(home).pages("/list", "1"))
+    assert other.script.seen == []
+
+
 @pytest.mark.parametrize("header", ["Azure-AsyncOperation", "Location"])
 def test_an_operation_url_on_another_origin_gets_no_token(home, other, header):
     home.script.routes["/put"] = lambda h: h.json(202 if header == "Location" else 201, {}, {header: other.url + "/op"})
@@ -153,6 +164,9 @@ def test_plain_http_is_refused_except_on_loopback(monkeypatch):
         ArmClient(FakeCredential())
     monkeypatch.setenv(ARM_ENDPOINT_VARIABLE, "http://localhost:8080/")
     assert arm_endpoint() == "http://localhost:8080"
+    monkeypatch.setenv(ARM_ENDPOINT_VARIABLE, "https://evil.example:443\\@management.azure.com")
+    with pytest.raises(UserError, match=f"{ARM_ENDPOINT_VARIABLE} .* cannot be a token's endpoint: it has a backsl"):
+        arm_endpoint()
     monkeypatch.delenv(ARM_ENDPOINT_VARIABLE)
     assert (arm_endpoint(), arm_scope(arm_endpoint())) == (
         "https://management.azure.com",

@@ -162,6 +162,14 @@ def test_a_plain_http_github_url_is_refused_unless_loopback_is_allowed(github):
         credential_from_env(github_env(github))
 
 
+def test_a_github_url_the_http_libraries_read_apart_gets_no_request_token(github):
+    env = github_env(
+        github, ACTIONS_ID_TOKEN_REQUEST_URL="https://evil.example\\@pipelines.actions.githubusercontent.com/"
+    )
+    with pytest.raises(UserError, match="ACTIONS_ID_TOKEN_REQUEST_URL cannot take GitHub's request token: it has a"):
+        credential_from_env(env)
+
+
 def test_the_token_file_is_read_again_for_each_sign_in(entra, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("jwt-one\n")

@@ -292,7 +292,15 @@ def test_a_model_card_without_allow_list_is_not_checked(arm, project, capsys):
 
 def test_the_token_goes_to_no_registry_host_outside_azure_ml(arm, project, capsys):
     discovery = arm.state.static["/registrymanagement/v1.0/registries/azureml-meta/discovery"]
-    for host in ("https://registry.example.com/", "https://eastus.api.azureml.ms.example.com/", "http://127.0.0.2:1/"):
+    hosts = [
+        "https://registry.example.com/",
+        "https://eastus.api.azureml.ms.example.com/",
+        "http://127.0.0.2:1/",
+        # Azure ML to urllib.parse, the host before the backslash to urllib3, which requests connects with.
+        f"https://{arm.url.split('://', 1)[1]}\\@eastus.api.azureml.ms/",
+        "https://user@eastus.api.azureml.ms/",
+    ]
+    for host in hosts:
         discovery["primaryRegionResourceProviderUri"] = host
         code, found = checks(capsys)
         model = one(found, "registry model")
