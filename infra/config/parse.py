@@ -102,7 +102,17 @@ def _valid(model: type[BaseModel], name: str, alias: str, value: Any) -> tuple[b
         return False, exc
 
 
+_NEVER_QUOTED = ("extra_forbidden", "missing", "value_error")  # kinds whose messages do not quote the value
+
+
 def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
+    loc = (*prefix, *error["loc"])
+    if loc[: len(WEBHOOKS)] == WEBHOOKS and len(loc) > len(WEBHOOKS) and error["type"] not in _NEVER_QUOTED:
+        # A webhook's value, whatever its shape, may hold the receiver's credential: never quoted back.
+        return (
+            f"{key_for(*loc[: len(WEBHOOKS) + 1])}: is not allowed; an https URL as text (the value is not shown: "
+            "a webhook URL is a credential)"
+        )
     text = _described(error, prefix)
     if "input" in error and error["input"] is None:  # `key:` alone in YAML: the key is there, without a value
         text = text.replace(": None is not allowed;", ": has no value;", 1)
@@ -384,14 +394,16 @@ def _webhook_problems(section: Any, secret: bool) -> list[str]:
     hooks = alerts.get(WEBHOOKS[2]) if isinstance(alerts, dict) else None
     hooks = hooks if isinstance(hooks, dict) else {}
     where = ".".join(WEBHOOKS)
-    problems = []
-    if not secret:
-        # The value is never quoted: it is the credential.
-        problems += [
-            f"{key_for(*WEBHOOKS, name)}: a webhook URL is a credential (its token opens the receiver) and is in plain "
-            f"text in the stack file; encrypt it: {_set_secret(f'{where}.{name}')}"
-            for name in hooks
-        ]
+    # Read from the stack file (offline), each encrypted leaf says so; at `pulumi up` all come decrypted and only
+    # the key's being secret tells. Either way a URL in plain text beside an encrypted one is still plain text.
+    offline = ENCRYPTED in _leaves(section)
+    plain = [name for name, value in hooks.items() if not secret or (offline and value != ENCRYPTED)]
+    # The value is never quoted: it is the credential.
+    problems = [
+        f"{key_for(*WEBHOOKS, name)}: a webhook URL is a credential (its token opens the receiver) and is in plain "
+        f"text in the stack file; encrypt it: {_set_secret(f'{where}.{name}')}"
+        for name in plain
+    ]
     inside = {f"{where}.{name}" for name in hooks}
     problems += [
         f"{NAMESPACE}:{path}: encrypted, but only webhook URLs may be ({where}.<name>): the other values of "

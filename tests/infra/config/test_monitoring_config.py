@@ -171,6 +171,25 @@ def test_an_encrypted_webhook_is_taken_offline_and_decrypted_at_pulumi_up():
     assert decrypted == []
 
 
+def test_a_plain_webhook_url_beside_an_encrypted_one_is_refused_offline():
+    # One encrypted leaf makes Pulumi keep the whole key secret: the plain one beside it is still in plain text.
+    hooks = {"oncall": HOOK, "backup": ENCRYPTED}
+    (message,) = errors(secret=(MONITORING,), monitoring={"alerts": {"webhooks": hooks}})
+    assert message.startswith(f"{NAMESPACE}:monitoring.alerts.webhooks.oncall: a webhook URL is a credential")
+    assert "s3cr3t" not in message
+    decrypted, _ = outcome(secret=(MONITORING,), monitoring={"alerts": {"webhooks": {"oncall": HOOK, "backup": HOOK}}})
+    assert decrypted == [], "at pulumi up every leaf comes decrypted: only the key's being secret tells"
+
+
+@pytest.mark.parametrize("shape", [{"url": HOOK}, [HOOK], {"deep": [{"url": HOOK}]}, 12345, True])
+@pytest.mark.parametrize("secret", [(), (MONITORING,)], ids=["plain", "decrypted at pulumi up"])
+def test_a_webhook_of_any_other_shape_is_refused_without_quoting_it(shape, secret):
+    problems = errors(secret=secret, monitoring={"alerts": {"webhooks": {"oncall": shape}}})
+    shape_error = [p for p in problems if "an https URL as text (the value is not shown" in p]
+    assert shape_error and all(p.startswith(f"{NAMESPACE}:monitoring.alerts.webhooks.oncall: ") for p in problems)
+    assert not any("s3cr3t" in p or "12345" in p or "True" in p for p in problems), problems
+
+
 def test_only_webhook_urls_may_be_encrypted_and_a_bad_one_is_not_shown():
     other = errors(secret=(MONITORING,), monitoring={"alerts": {"emails": [ENCRYPTED]}})
     assert any("monitoring.alerts.emails[0]: encrypted, but only webhook URLs may be" in e for e in other), other
