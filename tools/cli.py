@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import gc
 import json
 import os
@@ -429,6 +431,26 @@ def main(argv: list[str] | None = None, credential=None) -> int:
         # A user's mistake: one clear message, never a traceback (those are for bugs).
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        if not _output_failed(exc):
+            raise
+        return 1
+
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+"""Writing the output failed for a reason of where it goes (a full disk, a quota), not of the command."""
+
+
+def _output_failed(exc: OSError) -> bool:
+    """Whether `exc` is the output failing, said as one line (a reader gone, as after `| head`: nothing)."""
+    if isinstance(exc, BrokenPipeError):
+        # The reader left: nothing more reaches it, and the interpreter's own flush at exit must not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return True
+    if exc.errno in _OUTPUT_ERRNOS:
+        print(f"error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return True
+    return False
 
 
 def _version() -> str:
@@ -445,8 +467,14 @@ def console() -> None:
     the run. The process is short-lived, so collection is off and it exits without tearing its heap down."""
     gc.disable()
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()  # the output is buffered: a full disk or a gone reader may show only now
+    except OSError as exc:
+        if not _output_failed(exc):
+            raise
+        code = code or 1
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
     os._exit(code)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import command, installed
+from tests.support.cli import INSTALLED, command, installed
 from tests.support.stacks import ROOT
 from tools.cli import main
 
@@ -107,6 +110,48 @@ def test_the_installed_command_turns_a_mistake_into_one_error_line(tmp_path):
     done = installed("plan", "--stack", "x", "--skip-policies", cwd=project(tmp_path, DEV.replace("eastus2", "mars")))
     assert_one_error(done.returncode, done.stderr)
     assert "llama-on-azure:region: 'mars' is not an Azure region" in done.stderr and done.stdout == ""
+
+
+class _FailingOutput(io.StringIO):
+    def __init__(self, error: OSError) -> None:
+        super().__init__()
+        self.error = error
+
+    def write(self, text: str) -> int:
+        raise self.error
+
+    def fileno(self) -> int:
+        return 1
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "error: cannot write the output: No space left on device\n"),
+        (OSError(errno.EDQUOT, "Disk quota exceeded"), "error: cannot write the output: Disk quota exceeded\n"),
+        (BrokenPipeError(errno.EPIPE, "Broken pipe"), ""),  # the reader left (`| head`): nothing to tell it
+    ],
+)
+def test_output_that_cannot_be_written_ends_in_one_line_or_none(project, monkeypatch, capsys, error, said):
+    monkeypatch.setattr("sys.stdout", _FailingOutput(error))
+    dup2: list[int] = []
+    monkeypatch.setattr("os.dup2", lambda _devnull, fd: dup2.append(fd))  # the test's own stdout stays
+    assert main(["stacks"]) == 1
+    assert capsys.readouterr().err == said
+    assert dup2 == ([1] if isinstance(error, BrokenPipeError) else [])
+
+
+def test_another_os_error_is_a_bug_and_keeps_its_traceback(project, monkeypatch):
+    monkeypatch.setattr("sys.stdout", _FailingOutput(OSError(errno.EBADF, "Bad file descriptor")))
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        main(["stacks"])
+
+
+def test_the_installed_command_writing_to_a_full_disk_says_so_in_one_line(tmp_path):
+    cwd = project(tmp_path, DEV)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(INSTALLED), "stacks"], cwd=cwd, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert (done.returncode, done.stderr) == (1, "error: cannot write the output: No space left on device\n")
 
 
 def test_outside_a_project_the_error_says_where_to_run(tmp_path, monkeypatch, capsys):
