@@ -207,7 +207,7 @@ def cost_delta(old_cost: Mapping[str, Any] | None, new_cost: Mapping[str, Any] |
         compared = ("monthly", "unitPrice", "what")
         if before is not None and after is not None and all(before.get(f) == after.get(f) for f in compared):
             continue
-        line = after or before
+        line = after if after is not None else before
         assert line is not None
         entry = {
             "key": key,

@@ -13,9 +13,10 @@ from catalog.tokens import ML_TYPES as ML
 from clients import json_input
 from clients.errors import UserError
 from clients.redact import SECRET
-from infra.config.types import NAMESPACE
+from infra.config.types import NAMESPACE, shown
 from tools.cost import cost_delta, delta_lines, markdown_lines
 from tools.files import read_capped
+from tools.plan_document import document_problems
 from tools.render import (
     MARKDOWN_LIMIT,
     SCHEMA_VERSION,
@@ -221,21 +222,11 @@ def _shape_problems(plan: Any) -> list[str]:
         return ["a JSON object expected"]
     if plan.get("schemaVersion") != SCHEMA_VERSION:
         return [
-            f"schemaVersion is {show(plan.get('schemaVersion', '(none)'))}, this version reads {SCHEMA_VERSION}: "
+            f"schemaVersion is {shown(plan['schemaVersion']) if 'schemaVersion' in plan else '(none)'}, this version "
+            f"reads {SCHEMA_VERSION}: "
             "make both plans with one llama-on-azure"
         ]
-    problems = [] if isinstance(plan.get("stack"), str) else ["stack: text expected"]
-    steps = plan.get("steps")
-    if not isinstance(steps, list):
-        return [*problems, "steps: a list expected"]
-    for i, step in enumerate(steps):
-        state = step.get("newState") if isinstance(step, dict) else None
-        inputs = state.get("inputs") if isinstance(state, dict) else None
-        if not isinstance(inputs, dict) or not isinstance(step.get("urn"), str):
-            problems.append(f"steps[{i}]: urn and newState.inputs expected")
-    if not isinstance(plan.get("outputs", {}), dict):
-        problems.append("outputs: an object expected")
-    return problems[:5]
+    return document_problems(plan)
 
 
 # --- Comparing ---

@@ -267,7 +267,7 @@ def test_the_command_reads_files_and_refuses_what_is_not_a_plan(tmp_path):
         ("old.txt", "not JSON"),
         ("list.json", "a JSON object expected"),
         ("v0.json", "schemaVersion is (none), this version reads 1"),
-        ("steps.json", "steps[0]: urn and newState.inputs expected"),
+        ("steps.json", "steps[0].urn: text expected; steps[0].newState: required, missing"),
         ("prod.json", "the plans are of two stacks"),
         ("missing.json", "cannot read it"),
     ):
