@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 SECRET = "[secret]"
-"""What Pulumi prints in place of a secret (`pulumi stack output` without --show-secrets); the plan prints the same."""
-MASK = "***"
+"""What Pulumi prints in place of a secret (`pulumi stack output` without --show-secrets); the plan prints the same,
+and the redactor puts it where a secret, or a piece of one, was in a message."""
 FRAGMENT = 8
 """A run of this many characters of a secret is masked wherever it appears (shorter runs occur by chance)."""
 MIN_SECRET = 4
@@ -197,7 +197,7 @@ def _apply(text: str, masked: list[bool]) -> str:
         if masked[i]:
             while i < len(text) and masked[i]:
                 i += 1
-            out.append(MASK)
+            out.append(SECRET)
         else:
             out.append(text[i])
             i += 1

@@ -90,7 +90,7 @@ def read_endpoints(outputs: Any) -> tuple[dict[str, EndpointExport], dict[str, s
     if not isinstance(endpoints, dict) or not endpoints:
         raise OutputsError("the outputs have no endpoints: is this a llama-on-azure stack after pulumi up?")
     if keys == SECRET:
-        raise OutputsError("endpointKeys is masked ('[secret]'): save the outputs with --show-secrets")
+        raise OutputsError(f"endpointKeys is masked ({SECRET!r}): save the outputs with --show-secrets")
     if not isinstance(keys, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
         raise OutputsError("endpointKeys is not a map of endpoint name to key")
     problems = [p for name, e in endpoints.items() for p in _endpoint_problems(str(name), e)]

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from clients.errors import UserError
 from clients.identifiers import GUID
+from clients.status import Status
 from tools import stacks
 from tools.stack_file import StackFile
 
@@ -198,7 +199,7 @@ def _smoke(args: argparse.Namespace, credential=None) -> int:
         results = run_smoke(outputs, client, None if credential is None else lambda: credential, redact)
     except UserError as exc:
         raise UserError(redact(str(exc))) from None
-    failed = any(r.status == "fail" for r in results)
+    failed = any(r.status == Status.FAIL for r in results)
     if args.format == "json":
         text = json.dumps(redact.value({"ok": not failed, "results": [asdict(r) for r in results]}), indent=2) + "\n"
     else:

@@ -24,6 +24,7 @@ from clients.errors import UserError
 from clients.identifiers import url_origin
 from clients.redact import printable
 from clients.status import Status
+from components.foundry_resource import KIND as FOUNDRY_KIND
 from infra.config.stack import ResolvedStack
 from infra.cost import estimate
 from infra.kinds import Platform
@@ -41,7 +42,7 @@ SUBSCRIPTION_API, PROVIDERS_API = api_versions.API_VERSIONS["subscriptions"], ap
 PERMISSIONS_API = api_versions.API_VERSIONS["permissions"]
 NETWORK, NETWORK_API = "Microsoft.Network", api_versions.API_VERSIONS["Microsoft.Network"]
 DNS_API = api_versions.API_VERSIONS["privateDnsZones"]
-FOUNDRY_ACCOUNT_TYPE, FOUNDRY_KIND = f"{COGNITIVE}/accounts", "AIServices"
+FOUNDRY_ACCOUNT_TYPE = f"{COGNITIVE}/accounts"
 OK, FAIL, WARN, NOT_CHECKED = Status.OK, Status.FAIL, Status.WARN, Status.NOT_CHECKED
 
 

@@ -7,7 +7,7 @@ import urllib.parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clients.redact import FRAGMENT, Redactor, printable
+from clients.redact import FRAGMENT, SECRET, Redactor, printable
 
 
 @settings(max_examples=150, deadline=None, database=None, derandomize=True)
@@ -51,4 +51,4 @@ def test_printable_text_is_one_line_whose_escapes_the_redactor_reads():
     assert printable("x" * 50, 40) == "x" * 40 + "..."
     split = printable("sk-test-\r\n    1234567890")
     masked = Redactor(["sk-test-1234567890"])(split)
-    assert "\n" not in split and masked.replace("\\r\\n    ", "") == "******", masked
+    assert "\n" not in split and masked.replace("\\r\\n    ", "") == SECRET * 2, masked

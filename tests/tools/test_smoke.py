@@ -19,7 +19,7 @@ from catalog import endpoints
 from clients.errors import UserError
 from clients.http import MAX_ATTEMPTS, MAX_BODY_BYTES, MAX_RETRY_AFTER, Client, check_url, retry_delay
 from clients.http import HttpFailure as Failed
-from clients.redact import FRAGMENT
+from clients.redact import FRAGMENT, SECRET
 from clients.status import Status
 from tests.support.llama_server import KEY, TOKEN, LlamaServer
 from tests.support.tls import certificates, server_context
@@ -33,7 +33,7 @@ def server():
 
 
 class FakeCredential:
-    """Stands in for components.credential.credential_from_env(): records the scopes it is asked for."""
+    """Stands in for clients.credential.credential_from_env(): records the scopes it is asked for."""
 
     def __init__(self, token: str = TOKEN, error: Exception | None = None) -> None:
         self.scopes: list[str] = []
@@ -440,7 +440,7 @@ def test_a_key_with_characters_a_header_cannot_carry_fails_without_showing_it(se
 def test_answers_that_echo_part_of_the_key_are_masked(server, name):
     found = smoke(outputs(server, (name, "chat")))
     detail = found[(name, "plain")].detail
-    assert found[(name, "plain")].status == "fail" and "***" in detail
+    assert found[(name, "plain")].status == "fail" and SECRET in detail
     assert_no_fragment(detail)
     assert_no_fragment(detail, json.dumps(KEY)[1:-1])
 
