@@ -2,7 +2,7 @@
 
 # This module's path and the class names below are part of every existing stack's state: Pulumi pickles
 # the provider by reference (`components.endpoint_traffic.EndpointTrafficProvider`) and imports it again
-# for every later update, refresh and destroy. tests/test_endpoint_traffic_state.py fails if they move.
+# for every later update, refresh and destroy. tests/components/test_endpoint_traffic.py fails if they move.
 
 import os
 import time

@@ -84,7 +84,7 @@ Validate = Callable[[StackValidationArgs, ReportViolation, dict[str, Any]], None
 @dataclass(frozen=True)
 class Rule:
     """One policy, declared once: what it judges, what it reads, how strict it is, what it mirrors and the cases
-    that must violate it (tests/test_policy_rules.py generates one test per case from a real baseline)."""
+    that must violate it (tests/policy/test_rules.py generates one test per case from a real baseline)."""
 
     id: str
     description: str

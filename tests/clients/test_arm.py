@@ -1,4 +1,4 @@
-"""components.arm against hostile local servers: every answer ends in a result or one ArmError, in time, token kept."""
+"""clients.arm against hostile local servers: every answer ends in a result or one ArmError, in time, token kept."""
 
 import json
 import logging
@@ -395,7 +395,7 @@ def test_nothing_logs_the_token_even_at_debug(home, caplog):
 
 
 # Bounded fuzzing: random hostile answers.
-# Bounded fuzzing of components.arm: random hostile answers, each call ends in a value or one ArmError, token kept.
+# Bounded fuzzing of clients.arm: random hostile answers, each call ends in a value or one ArmError, token kept.
 
 SEED_COUNT = 60
 FUZZ_TOKEN = "fuzz-token-abcdefghijklmnop"

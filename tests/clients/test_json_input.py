@@ -1,4 +1,4 @@
-"""components.json_input: JSON from outside is a value or one NotJson, whatever its depth, numbers or bytes."""
+"""clients.json_input: JSON from outside is a value or one NotJson, whatever its depth, numbers or bytes."""
 
 import json
 

@@ -30,7 +30,7 @@ ACCESS = {
     "developers": [DEVELOPER],
 }
 SUB_A = "aaaaaaaa-0000-0000-0000-000000000001"
-# The hub path alone (the dev stack also has a foundry deployment: tests/test_foundry.py covers its roles).
+# The hub path alone (the dev stack also has a foundry deployment: tests/infra/kinds/test_foundry.py covers its roles).
 HUB_ONLY = [serverless("chat")]
 
 

@@ -53,7 +53,7 @@ def test_dev_creates_a_hub_a_project_and_one_serverless_endpoint():
     result = run("dev", shipped_config("dev"))
     assert result.error is None
     expected = Counter(AZURE_TYPES) + Counter({f"{ML}:MarketplaceSubscription": 1, f"{ML}:ServerlessEndpoint": 1})
-    # ... and a Foundry resource with its project and one model deployment (tests/test_foundry.py).
+    # ... and a Foundry resource with its project and one model deployment (tests/infra/kinds/test_foundry.py).
     expected += Counter({f"{CS}:Account": 1, f"{CS}:Project": 1, f"{CS}:Deployment": 1})
     # Monitoring (tests/infra/test_monitoring.py): a diagnostic setting on the Foundry resource, the hub, the project,
     # the key vault, the storage account and its four services; three alerts on the Foundry deployment.
