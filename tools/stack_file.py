@@ -838,7 +838,8 @@ def parse_stack_file(data: bytes, path: Path) -> StackFile:
     """A stack file's bytes as `pulumi up` reads them; StackFileError names the file, line and problem."""
     try:
         if len(data) > MAX_FILE_BYTES:
-            raise _Refused(None, f"is {len(data)} bytes: a stack file may have at most {MAX_FILE_BYTES}")
+            # Only MAX_FILE_BYTES + 1 bytes are read from a file: its size is not known, only that it is too big.
+            raise _Refused(None, f"is larger than {MAX_FILE_BYTES} bytes, the most a stack file may have")
         decoder = _Decoder()
         root = _compose(_text(data))
         config, lines, environments = _config_node(root, decoder)

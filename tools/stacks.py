@@ -35,7 +35,8 @@ def find_project_root(start: Path) -> Path:
 
 def discover(root: Path) -> list[str]:
     """Every stack of the project: one per committed `Pulumi.<stack>.yaml`, sorted."""
-    names = (p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml"))
+    files = (p for p in root.glob("Pulumi.*.yaml") if p.is_file())  # a folder of that name is no stack
+    names = (p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in files)
     return sorted(n for n in names if STACK_NAME.fullmatch(n) and "/" not in n)
 
 
@@ -92,10 +93,17 @@ def listed(roots: list[Path], deployable: bool = False) -> list[str]:
     """The stacks of these project folders (a pull request's head and base), sorted; `deployable`: only those
     whose stack files do not opt out of deploys. Only the names are read unless `deployable` asks for more."""
     keep: dict[str, bool] = {}
+    unreadable: list[str] = []
     for root in roots:
         if not (root / "Pulumi.yaml").is_file():
             raise StackError(f"{root}: no Pulumi.yaml here: give the folder of a llama-on-azure checkout")
         for name in discover(root):
-            deploy = not deployable or deploys(load_stack_file(root / f"Pulumi.{name}.yaml"))
+            try:
+                deploy = not deployable or deploys(load_stack_file(root / f"Pulumi.{name}.yaml"))
+            except UserError as exc:  # every unreadable stack file is told at once, not the first one only
+                unreadable.append(str(exc))
+                continue
             keep[name] = keep.get(name, True) and deploy
+    if unreadable:
+        raise StackError("\n".join(unreadable))
     return sorted(name for name, deploy in keep.items() if deploy)

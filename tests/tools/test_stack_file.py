@@ -287,7 +287,7 @@ def test_deep_nesting_and_large_files_are_refused():
     assert f"nested deeper than {MAX_DEPTH} levels" in refused("config:\n  x: " + "[" * 200 + "]" * 200 + "\n")
     chain = "".join(f"  llama-on-azure:a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 150))
     assert "aliases included" in refused("config:\n  llama-on-azure:a0: &a0 [1]\n" + chain)
-    assert f"at most {MAX_FILE_BYTES}" in refused(b"#" * (MAX_FILE_BYTES + 1))
+    assert f"is larger than {MAX_FILE_BYTES} bytes, the most" in refused(b"#" * (MAX_FILE_BYTES + 1))
 
 
 def test_the_shipped_stacks_read_as_before_and_validate():

@@ -43,6 +43,15 @@ def test_a_stack_opts_out_of_deploys_never_out_of_the_listing(tmp_path):
         stacks.listed([root], deployable=True)
 
 
+def test_every_unreadable_stack_file_is_named_at_once_and_a_folder_is_no_stack(tmp_path):
+    root = project(tmp_path, dev=DEV, odd=DEV + "  llama-on-azure:deploy: maybe\n", bad="config: [1\n")
+    (tmp_path / "Pulumi.folder.yaml").mkdir()
+    assert stacks.listed([root]) == ["bad", "dev", "odd"]
+    with pytest.raises(UserError) as refused:
+        stacks.listed([root], deployable=True)
+    assert "Pulumi.bad.yaml" in str(refused.value) and "Pulumi.odd.yaml" in str(refused.value)
+
+
 def test_the_listing_joins_a_head_and_a_base(tmp_path):
     (tmp_path / "head").mkdir()
     (tmp_path / "base").mkdir()
