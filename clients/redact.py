@@ -140,8 +140,13 @@ def _views(text: str) -> list[_View]:
     return list(found.values())
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+"""Letters compared without their case, one character for one (str.lower may change a text's length)."""
+
+
 class Redactor:
-    """Masks whatever, decoded, holds a run of FRAGMENT characters of a known secret (or a short secret whole)."""
+    """Masks whatever, decoded, holds a run of FRAGMENT characters of a known secret (or a short secret whole),
+    in any letter case: an answer that prints the key in capitals still prints the key."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._grams: set[str] = set()
@@ -152,7 +157,7 @@ class Redactor:
     def add(self, secret: str | None) -> None:
         if not secret or len(secret.strip()) < MIN_SECRET:
             return
-        secret = secret.strip()
+        secret = secret.strip().translate(_ASCII_LOWER)
         if len(secret) < FRAGMENT:
             self._whole.add(secret)
         else:
@@ -162,6 +167,7 @@ class Redactor:
         return bool(self._grams or self._whole)
 
     def _hits(self, text: str) -> Iterable[tuple[int, int]]:
+        text = text.translate(_ASCII_LOWER)
         for i in range(len(text) - FRAGMENT + 1):
             if text[i : i + FRAGMENT] in self._grams:
                 yield i, i + FRAGMENT

@@ -4,6 +4,7 @@ import base64
 import json
 import urllib.parse
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,3 +53,10 @@ def test_printable_text_is_one_line_whose_escapes_the_redactor_reads():
     split = printable("sk-test-\r\n    1234567890")
     masked = Redactor(["sk-test-1234567890"])(split)
     assert "\n" not in split and masked.replace("\\r\\n    ", "") == SECRET * 2, masked
+
+
+@pytest.mark.parametrize("case", [str.upper, str.lower, str.swapcase, str.title])
+def test_a_secret_in_another_letter_case_is_masked_too(case):
+    key, short = "zq8XK2mn4PR7st1VW3yb", "Ab3x"
+    shown = Redactor([key, short])(f"finish_reason: weird-{case(key)} and {case(short)}!")
+    assert shown == f"finish_reason: weird-{SECRET} and {SECRET}!", shown
