@@ -37,6 +37,9 @@ class _Step(_Part):
 
 class _Violation(_Part):
     level: StrictStr | None = None
+    policy: StrictStr | None = None
+    resource: StrictStr | None = None
+    message: StrictStr | None = None
 
 
 class _QuotaRow(_Part):
