@@ -634,30 +634,42 @@ def _yaml_text(key: tuple[str, Any]) -> str:
     return {"bool": lambda v: "true" if v else "false", "nil": lambda v: "null"}.get(kind, str)(value)
 
 
-def _object(value: Any, where: str) -> Any:
-    """A decoded value as Pulumi's config object: string keys, round-tripped numbers, secure markers."""
+def _object(value: Any, where: str, problems: list[str]) -> Any:
+    """A decoded value as Pulumi's config object: string keys, round-tripped numbers, secure markers. What Pulumi
+    would refuse is added to `problems`, each with its path, all of them (the part refused reads as None)."""
     if isinstance(value, AnyMap):
         texts = [_yaml_text(k) for k in value]
         if len(set(texts)) < len(texts):
             twice = next(t for t in texts if texts.count(t) > 1)
-            raise _Refused(None, f"{where}: two keys both read as {twice!r} when Pulumi re-reads the file")
+            problems.append(f"{where}: two keys both read as {twice!r} when Pulumi re-reads the file")
+            return None
         keys = [_key_text(k) for k in value]
         if len(set(keys)) < len(keys):
-            raise _Refused(None, f"{where}: two keys both become {next(k for k in keys if keys.count(k) > 1)!r}")
+            problems.append(f"{where}: two keys both become {next(k for k in keys if keys.count(k) > 1)!r}")
+            return None
         value = dict(zip(keys, value.values(), strict=True))
     if isinstance(value, dict):
         if set(value) == {"secure"} and isinstance(value["secure"], str):
             return _Secure()
-        return {k: _object(v, f"{where}.{k}") for k, v in value.items()}
+        return {k: _object(v, f"{where}.{k}", problems) for k, v in value.items()}
     if isinstance(value, list):
-        return [_object(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_object(v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
     if isinstance(value, float) and not isinstance(value, bool):
         if not math.isfinite(value):
-            raise _Refused(None, f"{where}: .inf and .nan cannot be config values (Pulumi: json: unsupported value)")
+            problems.append(f"{where}: .inf and .nan cannot be config values (Pulumi: json: unsupported value)")
+            return None
         return _round_trip(value)
     if isinstance(value, GoTime):
         return str(value)
     return value
+
+
+class _RefusedValue(Exception):
+    """Every problem of one top-level config value, each naming its path in the value."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
 
 
 def _has_secure(value: Any) -> bool:
@@ -705,7 +717,10 @@ def config_string(value: Any, where: str) -> tuple[str, bool]:
     Pulumi decrypts for the program; offline a secure scalar becomes ENCRYPTED, and an object keeps its shape
     with ENCRYPTED in place of each secure leaf (the whole key is secret, as Pulumi marks it).
     """
-    converted = _object(value, where)
+    problems: list[str] = []
+    converted = _object(value, where, problems)
+    if problems:
+        raise _RefusedValue(problems)
     if isinstance(converted, _Secure):
         return ENCRYPTED, True
     if _has_secure(converted):
@@ -824,8 +839,8 @@ def _values(config: dict[Any, Any], lines: dict[str, int]) -> tuple[dict[str, st
         origin[full] = text_key
         try:
             values[full], is_secret = config_string(value, full)
-        except _Refused as exc:
-            problems.append((line, exc.message))
+        except _RefusedValue as exc:
+            problems.extend((line, message) for message in exc.messages)
             continue
         if is_secret:
             secret.add(full)

@@ -245,6 +245,17 @@ def test_what_the_cli_refuses_is_refused_naming_file_line_and_problem(document, 
     assert expected in message
 
 
+def test_every_value_pulumi_would_refuse_in_one_key_or_several_is_told_at_once():
+    message = refused(
+        "config:\n  llama-on-azure:budget:\n    thresholds: [50, .nan, .inf]\n"
+        "    x: {1: a, 1.0: b}\n  llama-on-azure:tags:\n    a: -.inf\n"
+    )
+    for path in ("budget.thresholds[1]", "budget.thresholds[2]", "tags.a"):
+        assert f"llama-on-azure:{path}: .inf and .nan cannot be config values" in message, message
+    assert "llama-on-azure:budget.x: two keys both read as '1'" in message
+    assert "(4 problems)" in message
+
+
 def test_a_tab_for_indentation_is_explained():
     assert "YAML is indented with spaces only" in refused("config:\n\tllama-on-azure:x: 1\n")
     assert values("config:\n  llama-on-azure:x:\t1\n") == {"llama-on-azure:x": "1"}  # after the colon it is fine
