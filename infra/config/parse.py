@@ -115,7 +115,7 @@ def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
         )
     text = _described(error, prefix)
     if "input" in error and error["input"] is None:  # `key:` alone in YAML: the key is there, without a value
-        text = text.replace(": None is not allowed;", ": has no value;", 1)
+        text = text.replace(": null is not allowed;", ": has no value;", 1)
     return text
 
 

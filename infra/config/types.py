@@ -170,9 +170,24 @@ class ConfigError(UserError):
 
 
 def shown(value: Any, limit: int = 80) -> str:
-    """A value as messages quote it, cut to `limit` characters: a huge value never floods the terminal."""
-    text = repr(value)
+    """A value as messages quote it, cut to `limit` characters: a huge value never floods the terminal. Booleans
+    and null as the stack file spells them (`true`, not Python's `True`); text quoted as Python quotes it."""
+    text = _spelled(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _spelled(value: Any, depth: int = 0) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict | list | tuple) and depth > 8:
+        return "..."  # shown cuts the text anyway: a value nested a thousand deep is never walked through
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_spelled(k, depth + 1)}: {_spelled(v, depth + 1)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_spelled(v, depth + 1) for v in value) + "]"
+    return repr(value)
 
 
 def shown_id(value: Any, limit: int = 160) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from infra.config.types import MAX_VERSION_LENGTH
+from infra.config.types import MAX_VERSION_LENGTH, shown
 from tests.support.config import base, problems
 from tests.support.stacks import LLAMA33, MAVERICK
 
@@ -111,3 +111,24 @@ def test_a_version_over_the_cap_names_the_cap(where):
 def test_a_version_with_a_fraction_written_as_a_yaml_number_says_to_quote_it():
     (found,) = problems(base(deployments=[foundry(modelVersion=1.10)]))
     assert found.startswith("llama-on-azure:deployments[0].modelVersion: 1.1 is a number") and "quote" in found
+
+
+@pytest.mark.parametrize(
+    ("value", "spelled"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (None, "null"),
+        ({"on": True, "off": [None, 1.5]}, "{'on': true, 'off': [null, 1.5]}"),
+        ("True", "'True'"),  # text stays quoted: it is not the boolean
+    ],
+)
+def test_a_value_is_shown_as_the_stack_file_spells_it(value, spelled):
+    assert shown(value) == spelled
+
+
+def test_a_value_nested_a_thousand_deep_is_shown_cut():
+    deep: list = []
+    for _ in range(1000):
+        deep = [deep]
+    assert shown(deep).startswith("[[[[[[[[[...]]]]]]]]]")
