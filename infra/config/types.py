@@ -187,6 +187,9 @@ def _spelled(value: Any, depth: int = 0) -> str:
         return "{" + ", ".join(f"{_spelled(k, depth + 1)}: {_spelled(v, depth + 1)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_spelled(v, depth + 1) for v in value) + "]"
+    if isinstance(value, str) and not value.isascii() and depth == 0:
+        # A lookalike (Cyrillic U+0435 for 'e') reads as the allowed value it is not: its escapes say which it is.
+        return f"{value!r} (that is {value!a})"
     return repr(value)
 
 

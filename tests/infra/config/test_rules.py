@@ -164,7 +164,10 @@ CASES = {
     ),
     "model version in other digits": (
         stack_config(deployments=[managed("big", modelVersion="²")]),
-        ["llama-on-azure:deployments[0].modelVersion", "'²' is not allowed: a model version is 1-64 ASCII letters"],
+        [
+            "llama-on-azure:deployments[0].modelVersion",
+            "'²' (that is '\\xb2') is not allowed: a model version is 1-64 ASCII letters",
+        ],
     ),
     "content safety on managed": (
         stack_config(deployments=[managed("big", contentSafety=True)]),

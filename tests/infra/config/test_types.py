@@ -121,6 +121,7 @@ def test_a_version_with_a_fraction_written_as_a_yaml_number_says_to_quote_it():
         (None, "null"),
         ({"on": True, "off": [None, 1.5]}, "{'on': true, 'off': [null, 1.5]}"),
         ("True", "'True'"),  # text stays quoted: it is not the boolean
+        ("\u0435astus2", "'\u0435astus2' (that is '\\u0435astus2')"),  # a Cyrillic U+0435, not an e
     ],
 )
 def test_a_value_is_shown_as_the_stack_file_spells_it(value, spelled):
