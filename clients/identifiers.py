@@ -3,8 +3,6 @@
 import re
 import urllib.parse
 
-import urllib3.util
-
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 """Subscription, tenant, client and object ids."""
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -31,6 +29,8 @@ def url_origin(url: str) -> tuple[str, str, int]:
     if not host:
         raise ValueError("it has no host")
     port = parts.port or DEFAULT_PORTS.get(scheme, 0)
+    import urllib3.util  # here: only what sends a token needs it, and it loads requests' transport anyway
+
     theirs = urllib3.util.parse_url(url)
     their_host = (theirs.host or "").lower().removeprefix("[").removesuffix("]")
     if (their_host, theirs.port or DEFAULT_PORTS.get(scheme, 0)) != (host, port):
