@@ -140,6 +140,11 @@ def pytest_in(folder: Path, *args: str) -> dict[str, str]:
 def test_the_tests_of_the_shipped_stacks_run_it(checkout):
     """The repository's own tests, run in the clone: each test of "the shipped stacks" gets a staging case, and
     it passes (with no test, script or workflow changed for it)."""
-    outcomes = pytest_in(checkout, "-k", "staging", "tests/infra/test_program.py", "tests/infra/config/test_model.py")
+    modules = [
+        "tests/infra/test_program.py",
+        "tests/infra/kinds/test_serverless.py",
+        "tests/infra/config/test_model.py",
+    ]
+    outcomes = pytest_in(checkout, "-k", "staging", *modules)
     assert outcomes and set(outcomes.values()) == {"passed"}, outcomes
     assert len(outcomes) >= 13 and all("[staging]" in test for test in outcomes), outcomes

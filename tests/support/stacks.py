@@ -15,7 +15,7 @@ from clients.retail_prices import ENDPOINT_VARIABLE as PRICES_ENDPOINT_VARIABLE
 from infra.config.parse import TODAY_VARIABLE
 from tests.support import runs
 from tests.support.paths import ROOT, SCENARIO_NAMES, SCENARIOS, SHIPPED
-from tools.engine import LlamaMocks, RunResult, run_here, warm_program
+from tools.engine import LlamaMocks, Registration, RunResult, run_here, warm_program
 
 __all__ = ["ROOT", "SCENARIOS", "SCENARIO_NAMES", "SHIPPED", "RunResult"]  # from tests.support.paths, as before
 ML, CS = ML_TYPES, COGNITIVE_TYPES
@@ -88,6 +88,14 @@ def run(
         return runs.shared(digest, lambda: run_here(stack, config, preview=preview, mock=mock))
     finally:
         os.environ[TODAY_VARIABLE] = TODAY
+
+
+def hub_workspace(result: RunResult) -> Registration:
+    return next(r for r in result.by_type(f"{ML}:Workspace") if r.inputs["kind"] == "Hub")
+
+
+def project_workspace(result: RunResult) -> Registration:
+    return next(r for r in result.by_type(f"{ML}:Workspace") if r.inputs["kind"] == "Project")
 
 
 def scenario(name: str) -> dict[str, Any]:
