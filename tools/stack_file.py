@@ -239,6 +239,8 @@ def _base0(body: str) -> int | None:
         base, digits = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
     if not _DIGITS[base].fullmatch(digits):
         return None
+    if len(digits) > 64:  # past any 64-bit range in every base; Python refuses to convert 4,300 decimal digits
+        return 1 << 65
     return int(digits, base)
 
 

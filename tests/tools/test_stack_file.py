@@ -378,3 +378,12 @@ def test_an_esc_import_is_named_in_a_warning_never_refused(environment, names):
     notes = [w for w in loaded.warnings if "ESC" in w]
     assert len(notes) == (1 if names else 0)
     assert all(name in notes[0] for name in names) and (not notes or "cannot open ESC" in notes[0])
+
+
+def test_an_integer_of_thousands_of_digits_is_text_as_pulumi_reads_it():
+    # Past 64 bits go-yaml does not read it as a number; Python would refuse to convert 4,300 decimal digits.
+    huge = "1" + "0" * 5000
+    assert values(f"config:\n  llama-on-azure:x: {huge}\n  llama-on-azure:y: -{huge}\n") == {
+        "llama-on-azure:x": huge,
+        "llama-on-azure:y": f"-{huge}",
+    }
