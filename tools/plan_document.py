@@ -7,9 +7,9 @@ Parts `diff` does not read are left as they are (extra keys allowed), so a plan 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictStr, ValidationError
 
 MAX_PROBLEMS = 5
 
@@ -18,7 +18,12 @@ class _Part(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, populate_by_name=True)
 
 
-Number = StrictInt | StrictFloat
+MAX_NUMBER = 1e15
+"""Larger than any cost or count a plan writes, and still a float: 10**400 would overflow where it is summed."""
+Number = (
+    Annotated[int, Strict(), Field(ge=-MAX_NUMBER, le=MAX_NUMBER)]
+    | Annotated[float, Strict(), Field(ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=False)]
+)
 
 
 class _State(_Part):
@@ -111,8 +116,10 @@ def _expected(error: Any) -> str:
     kind = error["type"]
     if kind == "missing":
         return "required, missing"
-    if kind in ("int_type", "float_type"):
+    if kind in ("int_type", "float_type", "finite_number"):
         return "a number expected"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"a number within ±{MAX_NUMBER:g} expected"
     if kind == "bool_type":
         return "true or false expected"
     if kind == "string_type":
@@ -129,8 +136,11 @@ def document_problems(plan: dict[str, Any]) -> list[str]:
     try:
         document = PlanDocument.model_validate(plan)
     except ValidationError as exc:
-        # A union reports each of its members: one line per path, the first one's words.
-        by_path = {_path(tuple(p for p in e["loc"] if not _is_member(p))): _expected(e) for e in exc.errors()}
+        by_path: dict[str, str] = {}
+        for error in exc.errors():  # a union reports each member: a bound beats "not this type"
+            path, said = _path(tuple(p for p in error["loc"] if not _is_member(p))), _expected(error)
+            if path not in by_path or said.startswith("a number within"):
+                by_path[path] = said
         return [f"{path}: {said}" for path, said in by_path.items()][:MAX_PROBLEMS]
     seen: dict[str, int] = {}
     problems = []
@@ -143,4 +153,9 @@ def document_problems(plan: dict[str, Any]) -> list[str]:
 
 def _is_member(part: Any) -> bool:
     # pydantic names a union member in the location (`int`, `float`, `list[str]`, `_Monthly`...).
-    return isinstance(part, str) and (part in ("int", "float", "str", "bool", "none") or "[" in part or part[:1] == "_")
+    return isinstance(part, str) and (
+        part in ("int", "float", "str", "bool", "none")
+        or "[" in part
+        or part[:1] == "_"
+        or part.startswith("constrained-")
+    )

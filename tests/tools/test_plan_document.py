@@ -102,3 +102,15 @@ def test_any_plan_with_one_part_changed_diffs_or_is_one_error_line(plans, tmp_pa
     with pytest.raises(DiffError, match=r"not a plan .*cost\.monthly: an object expected"):
         (tmp_path / "bad.json").write_text(json.dumps(with_value(plans["prod"], ("cost", "monthly"), "x")))
         load_plan(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("number", [10**400, -(10**20), 1e300])
+@pytest.mark.parametrize("path", [("cost", "monthly", "total"), ("cost", "lines", 0, "unitPrice"), ("cost", "budget")])
+def test_a_number_too_big_to_sum_is_named(plans, tmp_path, capsys, number, path):
+    plan = with_value(plans["prod"], path, {"amount": number} if path[-1] == "budget" else number)
+    where = ".".join(str(p) for p in path).replace(".0.", "[0].") + (".amount" if path[-1] == "budget" else "")
+    assert f"{where}: a number within ±1e+15 expected" in document_problems(plan)
+    (tmp_path / "big.json").write_text(json.dumps(plan))
+    (tmp_path / "prod.json").write_text(json.dumps(plans["prod"]))
+    assert main(["diff", str(tmp_path / "prod.json"), str(tmp_path / "big.json"), "--format", "markdown"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
