@@ -156,6 +156,16 @@ def test_an_operation_url_on_another_origin_gets_no_token(home, other, header):
     assert other.script.seen == []
 
 
+@pytest.mark.parametrize(
+    "endpoint", ["https://user:hunter2secret@management.azure.com", "http://management.example.com/?sig=hunter2secret"]
+)
+def test_a_refused_endpoint_is_quoted_without_its_user_part_or_query(monkeypatch, endpoint):
+    monkeypatch.setenv(ARM_ENDPOINT_VARIABLE, endpoint)
+    with pytest.raises(UserError, match=ARM_ENDPOINT_VARIABLE) as refused:
+        arm_endpoint()
+    assert "hunter2secret" not in str(refused.value) and "management." in str(refused.value)
+
+
 def test_plain_http_is_refused_except_on_loopback(monkeypatch):
     with pytest.raises(UserError, match="must be an https URL"):
         ArmClient(FakeCredential(), "http://management.example.com")
