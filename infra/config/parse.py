@@ -23,6 +23,7 @@ from infra.config.types import (
     ENCRYPTED,
     KNOWN_NAMESPACES,
     NAMESPACE,
+    RECEIVER_NAME,
     SECRET_KEYS,
     WEBHOOKS,
     ConfigError,
@@ -107,12 +108,17 @@ _NEVER_QUOTED = ("extra_forbidden", "missing", "value_error")  # kinds whose mes
 
 def _describe(error: dict[str, Any], prefix: tuple[Any, ...]) -> str:
     loc = (*prefix, *error["loc"])
-    if loc[: len(WEBHOOKS)] == WEBHOOKS and len(loc) > len(WEBHOOKS) and error["type"] not in _NEVER_QUOTED:
-        # A webhook's value, whatever its shape, may hold the receiver's credential: never quoted back.
-        return (
-            f"{key_for(*loc[: len(WEBHOOKS) + 1])}: is not allowed; an https URL as text (the value is not shown: "
-            "a webhook URL is a credential)"
-        )
+    quoted = error["type"] not in _NEVER_QUOTED
+    if loc[: len(WEBHOOKS)] == WEBHOOKS and len(loc) > len(WEBHOOKS):
+        # Under webhooks a value, and a receiver's name given where its URL belongs, may hold a credential.
+        name = _receiver(loc[len(WEBHOOKS)])
+        if quoted or name != loc[len(WEBHOOKS)]:
+            what = "a receiver name of 1-60 letters, digits, '-' or '_'" if "[key]" in loc else "an https URL as text"
+            return f"{key_for(*WEBHOOKS, name)}: is not allowed; {what} (not shown: a webhook URL is a credential)"
+    elif WEBHOOKS[: len(loc)] == loc and quoted:
+        # Above webhooks, a value of the wrong shape may still hold webhook URLs: never quoted back either.
+        expected = "a map of keys" if len(loc) < len(WEBHOOKS) else "a map of receiver name to https URL"
+        return f"{key_for(*loc)}: is not allowed; {expected} (not shown: it may hold a webhook URL, a credential)"
     text = _described(error, prefix)
     if "input" in error and error["input"] is None:  # `key:` alone in YAML: the key is there, without a value
         text = text.replace(": null is not allowed;", ": has no value;", 1)
@@ -385,6 +391,16 @@ def _encrypted_paths(value: Any, path: str) -> list[str]:
     return [path] if value == ENCRYPTED else []
 
 
+_URL_LIKE = re.compile(r"[/:@?=&#%]")
+
+
+def _receiver(name: Any) -> str:
+    """A receiver's name as messages show it: `<name>` for one that may be a URL given where the name belongs."""
+    if isinstance(name, str) and (re.fullmatch(RECEIVER_NAME, name) or not _URL_LIKE.search(name)):
+        return name
+    return "<name>"
+
+
 def _webhook_problems(section: Any, secret: bool) -> list[str]:
     """Webhook URLs are credentials: each must be encrypted in the stack file, and nothing else of the section may be.
     Offline an encrypted leaf reads ENCRYPTED; at `pulumi up` Pulumi says only that the section holds a secret."""
@@ -400,8 +416,8 @@ def _webhook_problems(section: Any, secret: bool) -> list[str]:
     plain = [name for name, value in hooks.items() if not secret or (offline and value != ENCRYPTED)]
     # The value is never quoted: it is the credential.
     problems = [
-        f"{key_for(*WEBHOOKS, name)}: a webhook URL is a credential (its token opens the receiver) and is in plain "
-        f"text in the stack file; encrypt it: {_set_secret(f'{where}.{name}')}"
+        f"{key_for(*WEBHOOKS, _receiver(name))}: a webhook URL is a credential (its token opens the receiver) and is "
+        f"in plain text in the stack file; encrypt it: {_set_secret(f'{where}.{_receiver(name)}')}"
         for name in plain
     ]
     inside = {f"{where}.{name}" for name in hooks}

@@ -428,7 +428,9 @@ VaultId = text_type(
     "a key vault's resource id: /subscriptions/<GUID>/resourceGroups/<group>/providers/Microsoft.KeyVault/"
     "vaults/<name>",
 )
-ReceiverName = text_type(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}", "1-60 letters, digits, dashes or underscores")
+RECEIVER_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}"
+ReceiverName = text_type(RECEIVER_NAME, "1-60 letters, digits, dashes or underscores")
+"""A name under `webhooks` that may be a URL is never shown: infra/config/parse.py hides it."""
 WindowMinutes = Literal[monitoring.WINDOW_MINUTES]  # type: ignore[valid-type]
 WEBHOOK_MAX = 2048
 

@@ -185,7 +185,7 @@ def test_a_plain_webhook_url_beside_an_encrypted_one_is_refused_offline():
 @pytest.mark.parametrize("secret", [(), (MONITORING,)], ids=["plain", "decrypted at pulumi up"])
 def test_a_webhook_of_any_other_shape_is_refused_without_quoting_it(shape, secret):
     problems = errors(secret=secret, monitoring={"alerts": {"webhooks": {"oncall": shape}}})
-    shape_error = [p for p in problems if "an https URL as text (the value is not shown" in p]
+    shape_error = [p for p in problems if "an https URL as text (not shown: a webhook URL is a credential)" in p]
     assert shape_error and all(p.startswith(f"{NAMESPACE}:monitoring.alerts.webhooks.oncall: ") for p in problems)
     assert not any("s3cr3t" in p or "12345" in p or "True" in p for p in problems), problems
 
@@ -261,3 +261,31 @@ def test_a_bad_e_mail_never_hides_a_log_category_the_type_lacks():
     assert len(found) == 2, found
     assert any("monitoring.alerts.emails[0]" in line for line in found)
     assert any("monitoring.logs.foundry[0]: 'Nope'" in line for line in found)
+
+
+@pytest.mark.parametrize(
+    "monitoring",
+    [
+        {"alerts": {"webhooks": [HOOK]}},
+        {"alerts": {"webhooks": HOOK}},
+        {"alerts": HOOK},
+        HOOK,
+        [{"alerts": {"webhooks": {"oncall": HOOK}}}],
+        {"alerts": {"webhooks": {HOOK: ENCRYPTED}}},
+        {"alerts": {"webhooks": {HOOK: HOOK}}},
+    ],
+    ids=[
+        "webhooks a list",
+        "webhooks a URL",
+        "alerts a URL",
+        "monitoring a URL",
+        "monitoring a list",
+        "URL as a name",
+        "URL as a name and value",
+    ],
+)
+@pytest.mark.parametrize("secret", [(), (MONITORING,)], ids=["plain", "decrypted at pulumi up"])
+def test_a_webhook_url_in_the_wrong_place_is_refused_without_quoting_it(monitoring, secret):
+    problems = errors(secret=secret, monitoring=monitoring)
+    assert problems and all(p.startswith(f"{NAMESPACE}:monitoring") for p in problems), problems
+    assert not any("s3cr3t" in p or "hooks.example.com" in p for p in problems), problems
