@@ -7,6 +7,7 @@ Parts `diff` does not read are left as they are (extra keys allowed), so a plan 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictStr, ValidationError
@@ -143,12 +144,30 @@ def document_problems(plan: dict[str, Any]) -> list[str]:
                 by_path[path] = said
         return [f"{path}: {said}" for path, said in by_path.items()][:MAX_PROBLEMS]
     seen: dict[str, int] = {}
-    problems = []
+    problems = _control_characters(plan, ())
     for i, step in enumerate(document.steps):
         if step.urn in seen:
             problems.append(f"steps[{i}]: the urn of steps[{seen[step.urn]}] again")
         seen.setdefault(step.urn, i)
     return problems[:MAX_PROBLEMS]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_FREE_TEXT = frozenset({"inputs", "outputs", "warnings", "message"})
+"""Values diff prints JSON-escaped or cut to one cell: a line break there is data. Names and keys are printed as
+they are, so a control character in one (an escape sequence, a line break) could draw a fake line."""
+
+
+def _control_characters(value: Any, path: tuple[Any, ...], keys_only: bool = False) -> list[str]:
+    if isinstance(value, dict):
+        found = [f"{_path(path) or 'the plan'}: a key with a control character" for k in value if _CONTROL.search(k)]
+        inner = [p for k, v in value.items() for p in _control_characters(v, (*path, k), keys_only or k in _FREE_TEXT)]
+        return found[:1] + inner
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _control_characters(v, (*path, i), keys_only)]
+    if keys_only or not (isinstance(value, str) and _CONTROL.search(value)):
+        return []
+    return [f"{_path(path)}: a control character in the text"]
 
 
 def _is_member(part: Any) -> bool:

@@ -114,3 +114,23 @@ def test_a_number_too_big_to_sum_is_named(plans, tmp_path, capsys, number, path)
     (tmp_path / "prod.json").write_text(json.dumps(plans["prod"]))
     assert main(["diff", str(tmp_path / "prod.json"), str(tmp_path / "big.json"), "--format", "markdown"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "said"),
+    [
+        (("stack",), "dev\x1b]0;pwned\x07", "stack: a control character in the text"),
+        (("steps", 2, "urn"), "urn:x\n\rerror: fake", "steps[2].urn: a control character in the text"),
+        (("steps", 1, "settings"), {"a\nb": "x"}, "steps[1].settings: a key with a control character"),
+        (("steps", 1, "newState", "inputs", "k\x1b[2J"), 1, "steps[1].newState.inputs: a key with a control"),
+    ],
+)
+def test_a_name_or_key_with_a_control_character_is_refused(plans, path, value, said):
+    # Names and keys are printed as they are: an escape sequence or a line break could draw a fake line.
+    assert any(p.startswith(said) for p in document_problems(with_value(plans["dev"], path, value)))
+
+
+def test_a_line_break_inside_a_value_is_data(plans):
+    step = next(i for i, s in enumerate(plans["dev"]["steps"]) if s["newState"]["inputs"])
+    plan = with_value(plans["dev"], ("steps", step, "newState", "inputs", "script"), "line one\nline two")
+    assert document_problems({**plan, "warnings": ["a warning\nover two lines"]}) == []
