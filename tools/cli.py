@@ -239,6 +239,11 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
 
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse drops a failed write of --help or --version: written here, a full disk is told like any other.
+        if message:
+            (file or sys.stderr).write(message)
+
 
 def _plan_parser(commands: Any) -> None:
     plan = commands.add_parser(

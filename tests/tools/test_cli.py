@@ -141,6 +141,13 @@ def test_output_that_cannot_be_written_ends_in_one_line_or_none(project, monkeyp
     assert dup2 == ([1] if isinstance(error, BrokenPipeError) else [])
 
 
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["stacks", "--help"]])
+def test_help_and_version_that_cannot_be_written_end_in_one_line(project, monkeypatch, capsys, args):
+    monkeypatch.setattr("sys.stdout", _FailingOutput(OSError(errno.ENOSPC, "No space left on device")))
+    assert main(args) == 1
+    assert capsys.readouterr().err == "error: cannot write the output: No space left on device\n"
+
+
 def test_another_os_error_is_a_bug_and_keeps_its_traceback(project, monkeypatch):
     monkeypatch.setattr("sys.stdout", _FailingOutput(OSError(errno.EBADF, "Bad file descriptor")))
     with pytest.raises(OSError, match="Bad file descriptor"):
