@@ -32,7 +32,7 @@ from clients import json_input
 from clients.credential import TokenCredential, cloud_from_env, one_line
 from clients.deadline import Deadline, DeadlineExceeded
 from clients.errors import UserError
-from clients.identifiers import LOOPBACK_HOSTS, url_origin
+from clients.identifiers import LOOPBACK_HOSTS, shown_url, url_origin
 from clients.redact import Redactor, printable
 
 ARM_ENDPOINT_VARIABLE = "LLAMA_ON_AZURE_ARM_ENDPOINT"
@@ -74,23 +74,12 @@ def checked_endpoint(url: str, what: str) -> str:
     try:
         scheme, host, _ = url_origin(url.strip())
     except ValueError as exc:
-        raise UserError(f"{what} {_shown_url(url)!r} cannot be a token's endpoint: {exc}") from None
+        raise UserError(f"{what} {shown_url(url)!r} cannot be a token's endpoint: {exc}") from None
     if scheme == "https" or (scheme == "http" and host in LOOPBACK_HOSTS):
         return url.strip().rstrip("/")
     raise UserError(
-        f"{what} {_shown_url(url)!r} must be an https URL (plain http only for a test server on 127.0.0.1 or localhost)"
+        f"{what} {shown_url(url)!r} must be an https URL (plain http only for a test server on 127.0.0.1 or localhost)"
     )
-
-
-def _shown_url(url: str) -> str:
-    """A URL as an error quotes it: its user part and query left out (they may hold a password or a signature)."""
-    scheme, sep, rest = url.strip().partition("://")
-    rest, query, _ = rest.partition("?")
-    authority, slash, path = rest.split("#", 1)[0].partition("/")
-    if "@" in authority:
-        authority = "...@" + authority.rpartition("@")[2]
-    shown = f"{scheme}{sep}{authority}{slash}{path}{'?...' if query else ''}" if sep else url.split("?", 1)[0]
-    return printable(shown, 200)
 
 
 def arm_endpoint(configured: str | None = None, environ: Mapping[str, str] = os.environ) -> str:

@@ -1,7 +1,10 @@
-"""Shapes of what the clients accept: Azure's GUIDs, the loopback hosts of local test servers, token URLs."""
+"""Shapes of what the clients accept: Azure's GUIDs, the loopback hosts of local test servers, token URLs (and
+how an error quotes one)."""
 
 import re
 import urllib.parse
+
+from clients.redact import printable
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 """Subscription, tenant, client and object ids."""
@@ -28,11 +31,23 @@ def url_origin(url: str) -> tuple[str, str, int]:
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     if not host:
         raise ValueError("it has no host")
-    port = parts.port or DEFAULT_PORTS.get(scheme, 0)
+    default = DEFAULT_PORTS.get(scheme, 0)
+    port = parts.port or default
     import urllib3.util  # here: only what sends a token needs it, and it loads requests' transport anyway
 
     theirs = urllib3.util.parse_url(url)
     their_host = (theirs.host or "").lower().removeprefix("[").removesuffix("]")
-    if (their_host, theirs.port or DEFAULT_PORTS.get(scheme, 0)) != (host, port):
+    if (their_host, theirs.port or default) != (host, port):
         raise ValueError("its host is read differently by the HTTP libraries")
     return scheme, host, port
+
+
+def shown_url(url: str) -> str:
+    """A URL as an error quotes it: its user part and query left out (they may hold a password or a signature)."""
+    scheme, sep, rest = url.strip().partition("://")
+    rest, query, _ = rest.partition("?")
+    authority, slash, path = rest.split("#", 1)[0].partition("/")
+    if "@" in authority:
+        authority = "...@" + authority.rpartition("@")[2]
+    shown = f"{scheme}{sep}{authority}{slash}{path}{'?...' if query else ''}" if sep else url.split("?", 1)[0]
+    return printable(shown, 200)

@@ -7,7 +7,6 @@ import fnmatch
 import functools
 import os
 import re
-import urllib.parse
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -21,8 +20,7 @@ from catalog import api_versions, marketplace, models, regions, vm_skus
 from clients.arm import ArmClient, ArmError, arm_date, checked_endpoint
 from clients.credential import cloud_from_env
 from clients.errors import UserError
-from clients.identifiers import url_origin
-from clients.redact import printable
+from clients.identifiers import shown_url, url_origin
 from clients.status import Status
 from components.foundry_resource import KIND as FOUNDRY_KIND
 from infra.config.stack import ResolvedStack
@@ -507,8 +505,9 @@ class Registry:
         if not all(isinstance(v, str) and v for v in (host, subscription, group)):
             raise ArmError(200, "BadResponse", "registry discovery gave no host, subscription or resource group")
         if not _registry_host(host, discovery, cloud_from_env(environ).ml_domain):
-            named = printable(urllib.parse.urlsplit(host).netloc, 120)
-            raise RegistryUnavailable(f"registry discovery named {named!r}, not an Azure ML host: no token sent there")
+            raise RegistryUnavailable(
+                f"registry discovery named {shown_url(host)!r}, not an Azure ML host: no token sent there"
+            )
         return cls(arm.sibling(host), name, host, subscription, group)
 
     def model_version(self, model: str, version: int) -> dict[str, Any] | None:

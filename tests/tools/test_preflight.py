@@ -299,12 +299,14 @@ def test_the_token_goes_to_no_registry_host_outside_azure_ml(arm, project, capsy
         # Azure ML to urllib.parse, the host before the backslash to urllib3, which requests connects with.
         f"https://{arm.url.split('://', 1)[1]}\\@eastus.api.azureml.ms/",
         "https://user@eastus.api.azureml.ms/",
+        "https://user:hunter2@registry.example.com/?sig=hunter2",  # quoted without its password or query
     ]
     for host in hosts:
         discovery["primaryRegionResourceProviderUri"] = host
         code, found = checks(capsys)
         model = one(found, "registry model")
         assert code == 0 and model["status"] == "not checked" and "no token sent there" in model["detail"], host
+        assert "hunter2" not in model["detail"], model["detail"]
 
 
 # Quota.
