@@ -473,6 +473,10 @@ def _child(conn, stack, config, preview, mock) -> None:
         conn.close()
 
 
+def _crashed(trace: str) -> RuntimeError:
+    return RuntimeError(f"the program crashed under the mock engine:\n{trace}")
+
+
 ISOLATED_TIMEOUT = 120.0
 """Seconds a forked run may take: the largest scenario takes under a second."""
 
@@ -495,7 +499,7 @@ def run_here(
     try:
         return RunResult.from_json(run_program(stack, config, preview=preview, mock=mock).to_json())
     except Exception as exc:
-        raise RuntimeError(f"the program crashed under the mock engine:\n{traceback.format_exc()}") from exc
+        raise _crashed(traceback.format_exc()) from exc
     finally:
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
@@ -529,5 +533,5 @@ def run_isolated(
     proc.join()
     data = json.loads(payload)
     if "crash" in data:
-        raise RuntimeError(f"the program crashed under the mock engine:\n{data['crash']}")
+        raise _crashed(data["crash"])
     return RunResult.from_json(payload)
