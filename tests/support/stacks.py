@@ -82,12 +82,17 @@ def run(
 ) -> RunResult:
     """Run the program once per distinct input (runs are deterministic, so results are shared, across workers too)."""
     mock = LlamaMocks(preview=preview, **({"subscription_id": subscription} if subscription else {}))
-    os.environ[TODAY_VARIABLE] = today  # the forked run reads it
+    os.environ[TODAY_VARIABLE] = today  # the run reads it
     try:
         digest = runs.key(stack, config, preview, mock)
         return runs.shared(digest, lambda: run_here(stack, config, preview=preview, mock=mock))
     finally:
         os.environ[TODAY_VARIABLE] = TODAY
+
+
+def registered(result: RunResult) -> list[tuple[str, str, str]]:
+    """What a run registered, as sorted lines: the engine registers concurrently, so only the order may differ."""
+    return sorted((r.urn, r.type, repr(r.inputs)) for r in result.registrations)
 
 
 def hub_workspace(result: RunResult) -> Registration:

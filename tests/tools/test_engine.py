@@ -5,14 +5,9 @@ import time
 
 import pytest
 
-from tests.support.stacks import scenario
+from tests.support.stacks import registered, scenario
 from tools import engine
-from tools.engine import RunResult, run_here, run_isolated, run_program
-
-
-def registered(result: RunResult) -> list[tuple[str, str, str]]:
-    # The order resources register in follows the event loop, not the program: compared as a set of lines.
-    return sorted((r.urn, r.type, repr(r.inputs)) for r in result.registrations)
+from tools.engine import run_here, run_isolated, run_program
 
 
 def test_a_run_here_registers_and_exports_what_a_run_in_a_fresh_process_does():
